@@ -1,0 +1,23 @@
+export { TOPICS, TOPIC_SPECS, QUEUES, GROUPS, postKey } from './topics.js';
+export type { TopicName, TopicSpec } from './topics.js';
+export {
+  parsePost,
+  validatePost,
+  parseEventTime,
+  postIdentity,
+  RawPostSchema,
+  AuthorSchema,
+  REJECT_REASONS,
+  MAX_MESSAGE_BYTES,
+  MAX_TEXT_CHARS,
+  MAX_FUTURE_SKEW_MS,
+  DEFAULT_PLATFORM,
+} from './post.js';
+export type { Post, Author, ParseResult, ParseOptions, RejectReason } from './post.js';
+export type { EnrichedPost, RepostHop } from './enriched.js';
+export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } from './alert.js';
+export type { Alert, AlertType, Severity } from './alert.js';
+export { INCIDENT_STATUSES, ROLES } from './incident.js';
+export type { Incident, IncidentStatus, IncidentEvent, Role } from './incident.js';
+export { deadLetter } from './dead-letter.js';
+export type { DeadLetter } from './dead-letter.js';

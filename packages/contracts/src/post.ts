@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_TEXT_CHARS = 20_000;
+export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_PLATFORM = 'weibo';
+
+/** Why a message was refused. Stable codes: dashboards and the DLQ group by them. */
+export type RejectReason =
+  | 'too_large'
+  | 'invalid_utf8'
+  | 'not_json'
+  | 'not_object'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'text_too_long'
+  | 'created_at_unparseable'
+  | 'created_at_future';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'too_large',
+  'invalid_utf8',
+  'not_json',
+  'not_object',
+  'missing_field',
+  'invalid_field',
+  'text_too_long',
+  'created_at_unparseable',
+  'created_at_future',
+];
+
+const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Parses the contract's time forms (ISO-8601 with an offset, or epoch milliseconds) to epoch ms; NaN if neither. */
+export function parseEventTime(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) && Number.isInteger(value) && value >= 0 ? value : Number.NaN;
+  if (typeof value === 'string') {
+    if (/^\d{10,14}$/.test(value)) return Number(value);
+    if (!isoWithOffset.test(value)) return Number.NaN;
+    return Date.parse(value);
+  }
+  return Number.NaN;
+}
+
+export const AuthorSchema = z.looseObject({
+  id: z.string().min(1).max(128),
+  name: z.string().max(256).optional(),
+  followers: z.number().int().nonnegative().optional(),
+  verified: z.boolean().optional(),
+  createdAt: z.string().optional(),
+});
+
+const optionalId = z.string().min(1).max(128).optional();
+
+/** The shape of a post before time checks; unknown fields are kept. */
+export const RawPostSchema = z.looseObject({
+  id: z.string().min(1).max(128),
+  platform: z.string().min(1).max(32).optional(),
+  text: z.string(),
+  createdAt: z.union([z.string(), z.number()]),
+  author: AuthorSchema,
+  parentId: optionalId,
+  rootId: optionalId,
+  url: z.string().optional(),
+  region: z.string().optional(),
+  lang: z.string().optional(),
+});
+
+export type Author = z.infer<typeof AuthorSchema>;
+
+/** A validated post. `createdAt` is normalised to an ISO-8601 UTC string and `createdAtMs` added. */
+export type Post = Omit<z.infer<typeof RawPostSchema>, 'createdAt' | 'platform'> & {
+  platform: string;
+  createdAt: string;
+  /** Event time, epoch ms. */
+  createdAtMs: number;
+};
+
+export type ParseResult =
+  | { ok: true; post: Post }
+  | { ok: false; reason: RejectReason; detail: string };
+
+export interface ParseOptions {
+  /** Wall-clock time the message was received; bounds how far in the future `createdAt` may lie. */
+  receivedAtMs: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes and validates one message value against the post contract. Never throws. */
+export function parsePost(raw: Uint8Array | string, options: ParseOptions): ParseResult {
+  let text: string;
+  if (typeof raw === 'string') {
+    if (Buffer.byteLength(raw, 'utf8') > MAX_MESSAGE_BYTES) return reject('too_large', `message exceeds ${MAX_MESSAGE_BYTES} bytes`);
+    text = raw;
+  } else {
+    if (raw.byteLength > MAX_MESSAGE_BYTES) return reject('too_large', `message is ${raw.byteLength} bytes, limit ${MAX_MESSAGE_BYTES}`);
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      return reject('invalid_utf8', 'message is not valid UTF-8');
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return reject('not_json', `not JSON: ${(err as Error).message}`.slice(0, 200));
+  }
+  return validatePost(value, options);
+}
+
+/** Validates an already-decoded value against the post contract. Never throws. */
+export function validatePost(value: unknown, options: ParseOptions): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('not_object', `expected a JSON object, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`);
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.text === 'string' && record.text.length > MAX_TEXT_CHARS) {
+    return reject('text_too_long', `text has ${record.text.length} chars, limit ${MAX_TEXT_CHARS}`);
+  }
+  const parsed = RawPostSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') || '(root)';
+    const missing = issue !== undefined && getAt(record, issue.path) === undefined;
+    return reject(missing ? 'missing_field' : 'invalid_field', `${path}: ${missing ? 'required' : (issue?.message ?? 'invalid')}`);
+  }
+  const createdAtMs = parseEventTime(parsed.data.createdAt);
+  if (Number.isNaN(createdAtMs)) return reject('created_at_unparseable', `createdAt ${JSON.stringify(parsed.data.createdAt).slice(0, 60)} is neither ISO-8601 with an offset nor epoch ms`);
+  if (createdAtMs > options.receivedAtMs + MAX_FUTURE_SKEW_MS) {
+    return reject('created_at_future', `createdAt ${new Date(createdAtMs).toISOString()} is more than one day ahead of receipt`);
+  }
+  const post: Post = {
+    ...parsed.data,
+    platform: parsed.data.platform ?? DEFAULT_PLATFORM,
+    createdAt: new Date(createdAtMs).toISOString(),
+    createdAtMs,
+  };
+  return { ok: true, post };
+}
+
+/** The identity of a post across redeliveries: `(platform, id)`. */
+export function postIdentity(post: { platform: string; id: string }): string {
+  return `${post.platform}:${post.id}`;
+}
+
+function getAt(record: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = record;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function reject(reason: RejectReason, detail: string): ParseResult {
+  return { ok: false, reason, detail };
+}
