@@ -1,0 +1,6 @@
+// Entry point for code that runs outside a test file (vitest globalSetup,
+// scripts): everything here works without the vitest runner, unlike `redisTest`.
+export { kafkaBrokers, redisUrl } from './env.js';
+export { createTopics, deleteTopics, ensureStandardTopics } from './kafka.js';
+export type { TopicRequest } from './kafka.js';
+export { portOpen, kafkaAnswers, redisAnswers } from './probes.js';

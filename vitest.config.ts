@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    // Starts Kafka and Redis when they are not already up, and creates the system's topics.
+    globalSetup: ['test/global-setup.ts'],
+    // Real brokers: a first consumer-group join or transaction can take seconds.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // kafkajs and ioredis hold sockets and timers; separate processes isolate them better than threads.
+    pool: 'forks',
+    // A 2-core machine that also runs the broker: at most two test files at once.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
