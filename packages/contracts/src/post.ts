@@ -68,13 +68,22 @@ export const RawPostSchema = z.looseObject({
 
 export type Author = z.infer<typeof AuthorSchema>;
 
-/** A validated post. `createdAt` is normalised to an ISO-8601 UTC string and `createdAtMs` added. */
-export type Post = Omit<z.infer<typeof RawPostSchema>, 'createdAt' | 'platform'> & {
+/** A validated post. `createdAt` is normalised to an ISO-8601 UTC string and `createdAtMs` added; unknown fields ride along. */
+export interface Post {
+  id: string;
   platform: string;
+  text: string;
   createdAt: string;
   /** Event time, epoch ms. */
   createdAtMs: number;
-};
+  author: Author;
+  parentId?: string;
+  rootId?: string;
+  url?: string;
+  region?: string;
+  lang?: string;
+  [extra: string]: unknown;
+}
 
 export type ParseResult =
   | { ok: true; post: Post }

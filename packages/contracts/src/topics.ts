@@ -18,7 +18,8 @@ export interface TopicSpec {
 
 /** Every topic the system declares, with the partition count the code expects. */
 export const TOPIC_SPECS: readonly TopicSpec[] = [
-  { name: TOPICS.posts, partitions: 6 },
+  // Room above the contract's 1 MiB limit, so an oversize post reaches the analyzer and is dead-lettered with its reason.
+  { name: TOPICS.posts, partitions: 6, configs: { 'max.message.bytes': String(2 * 1024 * 1024) } },
   { name: TOPICS.postsDlq, partitions: 1 },
   { name: TOPICS.postsEnriched, partitions: 6 },
   // The incident log of record: one partition keeps a total order of events; never compacted.

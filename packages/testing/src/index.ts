@@ -5,3 +5,5 @@ export type { TopicRequest, ConsumedMessage, ConsumeAllOptions } from './kafka.j
 export { redisTest, deleteKeysWithPrefix } from './redis-fixture.js';
 export type { RedisFixtures } from './redis-fixture.js';
 export { portOpen, kafkaAnswers, redisAnswers } from './probes.js';
+export { makePosts, seededRandom, MALFORMED } from './posts.js';
+export type { SyntheticPost } from './posts.js';

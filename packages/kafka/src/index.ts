@@ -1,0 +1,87 @@
+import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { TOPIC_SPECS, type TopicSpec } from '@tingfeng/contracts';
+import type { Logger } from '@tingfeng/logger';
+
+export type { Admin, Consumer, EachBatchPayload, Producer, KafkaMessage, Transaction } from 'kafkajs';
+export { Kafka };
+
+export interface KafkaSettings {
+  /** Broker list, `host:port` each. */
+  brokers: string[];
+  /** Client id reported to the broker; shows in its logs and quotas. */
+  clientId: string;
+}
+
+/** The one Kafka client factory: kafkajs with its log lines routed to our logger. */
+export function createKafka(settings: KafkaSettings, logger: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  const log = logger.child({ lib: 'kafkajs' });
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8 },
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (level === logLevel.ERROR) log.error(rest, message);
+        else if (level === logLevel.WARN) log.warn(rest, message);
+        else log.debug(rest, message);
+      },
+    ...extra,
+  });
+}
+
+/**
+ * An idempotent producer (acks from all in-sync replicas, no duplicates from its own retries).
+ * With `transactionalId`, it can also write atomically with consumer offsets.
+ */
+export function createProducer(kafka: Kafka, config: Pick<ProducerConfig, 'transactionalId'> = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...config,
+  });
+}
+
+/** Creates missing topics with the partition counts the code declares; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[] = TOPIC_SPECS): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((s) => ({
+      topic: s.name,
+      numPartitions: s.partitions,
+      replicationFactor: 1,
+      configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+    })),
+  });
+}
+
+/** Consumer lag per partition of a group on a topic: the latest offset minus the committed one. */
+export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+  const [latest, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committedBy = new Map<number, number>();
+  for (const p of committed[0]?.partitions ?? []) committedBy.set(p.partition, Number(p.offset));
+  const lag = new Map<number, number>();
+  for (const p of latest) {
+    const done = committedBy.get(p.partition) ?? -1;
+    const high = Number(p.high);
+    lag.set(p.partition, done < 0 ? high - Number(p.low) : Math.max(0, high - done));
+  }
+  return lag;
+}
+
+/** Splits `KAFKA_BROKERS`. */
+export function parseBrokers(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,125 @@
+import { ConfigError } from '@tingfeng/config';
+import { createLogger, flushLogs, type Logger } from '@tingfeng/logger';
+
+/** A running part of a process: what the composition root returns. */
+export interface Service {
+  start(): Promise<void>;
+  /** Undoes start; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+type Cleanup = () => Promise<void> | void;
+
+/**
+ * Cleanups registered by name, run in reverse order of registration, each within a deadline.
+ * Every cleanup runs even when an earlier one throws; `run` twice runs them once.
+ */
+export class ShutdownRegistry {
+  private readonly entries: { name: string; fn: Cleanup }[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly perStepTimeoutMs = 10_000,
+  ) {}
+
+  register(name: string, fn: Cleanup): void {
+    this.entries.push({ name, fn });
+  }
+
+  run(): Promise<void> {
+    this.running ??= this.runAll();
+    return this.running;
+  }
+
+  private async runAll(): Promise<void> {
+    for (const { name, fn } of [...this.entries].reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(fn),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out after ${this.perStepTimeoutMs} ms`)), this.perStepTimeoutMs);
+          }),
+        ]);
+        this.logger.debug({ step: name }, 'stopped');
+      } catch (err) {
+        this.logger.error({ step: name, err }, 'shutdown step failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+}
+
+export interface RunOptions {
+  /** Component name for logs. */
+  name: string;
+  /** How long a graceful stop may take before the process exits anyway. */
+  shutdownGraceTimeMs?: number;
+}
+
+/**
+ * Runs a service as the process's main job: builds it, starts it, stops it on SIGTERM or SIGINT within a deadline
+ * and exits 0; a second signal forces exit. A configuration error prints one line and exits 78 (EX_CONFIG).
+ */
+export async function runMain(build: () => Promise<Service> | Service, options: RunOptions): Promise<void> {
+  const logger = createLogger(options.name);
+  const graceMs = options.shutdownGraceTimeMs ?? 25_000;
+  let service: Service;
+  try {
+    service = await build();
+  } catch (err) {
+    failStartup(err, logger);
+    return;
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      flushLogs();
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs }, 'stopping');
+    const deadline = setTimeout(() => {
+      logger.error({ graceMs }, 'graceful stop exceeded its deadline: exiting');
+      flushLogs();
+      process.exit(1);
+    }, graceMs);
+    deadline.unref();
+    service
+      .stop()
+      .then(() => {
+        logger.info('stopped');
+        flushLogs();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        flushLogs();
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await service.start();
+    logger.info('started');
+  } catch (err) {
+    logger.error({ err }, 'start failed');
+    await service.stop().catch(() => undefined);
+    flushLogs();
+    process.exit(1);
+  }
+}
+
+function failStartup(err: unknown, logger: Logger): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+  logger.error({ err }, 'failed to build the service');
+  flushLogs();
+  process.exit(1);
+}

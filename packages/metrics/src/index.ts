@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry };
+
+/** A fresh registry with the process's default metrics, every series prefixed `tingfeng_` by the caller's names. */
+export function createRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry, prefix: 'tingfeng_process_' });
+  return registry;
+}
+
+export interface OpsServerOptions {
+  port: number;
+  host?: string;
+  registry: Registry;
+  /** Readiness: connected and assigned. Liveness is answering at all. */
+  isReady: () => boolean;
+  /** Extra GET routes answering JSON. */
+  routes?: Record<string, () => unknown>;
+}
+
+/**
+ * The operations endpoint of a worker: `GET /healthz` (liveness), `GET /readyz` (readiness), `GET /metrics` (Prometheus text).
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (path === '/readyz') {
+      const ready = options.isReady();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready }));
+    } else if (path === '/metrics') {
+      options.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text))
+        .catch((err: Error) => res.writeHead(500).end(err.message));
+    } else if (path && options.routes?.[path]) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.routes[path]()));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    close: () => (closed ??= new Promise<void>((resolve) => server.close(() => resolve()))),
+  };
+}
