@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import { deadLetter, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
+import type { Producer } from '@tingfeng/kafka';
+import type { Counter } from '@tingfeng/metrics';
+
+export interface IngestRouteOptions {
+  producer: Producer;
+  topic: string;
+  dlqTopic: string;
+  tokens: string[];
+  accepted: Counter<string>;
+  rejected: Counter<'reason'>;
+}
+
+interface Rejection {
+  index: number;
+  reason: RejectReason;
+  detail: string;
+}
+
+/** One item of a request: its decoded value, or why it could not be decoded, and its raw text for the DLQ. */
+interface Item {
+  raw: string;
+  value?: unknown;
+  error?: { reason: RejectReason; detail: string };
+}
+
+/**
+ * `POST /ingest`: a JSON array (or one object) or NDJSON. Valid posts go to `posts`, refused ones to `posts.dlq`;
+ * the answer counts both and gives each refusal's index and reason. It answers after Kafka has acknowledged.
+ */
+export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    done(null, { ndjson: body as string });
+  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, { json: body as string });
+  });
+
+  app.post('/ingest', async (req, reply) => {
+    if (options.tokens.length > 0) {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!token || !options.tokens.includes(token)) return reply.code(401).send({ error: 'a valid bearer token is required' });
+    }
+    const body = req.body as { ndjson?: string; json?: string } | undefined;
+    let items: Item[];
+    if (body?.json !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.json);
+      } catch (err) {
+        return reply.code(400).send({ error: 'not_json', detail: (err as Error).message });
+      }
+      const values = Array.isArray(parsed) ? parsed : [parsed];
+      items = values.map((value) => ({ raw: JSON.stringify(value) ?? 'undefined', value }));
+    } else if (body?.ndjson !== undefined) {
+      items = body.ndjson
+        .split('\n')
+        .filter((line) => line.trim().length > 0)
+        .map((raw) => {
+          try {
+            return { raw, value: JSON.parse(raw) as unknown };
+          } catch (err) {
+            return { raw, error: { reason: 'not_json' as const, detail: (err as Error).message } };
+          }
+        });
+    } else {
+      return reply.code(415).send({ error: 'send application/json (an array of posts) or application/x-ndjson' });
+    }
+
+    const receivedAtMs = Date.now();
+    const posts: { key: string; value: string }[] = [];
+    const letters: { key: null; value: string; headers: { reason: string } }[] = [];
+    const rejections: Rejection[] = [];
+    items.forEach((item, index) => {
+      let error = item.error;
+      if (!error && Buffer.byteLength(item.raw, 'utf8') > MAX_MESSAGE_BYTES) {
+        error = { reason: 'too_large', detail: `post exceeds ${MAX_MESSAGE_BYTES} bytes` };
+      }
+      if (!error) {
+        const result = validatePost(item.value, { receivedAtMs });
+        if (result.ok) {
+          posts.push({ key: postKey(result.post), value: item.raw });
+          return;
+        }
+        error = { reason: result.reason, detail: result.detail };
+      }
+      rejections.push({ index, ...error });
+      const letter = deadLetter(item.raw, error.reason, error.detail, receivedAtMs, { http: '/ingest' });
+      letters.push({ key: null, value: JSON.stringify(letter), headers: { reason: error.reason } });
+    });
+
+    const topicMessages = [];
+    if (posts.length > 0) topicMessages.push({ topic: options.topic, messages: posts });
+    if (letters.length > 0) topicMessages.push({ topic: options.dlqTopic, messages: letters });
+    if (topicMessages.length > 0) await options.producer.sendBatch({ topicMessages, acks: -1 });
+
+    options.accepted.inc(posts.length);
+    for (const r of rejections) options.rejected.inc({ reason: r.reason });
+    return reply.code(posts.length > 0 || items.length === 0 ? 202 : 422).send({
+      accepted: posts.length,
+      rejected: rejections.length,
+      rejections: rejections.slice(0, 100),
+    });
+  });
+}
