@@ -1,0 +1,39 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { GROUPS, TOPICS } from '@tingfeng/contracts';
+import { loadConfig } from '@tingfeng/config';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const AnalyzerConfigSchema = z.object({
+  /** Kafka brokers, comma-separated host:port. */
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Redis holding the de-duplication keys. */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Topic of raw posts to consume. */
+  ANALYZER_INPUT_TOPIC: z.string().default(TOPICS.posts),
+  /** Topic the enriched posts are written to. */
+  ANALYZER_OUTPUT_TOPIC: z.string().default(TOPICS.postsEnriched),
+  /** Dead-letter topic for refused messages. */
+  ANALYZER_DLQ_TOPIC: z.string().default(TOPICS.postsDlq),
+  /** Consumer group; instances of one group share the input's partitions. */
+  ANALYZER_GROUP_ID: z.string().default(GROUPS.analyzer),
+  /** Distinguishes instances; the transactional id derives from it, so a restarted instance fences its predecessor. */
+  ANALYZER_INSTANCE_ID: z.string().default(hostname()),
+  /** Key prefix of the de-duplication claims in Redis. */
+  ANALYZER_DEDUP_PREFIX: z.string().default('tf:seen:'),
+  /** How long a post's identity is remembered; a redelivery later than this is processed again. */
+  ANALYZER_DEDUP_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  /** Reload the user dictionary when its file changes. */
+  ANALYZER_WATCH_DICTIONARY: bool.default(true),
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Graceful stop deadline. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+});
+
+export type AnalyzerConfig = z.infer<typeof AnalyzerConfigSchema>;
+
+export function loadAnalyzerConfig(env: NodeJS.ProcessEnv = process.env): AnalyzerConfig {
+  return loadConfig(AnalyzerConfigSchema, env);
+}

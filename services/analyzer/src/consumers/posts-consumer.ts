@@ -1,0 +1,116 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from '@tingfeng/kafka';
+import type { Logger } from '@tingfeng/logger';
+import type { AnalyzerMetrics } from '../metrics.js';
+import { processBatch, type Analyze, type ClaimFn, type InputMessage } from '../pipeline/process-batch.js';
+
+export interface PostsConsumerOptions {
+  kafka: Kafka;
+  producer: Producer;
+  analyzer: Analyze;
+  claim: ClaimFn;
+  logger: Logger;
+  metrics: AnalyzerMetrics;
+  groupId: string;
+  inputTopic: string;
+  outputTopic: string;
+  dlqTopic: string;
+  /** Largest number of messages written in one transaction. */
+  maxMessagesPerTransaction?: number;
+}
+
+/**
+ * Consumes `posts` and writes enriched posts, dead letters and the consumed offsets in one Kafka transaction per chunk:
+ * a crash before commit aborts the writes and the chunk is consumed again; after commit, nothing is consumed twice.
+ */
+export class PostsConsumer {
+  readonly consumer: Consumer;
+  private assigned = false;
+
+  constructor(private readonly options: PostsConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      readUncommitted: false,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.assigned = true;
+      options.logger.info({ assignment: e.payload.memberAssignment }, 'joined group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.assigned = false;
+      options.logger.error({ err: e.payload.error }, 'consumer crashed');
+    });
+    this.consumer.on(this.consumer.events.STOP, () => {
+      this.assigned = false;
+    });
+  }
+
+  get ready(): boolean {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.inputTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    // Disconnect waits for the batch in hand to finish; what it has not committed is consumed again by the next owner.
+    await this.consumer.disconnect();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { producer, analyzer, claim, metrics, logger } = this.options;
+    const chunkSize = this.options.maxMessagesPerTransaction ?? 1000;
+    for (let i = 0; i < batch.messages.length; i += chunkSize) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + chunkSize);
+      const last = chunk[chunk.length - 1];
+      if (!last) return;
+      const stopTimer = metrics.batchSeconds.startTimer();
+      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+      const outcome = await processBatch(input, analyzer, claim, Date.now());
+      const tx = await producer.transaction();
+      try {
+        const topicMessages = [];
+        if (outcome.enriched.length > 0) topicMessages.push({ topic: this.options.outputTopic, messages: outcome.enriched });
+        if (outcome.deadLetters.length > 0) {
+          topicMessages.push({
+            topic: this.options.dlqTopic,
+            messages: outcome.deadLetters.map((d) => ({ key: d.key, value: d.value, headers: { reason: d.reason } })),
+          });
+        }
+        if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+        await tx.sendOffsets({
+          consumerGroupId: this.options.groupId,
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+        });
+        await tx.commit();
+      } catch (err) {
+        logger.error({ err, partition: batch.partition, offset: last.offset }, 'transaction failed; the chunk will be consumed again');
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+      resolveOffset(last.offset);
+      stopTimer();
+      metrics.postsIn.inc(chunk.length);
+      metrics.enriched.inc(outcome.enriched.length);
+      metrics.duplicates.inc(outcome.duplicates);
+      for (const d of outcome.deadLetters) metrics.rejected.inc({ reason: d.reason });
+      for (const s of outcome.analyzeSeconds) metrics.analyzeSeconds.observe(s);
+      if (outcome.deadLetters.length > 0) {
+        logger.warn({ count: outcome.deadLetters.length, reasons: [...new Set(outcome.deadLetters.map((d) => d.reason))] }, 'messages dead-lettered');
+      }
+      await heartbeat();
+    }
+    const lag = Number(batch.offsetLag());
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
+  }
+}
