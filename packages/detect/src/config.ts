@@ -1,0 +1,211 @@
+/**
+ * Every setting of the detectors. Thresholds marked "scaled" are multiplied by
+ * {@link DetectorConfig.sensitivity}'s inverse: a higher sensitivity fires earlier and more often.
+ * Memory settings (`*Size`, `max*`) bound the engine's state whatever the input.
+ */
+export interface DetectorConfig {
+  /** One knob for users: 1 is the default; 2 halves the scaled thresholds, 0.5 doubles them. Range 0.25..4. */
+  sensitivity: number;
+  /** Allowed lateness in event time: the watermark is the largest createdAt seen minus this. Default 10 min. */
+  latenessMs: number;
+  /** Local clock offset used for the time-of-day baselines (Asia/Shanghai = 480). */
+  utcOffsetMinutes: number;
+  /** Posts remembered for duplicate suppression (a post delivered twice counts once). */
+  maxSeenPosts: number;
+  /** Accounts the organisation owns (matched on author.id or author.name): their posts make `response` alerts. */
+  officialAccounts: string[];
+
+  // Cascade detector.
+  /** Width of one growth-curve bucket. */
+  cascadeBucketMs: number;
+  /** Window over which velocity (children per minute) is measured; acceleration compares it with the window before. */
+  cascadeVelocityWindowMs: number;
+  /** Children (reposts + comments) a root needs before it can alert. Scaled. */
+  cascadeMinChildren: number;
+  /** Velocity (children/min) a root needs before it can alert. Scaled. */
+  cascadeMinVelocity: number;
+  /** Children per minute expected per follower of the root's author (reach): 1e-5 means 10/min for 1M followers. */
+  cascadeReachRate: number;
+  /** z-like score (velocity above expected over √expected+β) needed to alert. Scaled. */
+  cascadeMinScore: number;
+  /** Noise floor β of the cascade score, children/min. */
+  cascadeBeta: number;
+  /** `warning` once velocity reaches this multiple of the alerting threshold. */
+  cascadeWarningFactor: number;
+  /** `critical` = projected velocity reaches this quantile of past cascades' peak velocities (0.9 = top tenth). */
+  cascadeCriticalQuantile: number;
+  /** Until this many cascades have ended, `critical` uses {@link cascadeCriticalVelocity} instead of the quantile. */
+  cascadeMinHistory: number;
+  /** Fallback peak velocity (children/min) that counts as top tenth before enough history. Scaled. */
+  cascadeCriticalVelocity: number;
+  /** A cascade with no child for this long (event time, behind the watermark) ends; its peak enters the history. */
+  cascadeIdleMs: number;
+  /** Cascades only enter the peak-velocity history with at least this many children. */
+  cascadeHistoryMinChildren: number;
+  /** Most cascades tracked at once; least recently active are dropped first. */
+  maxCascades: number;
+  /** Roots remembered (author, reach, time, text) before their reposts arrive. */
+  maxRoots: number;
+  /** post id → (root, depth, author) entries remembered to follow parentId chains. */
+  maxPostIndex: number;
+  /** Growth-curve buckets kept per cascade (oldest dropped). */
+  maxCurveBuckets: number;
+  /** Amplifier counters kept per cascade (space-saving top-k). */
+  maxAmplifiers: number;
+  /** Re-emit a cascade alert (same key) when its children grew by this factor since the last emission. */
+  cascadeReemitGrowth: number;
+
+  // Story detector.
+  /** Width of one story bucket (SigniTrend epoch). */
+  storyBucketMs: number;
+  /** Cells per hashed table (power of two): memory is fixed by this, not by the vocabulary. */
+  storyTableSize: number;
+  /** Independent hash functions per table (count-min style; significance takes the least). */
+  storyHashes: number;
+  /** EW weight of each new bucket in the running mean/variance (0.1 ≈ 7-bucket half-life). */
+  storyAlpha: number;
+  /** Time-of-day slots per day (24 = hourly baselines). */
+  storySeasonSlots: number;
+  /** EW weight of each day's peak-bucket count in a slot's baseline (0.5 = a recurring peak is learnt in one day). */
+  storySeasonAlpha: number;
+  /** Noise floor β of the significance, documents per bucket. */
+  storyBeta: number;
+  /** Significance (x − max(mean, β)) / (√var + β) needed for a term or pair to burst. Scaled. */
+  storyMinScore: number;
+  /** Distinct posts in the bucket a bursting term needs. Scaled. */
+  storyMinCount: number;
+  /** Buckets closed before any story may alert (baselines must learn the stream first). */
+  storyWarmupBuckets: number;
+  /** Tokens per post that enter the tables (keywords first). */
+  storyMaxTermsPerPost: number;
+  /** Keywords per post whose pairs enter the pair table. */
+  storyPairTerms: number;
+  /** Bursting posts a story needs before it alerts. Scaled. */
+  storyMinPosts: number;
+  /** Distinct accounts a story needs before it alerts. Scaled. */
+  storyMinAccounts: number;
+  /** A story with no bursting post for this long ends. */
+  storyIdleMs: number;
+  /** Most stories tracked at once. */
+  maxStories: number;
+  /** `warning` at this significance, `critical` at {@link storyCriticalScore}. */
+  storyWarningScore: number;
+  storyCriticalScore: number;
+
+  // Coordination detector.
+  /** Window in which near-identical posts from distinct accounts count together. */
+  coordinationWindowMs: number;
+  /** Distinct accounts needed. Scaled. */
+  coordinationMinAccounts: number;
+  /** Summed account weight needed (young, low-follower accounts weigh up to 1.5, old large ones 0.5). Scaled. */
+  coordinationMinWeight: number;
+  /** Max Hamming distance between 64-bit SimHashes that counts as near-identical. */
+  coordinationMaxHamming: number;
+  /** Character n-gram length of the SimHash shingles. */
+  coordinationShingle: number;
+  /** Own text shorter than this (after normalisation) is never compared (e.g. "转发微博"). */
+  coordinationMinChars: number;
+  /** Accounts younger than this (at post time) count as young. */
+  coordinationYoungAccountMs: number;
+  /** Accounts with fewer followers than this count as low-reach. */
+  coordinationLowFollowers: number;
+  /** Most near-duplicate clusters tracked at once. */
+  maxClusters: number;
+  /** Most posts indexed for near-duplicate lookup at once. */
+  maxCoordinationEntries: number;
+  /** Official posts attached to a live story or cascade needed for a `response` alert. */
+  responseMinPosts: number;
+}
+
+/** The defaults: tuned for Weibo-like streams at city scale. */
+export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
+  sensitivity: 1,
+  latenessMs: 10 * 60_000,
+  utcOffsetMinutes: 480,
+  maxSeenPosts: 200_000,
+  officialAccounts: ['昆明发布', '昆明市长', '昆明12345市长热线', '春城晚报', '掌上春城', '昆明信息港', '昆明日报', '都市时报'],
+
+  cascadeBucketMs: 60_000,
+  cascadeVelocityWindowMs: 5 * 60_000,
+  cascadeMinChildren: 20,
+  cascadeMinVelocity: 2,
+  cascadeReachRate: 1e-5,
+  cascadeMinScore: 3,
+  cascadeBeta: 1,
+  cascadeWarningFactor: 3,
+  cascadeCriticalQuantile: 0.9,
+  cascadeMinHistory: 20,
+  cascadeCriticalVelocity: 20,
+  cascadeIdleMs: 2 * 3600_000,
+  cascadeHistoryMinChildren: 5,
+  maxCascades: 20_000,
+  maxRoots: 100_000,
+  maxPostIndex: 200_000,
+  maxCurveBuckets: 240,
+  maxAmplifiers: 32,
+  cascadeReemitGrowth: 4,
+
+  storyBucketMs: 5 * 60_000,
+  storyTableSize: 1 << 14,
+  storyHashes: 2,
+  storyAlpha: 0.1,
+  storySeasonSlots: 24,
+  storySeasonAlpha: 0.5,
+  storyBeta: 2,
+  storyMinScore: 4,
+  storyMinCount: 8,
+  storyWarmupBuckets: 12,
+  storyMaxTermsPerPost: 12,
+  storyPairTerms: 5,
+  storyMinPosts: 8,
+  storyMinAccounts: 5,
+  storyIdleMs: 2 * 3600_000,
+  maxStories: 64,
+  storyWarningScore: 8,
+  storyCriticalScore: 16,
+
+  coordinationWindowMs: 10 * 60_000,
+  coordinationMinAccounts: 10,
+  coordinationMinWeight: 10,
+  coordinationMaxHamming: 3,
+  coordinationShingle: 3,
+  coordinationMinChars: 10,
+  coordinationYoungAccountMs: 90 * 86_400_000,
+  coordinationLowFollowers: 100,
+  maxClusters: 5_000,
+  maxCoordinationEntries: 50_000,
+  responseMinPosts: 2,
+});
+
+/** The settings after {@link DetectorConfig.sensitivity} is applied: what the detectors read. */
+export type ResolvedConfig = DetectorConfig & { readonly resolved: true };
+
+const SCALED: readonly (keyof DetectorConfig)[] = [
+  'cascadeMinChildren',
+  'cascadeMinVelocity',
+  'cascadeMinScore',
+  'cascadeCriticalVelocity',
+  'storyMinScore',
+  'storyMinCount',
+  'storyMinPosts',
+  'storyMinAccounts',
+  'coordinationMinAccounts',
+  'coordinationMinWeight',
+];
+
+/** Merges overrides into the defaults, checks them and applies the sensitivity knob. Throws on a bad value. */
+export function resolveConfig(overrides: Partial<DetectorConfig> = {}): ResolvedConfig {
+  const merged: DetectorConfig = { ...DEFAULT_CONFIG, officialAccounts: [...DEFAULT_CONFIG.officialAccounts] };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_CONFIG)) throw new Error(`unknown detector setting ${key}`);
+    (merged as unknown as Record<string, unknown>)[key] = value;
+  }
+  const s = merged.sensitivity;
+  if (!(s >= 0.25 && s <= 4)) throw new Error(`sensitivity ${s} outside 0.25..4`);
+  if (!Number.isInteger(Math.log2(merged.storyTableSize))) throw new Error('storyTableSize must be a power of two');
+  if (merged.storySeasonSlots < 1 || 1440 % merged.storySeasonSlots !== 0) throw new Error('storySeasonSlots must divide a day in whole minutes');
+  const out = merged as unknown as Record<string, number>;
+  for (const key of SCALED) out[key] = (out[key] as number) / s;
+  return { ...merged, resolved: true } as ResolvedConfig;
+}

@@ -1,0 +1,6 @@
+export { createDetectorEngine } from './engine.js';
+export type { DetectorEngine, DetectorSnapshot, DetectorStats } from './engine.js';
+export { DEFAULT_CONFIG, resolveConfig } from './config.js';
+export type { DetectorConfig, ResolvedConfig } from './config.js';
+export { normaliseForDuplicates } from './coordination.js';
+export { simHash, hamming, alertId } from './hash.js';

@@ -1,0 +1,71 @@
+import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import { SEVERITY_RANK } from '@tingfeng/contracts';
+import { alertId } from './hash.js';
+
+/** Most evidence post ids an alert may carry (the contract's cap). */
+export const MAX_EVIDENCE = 50;
+
+export const iso = (eventMs: number): string => new Date(eventMs).toISOString();
+
+export const rankOf = (severity: Severity): number => SEVERITY_RANK[severity];
+
+/** Builds an alert whose id is derived from its key and per-key emission sequence: never random, never wall clock. */
+export function buildAlert(fields: AlertDraft, seq: number): Alert {
+  return { id: alertId(fields.key, seq), ...fields } as Alert;
+}
+
+/** An alert before its id: the contract's fields plus any extra evidence. */
+export type AlertDraft = Pick<Alert, 'key' | 'type' | 'at' | 'severity' | 'title' | 'terms' | 'postIds'> & Record<string, unknown>;
+
+/** The name a person knows an account by. */
+export const accountName = (post: EnrichedPost): string => post.author.name ?? post.author.id;
+
+/**
+ * Per-entity counts of the near-duplicate clusters its posts belong to, kept to `cap` entries by
+ * dropping the smallest (a cluster that matters is a large one), so coordinatedShare stays bounded.
+ */
+export function bumpCluster(counts: [string, number][], clusterId: string, cap: number): void {
+  for (const entry of counts) {
+    if (entry[0] === clusterId) {
+      entry[1]++;
+      return;
+    }
+  }
+  if (counts.length >= cap) {
+    let min = 0;
+    for (let i = 1; i < counts.length; i++) if (counts[i]![1] < counts[min]![1]) min = i;
+    counts.splice(min, 1);
+  }
+  counts.push([clusterId, 1]);
+}
+
+/** Share of `total` posts that sit in clusters the coordination detector has flagged. */
+export function coordinatedShare(counts: [string, number][], total: number, isCoordinated: (clusterId: string) => boolean): number {
+  if (total <= 0) return 0;
+  let n = 0;
+  for (const [id, count] of counts) if (isCoordinated(id)) n += count;
+  return round3(Math.min(1, n / total));
+}
+
+export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Space-saving top-k counter as a plain array (snapshot-friendly): bounded whatever the number of keys. */
+export function bumpTopK(counts: [string, number][], key: string, cap: number, by = 1): void {
+  for (const entry of counts) {
+    if (entry[0] === key) {
+      entry[1] += by;
+      return;
+    }
+  }
+  if (counts.length < cap) {
+    counts.push([key, by]);
+    return;
+  }
+  let min = 0;
+  for (let i = 1; i < counts.length; i++) if (counts[i]![1] < counts[min]![1]) min = i;
+  // Space-saving: the newcomer inherits the evicted count, so heavy hitters are never under-counted.
+  counts[min] = [key, counts[min]![1] + by];
+}
+
+export const topKeys = (counts: [string, number][], k: number): string[] =>
+  [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, k).map((e) => e[0]);

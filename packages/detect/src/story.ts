@@ -1,0 +1,361 @@
+import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { ResolvedConfig } from './config.js';
+import { fnv1a } from './hash.js';
+import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, iso, rankOf, round3, topKeys } from './shared.js';
+
+/** One story: a group of co-bursting terms. Plain data for the snapshot. */
+export interface StoryState {
+  key: string;
+  seq: number;
+  emittedRank: number;
+  /** term → [bursting posts carrying it, best significance]. */
+  terms: [string, number, number][];
+  posts: number;
+  negative: number;
+  accounts: [string, number][];
+  clusters: [string, number][];
+  postIds: [string, number][];
+  firstPostId: string;
+  firstMs: number;
+  lastMs: number;
+  maxScore: number;
+  observed: number;
+  expected: number;
+}
+
+export interface StorySnapshot {
+  /** Float32 tables as base64: global mean, variance; per-slot mean, variance; the running slot maximum. */
+  mean: string;
+  variance: string;
+  slotMean: string;
+  slotVariance: string;
+  slotMax: string;
+  /** Open (not yet closed) buckets: [bucket index, counts as base64]. */
+  open: [number, string][];
+  nextCloseBucket: number | null;
+  closedBuckets: number;
+  stories: StoryState[];
+  foldedLate: number;
+}
+
+const SEEDS = [0x811c9dc5, 0x9747b28c, 0x3c6ef372, 0xa54ff53a];
+const MAX_STORY_TERMS = 30;
+/** Longest run of empty buckets replayed one by one when the watermark jumps; older ones only decay further. */
+const MAX_CATCH_UP_BUCKETS = 2 * 288;
+
+interface Burst {
+  term: string;
+  score: number;
+  count: number;
+  expected: number;
+}
+
+/**
+ * Story detector in the style of SigniTrend: per-term and per-term-pair document counts per bucket
+ * in count-min hashed tables of fixed size, with exponentially weighted mean and variance per cell.
+ * Significance is (x − max(mean, β)) / (√var + β) with x the count in the open bucket, so a story is
+ * called while its bucket is still filling. Time of day: each cell also keeps, per time-of-day slot,
+ * an EW mean/variance of that slot's peak bucket count across days; the expectation is the larger of
+ * the two baselines, so a peak that recurs at the same hour is expected from its second day on.
+ */
+export class StoryDetector {
+  private readonly size: number;
+  private readonly mask: number;
+  private mean: Float32Array;
+  private variance: Float32Array;
+  private slotMean: Float32Array;
+  private slotVariance: Float32Array;
+  private slotMax: Float32Array;
+  private open = new Map<number, Float32Array>();
+  private nextCloseBucket: number | null = null;
+  private closedBuckets = 0;
+  private stories: StoryState[] = [];
+  private foldedLate = 0;
+
+  constructor(
+    private readonly cfg: ResolvedConfig,
+    private readonly isCoordinated: (clusterId: string) => boolean,
+  ) {
+    this.size = cfg.storyTableSize;
+    this.mask = this.size - 1;
+    this.mean = new Float32Array(this.size);
+    this.variance = new Float32Array(this.size);
+    this.slotMean = new Float32Array(this.size * cfg.storySeasonSlots);
+    this.slotVariance = new Float32Array(this.size * cfg.storySeasonSlots);
+    this.slotMax = new Float32Array(this.size);
+  }
+
+  /** Story key of a live, alerted story sharing one of these terms. */
+  alertedStoryFor(terms: readonly string[]): string | undefined {
+    for (const s of this.stories) {
+      if (s.seq > 0 && s.terms.some((e) => terms.includes(e[0]))) return s.key;
+    }
+    return undefined;
+  }
+
+  private slotOf(bucket: number): number {
+    const localMinutes = Math.floor((bucket * this.cfg.storyBucketMs) / 60_000) + this.cfg.utcOffsetMinutes;
+    const minuteOfDay = ((localMinutes % 1440) + 1440) % 1440;
+    return Math.floor(minuteOfDay / (1440 / this.cfg.storySeasonSlots));
+  }
+
+  /** The terms and pairs a post contributes. */
+  private keysOf(post: EnrichedPost): { terms: string[]; pairs: [string, string][] } {
+    const cfg = this.cfg;
+    const terms: string[] = [];
+    const seen = new Set<string>();
+    for (const t of [...post.keywords, ...post.topics.map((x) => x.replace(/#/g, '')), ...post.tokens]) {
+      if (t.length < 2 || seen.has(t)) continue;
+      seen.add(t);
+      terms.push(t);
+      if (terms.length >= cfg.storyMaxTermsPerPost) break;
+    }
+    const head = terms.slice(0, cfg.storyPairTerms).sort();
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < head.length; i++) for (let j = i + 1; j < head.length; j++) pairs.push([head[i]!, head[j]!]);
+    return { terms, pairs };
+  }
+
+  add(post: EnrichedPost, clusterId: string | undefined): Alert[] {
+    const cfg = this.cfg;
+    let bucket = Math.floor(post.createdAtMs / cfg.storyBucketMs);
+    if (this.nextCloseBucket === null) this.nextCloseBucket = bucket;
+    if (bucket < this.nextCloseBucket) {
+      // Late: its bucket is closed. Its counts go to the oldest open bucket so statistics still see it.
+      bucket = this.nextCloseBucket;
+      this.foldedLate++;
+    }
+    let counts = this.open.get(bucket);
+    if (!counts) this.open.set(bucket, (counts = new Float32Array(this.size)));
+    const { terms, pairs } = this.keysOf(post);
+    const slot = this.slotOf(bucket);
+    const warm = this.closedBuckets >= cfg.storyWarmupBuckets;
+    const bursts: Burst[] = [];
+    const measure = (key: string, label: string): void => {
+      let best: Burst | undefined;
+      for (let h = 0; h < cfg.storyHashes; h++) {
+        const cell = fnv1a(key, SEEDS[h % SEEDS.length]! + Math.floor(h / SEEDS.length)) & this.mask;
+        const x = ++counts[cell]!;
+        const m = Math.max(this.mean[cell]!, this.slotMean[slot * this.size + cell]!);
+        const v = Math.max(this.variance[cell]!, this.slotVariance[slot * this.size + cell]!);
+        const score = (x - Math.max(m, cfg.storyBeta)) / (Math.sqrt(v) + cfg.storyBeta);
+        // Count-min: the least inflated cell is the most truthful.
+        if (best === undefined || score < best.score) best = { term: label, score, count: x, expected: m };
+      }
+      if (warm && best && best.count >= cfg.storyMinCount && best.score >= cfg.storyMinScore) bursts.push(best);
+    };
+    for (const t of terms) measure(t, t);
+    for (const [a, b] of pairs) measure(`${a}\u0001${b}`, `${a}+${b}`);
+    if (bursts.length === 0) return [];
+    return this.attach(post, bursts, clusterId);
+  }
+
+  private attach(post: EnrichedPost, bursts: Burst[], clusterId: string | undefined): Alert[] {
+    const cfg = this.cfg;
+    bursts.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : 1));
+    const burstTerms = new Set<string>();
+    for (const b of bursts) for (const t of b.term.split('+')) burstTerms.add(t);
+    // Join the live story sharing the most bursting terms (the oldest on a tie), or start one.
+    let story: StoryState | undefined;
+    let overlap = 0;
+    for (const s of this.stories) {
+      let n = 0;
+      for (const [t] of s.terms) if (burstTerms.has(t)) n++;
+      if (n > overlap) {
+        overlap = n;
+        story = s;
+      }
+    }
+    if (!story) {
+      const core = [...burstTerms].slice(0, 3).sort();
+      const start = iso(Math.floor(post.createdAtMs / cfg.storyBucketMs) * cfg.storyBucketMs).replace(/[-:]|\.\d+Z$/g, '');
+      story = {
+        key: `story:${core.join('+')}:${start}`,
+        seq: 0,
+        emittedRank: -1,
+        terms: [],
+        posts: 0,
+        negative: 0,
+        accounts: [],
+        clusters: [],
+        postIds: [],
+        firstPostId: post.id,
+        firstMs: post.createdAtMs,
+        lastMs: post.createdAtMs,
+        maxScore: 0,
+        observed: 0,
+        expected: 0,
+      };
+      this.stories.push(story);
+      if (this.stories.length > cfg.maxStories) this.drop(this.stories[0]!);
+    }
+    for (const b of bursts) {
+      for (const t of b.term.split('+')) {
+        const entry = story.terms.find((e) => e[0] === t);
+        if (entry) {
+          entry[1]++;
+          entry[2] = Math.max(entry[2], b.score);
+        } else if (story.terms.length < MAX_STORY_TERMS) {
+          story.terms.push([t, 1, b.score]);
+        }
+      }
+    }
+    const top = bursts[0]!;
+    story.posts++;
+    if (post.sentiment < 0) story.negative++;
+    bumpTopK(story.accounts, accountName(post), 50);
+    if (clusterId !== undefined) bumpCluster(story.clusters, clusterId, 32);
+    if (story.postIds.length < MAX_EVIDENCE) story.postIds.push([post.id, post.createdAtMs]);
+    if (post.createdAtMs < story.firstMs) {
+      story.firstMs = post.createdAtMs;
+      story.firstPostId = post.id;
+    }
+    story.lastMs = Math.max(story.lastMs, post.createdAtMs);
+    if (top.score > story.maxScore) {
+      story.maxScore = top.score;
+      story.observed = top.count;
+      story.expected = top.expected;
+    }
+    if (story.posts < cfg.storyMinPosts || story.accounts.length < cfg.storyMinAccounts) return [];
+    const severity: Severity = story.maxScore >= cfg.storyCriticalScore ? 'critical' : story.maxScore >= cfg.storyWarningScore ? 'warning' : 'info';
+    if (rankOf(severity) <= story.emittedRank) return [];
+    story.emittedRank = rankOf(severity);
+    story.seq++;
+    const terms = [...story.terms].sort((a, b) => b[2] - a[2] || b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
+    const evidence = [...story.postIds].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
+    const postIds = [story.firstPostId, ...evidence.filter((id) => id !== story.firstPostId)].slice(0, MAX_EVIDENCE);
+    return [
+      buildAlert(
+        {
+          key: story.key,
+          type: 'story',
+          at: post.createdAt,
+          severity,
+          title: `话题突发: ${terms.slice(0, 4).join(' ')} (${round3(story.observed)} 条/${cfg.storyBucketMs / 60_000}分钟, 预期 ${round3(story.expected)})`,
+          terms: terms.slice(0, 20),
+          postIds,
+          accounts: topKeys(story.accounts, 10),
+          observed: round3(story.observed),
+          expected: round3(story.expected),
+          score: round3(story.maxScore),
+          window: { start: iso(story.firstMs), end: post.createdAt },
+          negativeShare: round3(story.negative / story.posts),
+          coordinatedShare: coordinatedShare(story.clusters, story.posts, this.isCoordinated),
+          firstPostId: story.firstPostId,
+          posts: story.posts,
+          explain: `${story.terms.length} co-bursting terms; best significance ${round3(story.maxScore)} = (x − max(mean, β)) / (√var + β) with x=${round3(story.observed)}, mean=${round3(story.expected)}, β=${cfg.storyBeta}`,
+        },
+        story.seq,
+      ),
+    ];
+  }
+
+  private drop(story: StoryState): void {
+    this.stories = this.stories.filter((s) => s !== story);
+  }
+
+  /** Closes every bucket that ends at or before the watermark, updating the baselines, and ends idle stories. */
+  closeUpTo(watermarkMs: number): void {
+    const cfg = this.cfg;
+    if (this.nextCloseBucket !== null) {
+      const lastClosable = Math.floor(watermarkMs / cfg.storyBucketMs) - 1;
+      if (lastClosable - this.nextCloseBucket > MAX_CATCH_UP_BUCKETS) {
+        // A long silence: buckets with no data far behind the watermark are skipped, not replayed.
+        let skipTo = lastClosable - MAX_CATCH_UP_BUCKETS;
+        for (const b of this.open.keys()) skipTo = Math.min(skipTo, b);
+        this.nextCloseBucket = Math.max(this.nextCloseBucket, skipTo);
+      }
+      while (this.nextCloseBucket <= lastClosable) {
+        this.closeBucket(this.nextCloseBucket);
+        this.nextCloseBucket++;
+      }
+    }
+    const idleBefore = watermarkMs - cfg.storyIdleMs;
+    for (const s of [...this.stories]) if (s.lastMs < idleBefore) this.drop(s);
+  }
+
+  private closeBucket(bucket: number): void {
+    const cfg = this.cfg;
+    const counts = this.open.get(bucket);
+    this.open.delete(bucket);
+    const alpha = cfg.storyAlpha;
+    const mean = this.mean;
+    const variance = this.variance;
+    const slotMax = this.slotMax;
+    for (let c = 0; c < this.size; c++) {
+      const x = counts ? counts[c]! : 0;
+      const diff = x - mean[c]!;
+      const incr = alpha * diff;
+      mean[c] = mean[c]! + incr;
+      variance[c] = (1 - alpha) * (variance[c]! + diff * incr);
+      if (x > slotMax[c]!) slotMax[c] = x;
+    }
+    const slot = this.slotOf(bucket);
+    if (this.slotOf(bucket + 1) !== slot) {
+      // The slot's last bucket today: fold its peak into the slot's baseline across days.
+      const a = cfg.storySeasonAlpha;
+      const base = slot * this.size;
+      for (let c = 0; c < this.size; c++) {
+        const x = slotMax[c]!;
+        const m = this.slotMean[base + c]!;
+        const diff = x - m;
+        const incr = a * diff;
+        this.slotMean[base + c] = m + incr;
+        this.slotVariance[base + c] = (1 - a) * (this.slotVariance[base + c]! + diff * incr);
+        slotMax[c] = 0;
+      }
+    }
+    this.closedBuckets++;
+  }
+
+  counts(): { stories: number; storyOpenBuckets: number; storyTableBytes: number; storyClosedBuckets: number; storyFoldedLate: number } {
+    const tableBytes = (this.mean.byteLength + this.variance.byteLength + this.slotMean.byteLength + this.slotVariance.byteLength + this.slotMax.byteLength);
+    return {
+      stories: this.stories.length,
+      storyOpenBuckets: this.open.size,
+      storyTableBytes: tableBytes + this.open.size * this.size * 4,
+      storyClosedBuckets: this.closedBuckets,
+      storyFoldedLate: this.foldedLate,
+    };
+  }
+
+  snapshot(): StorySnapshot {
+    return {
+      mean: toBase64(this.mean),
+      variance: toBase64(this.variance),
+      slotMean: toBase64(this.slotMean),
+      slotVariance: toBase64(this.slotVariance),
+      slotMax: toBase64(this.slotMax),
+      open: [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([b, counts]) => [b, toBase64(counts)]),
+      nextCloseBucket: this.nextCloseBucket,
+      closedBuckets: this.closedBuckets,
+      stories: structuredClone(this.stories),
+      foldedLate: this.foldedLate,
+    };
+  }
+
+  restore(s: StorySnapshot): void {
+    this.mean = fromBase64(s.mean, this.size);
+    this.variance = fromBase64(s.variance, this.size);
+    this.slotMean = fromBase64(s.slotMean, this.size * this.cfg.storySeasonSlots);
+    this.slotVariance = fromBase64(s.slotVariance, this.size * this.cfg.storySeasonSlots);
+    this.slotMax = fromBase64(s.slotMax, this.size);
+    this.open = new Map(s.open.map(([b, counts]) => [b, fromBase64(counts, this.size)]));
+    this.nextCloseBucket = s.nextCloseBucket;
+    this.closedBuckets = s.closedBuckets;
+    this.stories = structuredClone(s.stories);
+    this.foldedLate = s.foldedLate;
+  }
+}
+
+function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function fromBase64(s: string, length: number): Float32Array {
+  const bytes = Buffer.from(s, 'base64');
+  if (bytes.byteLength !== length * 4) throw new Error(`snapshot table has ${bytes.byteLength / 4} cells, expected ${length}`);
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
