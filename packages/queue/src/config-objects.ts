@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { SEVERITIES } from '@tingfeng/contracts';
+
+/**
+ * Configuration objects the incidents API stores in Redis (`{p}config:*`) and the notifier reads.
+ * Objects are loose: a field this schema does not name is kept, so the notifier can add options without a change here.
+ */
+
+/** What an incident must match; every given field must match, an absent one matches anything. */
+export const IncidentMatcherSchema = z.looseObject({
+  /** Alert/incident types, e.g. `cascade`, `story`. */
+  types: z.array(z.string().min(1)).optional(),
+  /** Severities the rule accepts. */
+  severities: z.array(z.enum(SEVERITIES)).optional(),
+  /** Lowest severity the rule accepts. */
+  minSeverity: z.enum(SEVERITIES).optional(),
+  /** At least one of these terms among the incident's terms. */
+  terms: z.array(z.string().min(1)).optional(),
+  /** At least one of these regions among the incident's alerts' regions. */
+  regions: z.array(z.string().min(1)).optional(),
+  /** At least one of these monitoring schemes among the incident's schemes. */
+  schemes: z.array(z.string().min(1)).optional(),
+  /** Exact incident dedup keys. */
+  keys: z.array(z.string().min(1)).optional(),
+});
+export type IncidentMatcher = z.infer<typeof IncidentMatcherSchema>;
+
+/** One escalation level: if the incident is still `triggered` `afterMs` after it opened, notify these channels. */
+export const EscalationLevelSchema = z.looseObject({
+  afterMs: z.number().int().positive(),
+  channels: z.array(z.string().min(1)).min(1),
+});
+
+/** A routing rule: incidents it matches go to its channels. */
+export const RouteRuleSchema = z.looseObject({
+  id: z.string().min(1).max(64),
+  name: z.string().max(200).optional(),
+  match: IncidentMatcherSchema.default({}),
+  /** Channel ids (see ChannelSchema). */
+  channels: z.array(z.string().min(1)).min(1),
+  escalation: z.array(EscalationLevelSchema).optional(),
+  /** Keep evaluating later rules after this one matched. */
+  continue: z.boolean().optional(),
+});
+export type RouteRule = z.infer<typeof RouteRuleSchema>;
+
+/** `{p}config:routes`. */
+export const RoutesConfigSchema = z.looseObject({
+  rules: z.array(RouteRuleSchema),
+  /** Channels for an incident no rule matched; empty or absent drops it. */
+  defaultChannels: z.array(z.string().min(1)).optional(),
+});
+export type RoutesConfig = z.infer<typeof RoutesConfigSchema>;
+
+/** A silence: mutes notifications for matching incidents until `endsAt`. */
+export const SilenceSchema = z.looseObject({
+  id: z.string().min(1).max(64),
+  matcher: IncidentMatcherSchema,
+  /** ISO-8601 wall time; absent means now. */
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  /** ISO-8601 wall time the silence expires. */
+  endsAt: z.iso.datetime({ offset: true }),
+  comment: z.string().max(1000).optional(),
+  createdBy: z.string().optional(),
+  createdAt: z.string().optional(),
+});
+export type Silence = z.infer<typeof SilenceSchema>;
+
+export const CHANNEL_TYPES = ['webhook', 'wecom', 'dingtalk', 'feishu'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** Daily window (channel's local time, `HH:MM`) in which only critical incidents are sent. */
+export const QuietHoursSchema = z.looseObject({
+  start: z.string().regex(/^\d{2}:\d{2}$/),
+  end: z.string().regex(/^\d{2}:\d{2}$/),
+  /** IANA zone, default Asia/Shanghai. */
+  timeZone: z.string().optional(),
+});
+
+/**
+ * A notification channel. `url` (bot webhooks carry their key in it) and `secret` are secrets:
+ * the API returns them redacted.
+ */
+export const ChannelSchema = z.looseObject({
+  id: z.string().min(1).max(64),
+  type: z.enum(CHANNEL_TYPES),
+  name: z.string().max(200).optional(),
+  url: z.string().url(),
+  /** HMAC key (webhook) or signing secret (DingTalk, Feishu). */
+  secret: z.string().optional(),
+  /** Messages per minute the channel accepts before digesting; bots allow about 20. */
+  ratePerMinute: z.number().int().positive().optional(),
+  quietHours: QuietHoursSchema.optional(),
+  enabled: z.boolean().optional(),
+});
+export type Channel = z.infer<typeof ChannelSchema>;
+
+export const ChannelsConfigSchema = z.array(ChannelSchema);
+
+/** What a secret reads as in API answers; a PUT carrying it keeps the stored value. */
+export const REDACTED = '[redacted]';
+
+/** A channel as the API shows it: secret replaced, the URL's query string (bot keys, tokens) replaced. */
+export function redactChannel(channel: Channel): Channel {
+  const out: Channel = { ...channel };
+  if (out.secret !== undefined) out.secret = REDACTED;
+  out.url = redactUrl(out.url);
+  return out;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.search === '' && u.username === '' && u.password === '') return url;
+    const params = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${REDACTED}`).join('&');
+    return `${u.protocol}//${u.host}${u.pathname}${params ? `?${params}` : ''}`;
+  } catch {
+    return REDACTED;
+  }
+}
+
+/**
+ * Merges an incoming channel list with the stored one: a field sent as redacted keeps the stored value of the
+ * channel with the same id, so an admin can edit a channel they only ever saw redacted.
+ */
+export function mergeRedactedChannels(incoming: Channel[], stored: Channel[]): Channel[] {
+  const byId = new Map(stored.map((c) => [c.id, c]));
+  return incoming.map((c) => {
+    const prev = byId.get(c.id);
+    const out: Channel = { ...c };
+    if (out.secret === REDACTED) {
+      if (prev?.secret !== undefined) out.secret = prev.secret;
+      else delete out.secret;
+    }
+    if (out.url.includes(REDACTED) && prev) out.url = prev.url;
+    return out;
+  });
+}

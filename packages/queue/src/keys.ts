@@ -1,0 +1,50 @@
+/** Default prefix of the incident view's Redis keys (`REDIS_PREFIX`). */
+export const DEFAULT_REDIS_PREFIX = 'tf:';
+
+/**
+ * The Redis keys of the incident view and the shared configuration, under one prefix.
+ * The incidents service writes the view (it is the single writer); the notifier reads it.
+ */
+export interface RedisKeys {
+  readonly prefix: string;
+  /** JSON incident view (contract Incident + `timeline` of IncidentEvents and a few derived fields). */
+  incident(id: string): string;
+  /** ZSET of incident ids scored by `openedAt` epoch ms (wall time). */
+  readonly incidents: string;
+  /** Id of the open (not resolved) incident for an alert dedup key. */
+  incidentOpen(key: string): string;
+  /** SET of incident ids in one status (`triggered`, `acknowledged`, `resolved`). */
+  incidentsByStatus(status: string): string;
+  /** ZSET of open incident ids scored by the wall-clock ms of their last alert: what auto-resolve scans. */
+  readonly openByActivity: string;
+  /** Id of the incident an alert was appended to: a redelivered alert adds nothing. */
+  alertIncident(alertId: string): string;
+  /** Last offset of `topic`/`partition` applied to the view. */
+  appliedOffset(topic: string, partition: number): string;
+  /** JSON routing rules (RoutesConfig). */
+  readonly routes: string;
+  /** JSON silences (Silence[]). */
+  readonly silences: string;
+  /** JSON channels (Channel[]), secrets included: never returned by the API unredacted. */
+  readonly channels: string;
+  /** LIST of audit records of configuration changes, newest first. */
+  readonly audit: string;
+}
+
+/** Key builders for the incident view under `prefix` (`REDIS_PREFIX`, default `tf:`). Both services import these. */
+export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+  return {
+    prefix,
+    incident: (id) => `${prefix}incident:${id}`,
+    incidents: `${prefix}incidents`,
+    incidentOpen: (key) => `${prefix}incident-open:${key}`,
+    incidentsByStatus: (status) => `${prefix}incidents-status:${status}`,
+    openByActivity: `${prefix}incidents-open-activity`,
+    alertIncident: (alertId) => `${prefix}alert-incident:${alertId}`,
+    appliedOffset: (topic, partition) => `${prefix}applied-offset:${topic}:${partition}`,
+    routes: `${prefix}config:routes`,
+    silences: `${prefix}config:silences`,
+    channels: `${prefix}config:channels`,
+    audit: `${prefix}audit`,
+  };
+}
