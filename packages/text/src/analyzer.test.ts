@@ -1,0 +1,60 @@
+import type { Post } from '@tingfeng/contracts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAnalyzer } from './analyzer.js';
+
+const analyzer = createAnalyzer();
+afterAll(() => analyzer.close());
+const post = (text: string): Post => ({
+  id: '3900000000000001',
+  platform: 'weibo',
+  text,
+  createdAt: '2015-10-20T01:30:00.000Z',
+  createdAtMs: Date.parse('2015-10-20T01:30:00.000Z'),
+  author: { id: 'u1', name: '某网友' },
+});
+
+describe('createAnalyzer().analyze', () => {
+  it('fills every enriched field from a repost with markup', () => {
+    const e = analyzer.analyze(post('昆明是一座正在死去的城市[怒] #昆明18度# @昆明发布 http://t.cn/abc //@张三:胡说[蜡烛]'), 1_000);
+    expect(e.id).toBe('3900000000000001');
+    expect(e.ownText).toBe('昆明是一座正在死去的城市[怒] #昆明18度# @昆明发布 http://t.cn/abc');
+    expect(e.tokens).toEqual(expect.arrayContaining(['昆明', '死去的城市', '昆明18度']));
+    expect(e.tokens).not.toContain('胡说');
+    expect(e.keywords.length).toBeGreaterThan(0);
+    expect(e.keywords.length).toBeLessThanOrEqual(8);
+    expect(e.keywords.every((k) => e.tokens.includes(k))).toBe(true);
+    expect(e.emoticons).toEqual(['怒']);
+    expect(e.mentions).toEqual(['昆明发布']);
+    expect(e.topics).toEqual(['昆明18度']);
+    expect(e.urls).toEqual(['http://t.cn/abc']);
+    expect(e.repostChain).toEqual([{ user: '张三', text: '胡说[蜡烛]' }]);
+    expect(e.spam).toBe(false);
+    expect(e.spamReason).toBeUndefined();
+    expect(e.sentiment).toBeLessThan(0);
+    expect(e.receivedAtMs).toBe(1_000);
+  });
+  it('scores sentiment in [-1, 1] with negation and degree', () => {
+    const s = (t: string) => analyzer.analyze(post(t)).sentiment;
+    expect(s('昆明的天气真好,很开心')).toBeGreaterThan(0);
+    expect(s('一点都不开心')).toBeLessThan(0);
+    expect(s('非常失望')).toBeLessThan(s('失望'));
+    expect(s('太好了!!![哈哈][哈哈][爱你]')).toBeLessThanOrEqual(1);
+    expect(s('太糟糕了,气死了,垃圾[怒][怒]')).toBeGreaterThanOrEqual(-1);
+    expect(s('今天去了翠湖')).toBe(0);
+  });
+  it('marks the seed advert as spam and explains why', () => {
+    const e = analyzer.analyze(post('首付  首付【表情】【表情】万买地铁三室准现Zhifang.com'));
+    expect(e.spam).toBe(true);
+    expect(e.spamReason).toBeTruthy();
+  });
+  it('handles an empty text (a pure repost)', () => {
+    const e = analyzer.analyze(post(''));
+    expect(e).toMatchObject({ ownText: '', tokens: [], keywords: [], sentiment: 0, spam: false, repostChain: [] });
+  });
+  it('keeps the keyword order deterministic, most significant first', () => {
+    const text = '滇池蓝藻又爆发了,滇池治理花了多少钱?蓝藻年年有';
+    const a = analyzer.analyze(post(text)).keywords;
+    expect(analyzer.analyze(post(text)).keywords).toEqual(a);
+    expect(a.slice(0, 2).sort()).toEqual(['滇池', '蓝藻'].sort());
+  });
+});

@@ -1,0 +1,14 @@
+export { createAnalyzer } from './analyzer.js';
+export type { Analyzer, AnalyzerOptions } from './analyzer.js';
+export { normalizeText, toHalfWidth, toSimplifiedChinese, collapseWhitespace, mayNeedSimplification } from './normalize.js';
+export { extractMarkup, splitRepostChain } from './markup.js';
+export type { Markup, RepostSplit } from './markup.js';
+export { Segmenter, readUserDictionary } from './segment.js';
+export type { SegmenterOptions, DictionaryReloadResult, DictionaryWatchOptions } from './segment.js';
+export { extractKeywords, loadIdfTable, defaultIdfTable, JIEBA_IDF_PATH } from './keywords.js';
+export type { IdfTable } from './keywords.js';
+export { detectSpam, SPAM_THRESHOLD } from './spam.js';
+export type { SpamInput, SpamVerdict } from './spam.js';
+export { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
+export type { SentimentLexicon } from './sentiment.js';
+export { DICT_DIR, readWordList } from './dict-files.js';

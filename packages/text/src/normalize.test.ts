@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { mayNeedSimplification, normalizeText, toHalfWidth } from './normalize.js';
+
+describe('normalizeText', () => {
+  it('turns full-width ASCII and the ideographic space half-width', () => {
+    expect(toHalfWidth('ＡＢＣ１２３　＠昆明发布：＃话题＃')).toBe('ABC123 @昆明发布:#话题#');
+  });
+  it('converts traditional to simplified Chinese', () => {
+    expect(normalizeText('昆明發佈：這個城市正在死去嗎？')).toBe('昆明发布:这个城市正在死去吗?');
+    expect(normalizeText('我很喜歡雲南的藍天')).toBe('我很喜欢云南的蓝天');
+  });
+  it('collapses whitespace and drops zero-width characters', () => {
+    expect(normalizeText('  昆明\u200b 的\n\n  天气\t很好  ')).toBe('昆明 的 天气 很好');
+  });
+  it('skips the converter on text that is already simplified, and only then', () => {
+    expect(mayNeedSimplification('昆明是一座正在死去的城市')).toBe(false);
+    expect(mayNeedSimplification('昆明是一座正在死去的城市嗎')).toBe(true);
+    // 反覆 holds no traditional character yet converts (to 反复): the quick check must still catch it.
+    expect(mayNeedSimplification('反覆')).toBe(true);
+    expect(normalizeText('反覆无常')).toBe('反复无常');
+  });
+  it('normalises the seed sentences to themselves (they are simplified already)', () => {
+    const s = '这条来自昆明市长的首条政务微博,迅即在网上引起热烈反响。';
+    expect(normalizeText(s)).toBe(s);
+  });
+});

@@ -1,0 +1,113 @@
+import * as OpenCC from 'opencc-js';
+
+type DictLike = string | readonly (readonly [string, string])[];
+type DictGroup = readonly DictLike[];
+
+// Taiwan and Hong Kong variants first map to OpenCC's standard traditional forms, which then map to mainland simplified.
+const CHAIN: readonly DictGroup[] = [...(OpenCC.Locale.from.tw ?? []), ...(OpenCC.Locale.from.hk ?? []), ...(OpenCC.Locale.to.cn ?? [])];
+
+/** Traditional (tw/hk) → simplified converter, built once per process: construction costs ~10 ms. */
+const toSimplified = OpenCC.ConverterFactory(...CHAIN);
+
+/**
+ * Characters whose presence means the converter might change a string. A string holding none of them converts to
+ * itself, so the trie walk (about 1.5 µs per short post, most of normalisation's cost) is skipped. Exact, not a
+ * heuristic: it holds every single-character key that maps to something else, and for each phrase key made only of
+ * characters outside that set whose conversion differs (e.g. 反覆 → 反复), the characters that change.
+ */
+const CONVERSION_TRIGGERS: ReadonlySet<number> = buildTriggerSet(CHAIN);
+
+function dictEntries(dict: DictLike): (readonly [string, string])[] {
+  if (typeof dict !== 'string') return [...dict];
+  return dict.split('|').map((entry) => {
+    const space = entry.indexOf(' ');
+    return [entry.slice(0, space), entry.slice(space + 1)] as const;
+  });
+}
+
+function buildTriggerSet(chain: readonly DictGroup[]): Set<number> {
+  const set = new Set<number>();
+  const phrases: string[] = [];
+  for (const group of chain) {
+    for (const dict of group) {
+      for (const [key, value] of dictEntries(dict)) {
+        const cps = [...key];
+        if (cps.length === 1) {
+          if (key !== value.split(' ', 1)[0]) set.add(key.codePointAt(0)!);
+        } else phrases.push(key);
+      }
+    }
+  }
+  const singles = new Set(set);
+  for (const phrase of phrases) {
+    const cps = [...phrase];
+    if (cps.some((c) => singles.has(c.codePointAt(0)!))) continue;
+    const converted = [...toSimplified(phrase)];
+    if (converted.join('') === phrase) continue;
+    cps.forEach((c, i) => {
+      if (converted.length !== cps.length || converted[i] !== c) set.add(c.codePointAt(0)!);
+    });
+  }
+  return set;
+}
+
+/** True when `text` holds a character the traditional→simplified converter might change. */
+export function mayNeedSimplification(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Below U+2E80 nothing is CJK; surrogate pairs are rare and checked by code point.
+    if (c < 0x2e80) continue;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const cp = text.codePointAt(i);
+      i++;
+      if (cp !== undefined && CONVERSION_TRIGGERS.has(cp)) return true;
+      continue;
+    }
+    if (CONVERSION_TRIGGERS.has(c)) return true;
+  }
+  return false;
+}
+
+/** Converts traditional Chinese (Taiwan, Hong Kong and OpenCC standard forms) to mainland simplified. */
+export function toSimplifiedChinese(text: string): string {
+  return mayNeedSimplification(text) ? toSimplified(text) : text;
+}
+
+/**
+ * Full-width ASCII (U+FF01–U+FF5E) → half-width, ideographic space (U+3000) → space. Full-width punctuation
+ * such as `，` and `：` becomes `,` and `:`, which lets the markup patterns (`//@user:`) see one form.
+ */
+export function toHalfWidth(text: string): string {
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0xff01 && c <= 0xff5e) || c === 0x3000) break;
+  }
+  if (i === text.length) return text;
+  let out = text.slice(0, i);
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xff01 && c <= 0xff5e) out += String.fromCharCode(c - 0xfee0);
+    else if (c === 0x3000) out += ' ';
+    else out += text[i];
+  }
+  return out;
+}
+
+// Zero-width characters are invisible in a post but split words and defeat exact matching (spammers use them).
+const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
+const WHITESPACE_RUN = /\s+/g;
+
+/** Collapses runs of whitespace to one space, drops zero-width characters, trims. */
+export function collapseWhitespace(text: string): string {
+  return text.replace(INVISIBLE, '').replace(WHITESPACE_RUN, ' ').trim();
+}
+
+/**
+ * The analyzer's normal form: half-width ASCII, simplified Chinese, single spaces. Case is kept (URLs and
+ * nicknames are case-sensitive); the segmenter lowercases on its own.
+ */
+export function normalizeText(text: string): string {
+  if (text.length === 0) return text;
+  return collapseWhitespace(toSimplifiedChinese(toHalfWidth(text)));
+}

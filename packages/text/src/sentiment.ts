@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { DICT_DIR, readWordList } from './dict-files.js';
+
+/** A sentiment lexicon: word weights (positive above 0), negations, degree multipliers, emoticon weights. */
+export interface SentimentLexicon {
+  words: ReadonlyMap<string, number>;
+  negations: ReadonlySet<string>;
+  degrees: ReadonlyMap<string, number>;
+  emoticons: ReadonlyMap<string, number>;
+}
+
+/** How far back (in jieba pieces, within one clause) a negation or degree adverb reaches. */
+const MODIFIER_REACH = 3;
+/** An exclamation mark strengthens its clause. */
+const EXCLAMATION_FACTOR = 1.4;
+/** A negated word counts a little less than its opposite would (不好 is milder than 坏). */
+const NEGATED_FACTOR = 0.8;
+/** Raw sums are squashed with tanh(sum / SCALE) into (−1, 1): one plain word gives ±0.46, one emoticon ±0.76. */
+const SCALE = 2;
+
+const CLAUSE_BREAK = new Set([',', '.', '!', '?', ';', ':', '，', '。', '！', '？', '；', '：', '、', '…', '~', '～', '\n', ' ']);
+
+/**
+ * Loads the lexicon from a folder holding positive.txt, negative.txt, negation.txt, degree.txt and emoticons.tsv
+ * (the package's `dict/` by default). See the package README for where the lists come from.
+ */
+export function loadSentimentLexicon(dir: string = DICT_DIR): SentimentLexicon {
+  const words = new Map<string, number>();
+  for (const [file, sign] of [
+    ['positive.txt', 1],
+    ['negative.txt', -1],
+  ] as const) {
+    for (const line of readWordList(resolve(dir, file))) {
+      const [word, weight] = line.split(/\s+/);
+      if (word === undefined) continue;
+      words.set(word.toLowerCase(), sign * (weight === undefined ? 1 : Number(weight)));
+    }
+  }
+  const negations = new Set(readWordList(resolve(dir, 'negation.txt')));
+  const degrees = new Map<string, number>();
+  for (const line of readWordList(resolve(dir, 'degree.txt'))) {
+    const [word, factor] = line.split(/\s+/);
+    if (word !== undefined && factor !== undefined) degrees.set(word, Number(factor));
+  }
+  const emoticons = new Map<string, number>();
+  for (const line of readWordList(resolve(dir, 'emoticons.tsv'))) {
+    const [name, weight] = line.split('\t');
+    if (name !== undefined && weight !== undefined) emoticons.set(name.toLowerCase(), Number(weight));
+  }
+  return { words, negations, degrees, emoticons };
+}
+
+/**
+ * Scores jieba pieces (the unfiltered output of `Segmenter.cut`, punctuation included) and emoticon names.
+ * Per clause: each lexicon word's weight, flipped by a negation and scaled by degree adverbs in the three pieces
+ * before it, the clause strengthened by `!`; emoticon weights are added; the sum is squashed into [−1, 1].
+ * Returns 0 when nothing carries sentiment.
+ */
+export function scoreSentiment(pieces: readonly string[], emoticons: readonly string[], lexicon: SentimentLexicon): number {
+  let total = 0;
+  let clause = 0;
+  let clauseStart = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (CLAUSE_BREAK.has(piece) || piece.trim().length === 0) {
+      total += piece === '!' || piece === '！' ? clause * EXCLAMATION_FACTOR : clause;
+      clause = 0;
+      clauseStart = i + 1;
+      continue;
+    }
+    // jieba sometimes splits a lexicon word (e.g. a new compound): try the piece joined to the next one first.
+    const wordStart = i;
+    const next = pieces[i + 1];
+    const joined = next === undefined ? undefined : lexicon.words.get(piece + next);
+    let weight: number | undefined;
+    if (joined !== undefined) {
+      weight = joined;
+      i++;
+    } else {
+      weight = lexicon.words.get(piece);
+      // 好 in 好开心 is a degree adverb, not a second positive word.
+      if (weight !== undefined && next !== undefined && lexicon.degrees.has(piece) && lexicon.words.has(next)) continue;
+    }
+    if (weight === undefined) continue;
+    let factor = 1;
+    for (let j = wordStart - 1; j >= clauseStart && j >= wordStart - MODIFIER_REACH; j--) {
+      const before = pieces[j]!;
+      if (lexicon.negations.has(before)) factor *= -NEGATED_FACTOR;
+      else {
+        const degree = lexicon.degrees.get(before);
+        if (degree !== undefined) factor *= degree;
+      }
+    }
+    clause += weight * factor;
+  }
+  total += clause;
+  for (const name of emoticons) total += lexicon.emoticons.get(name.toLowerCase()) ?? 0;
+  if (total === 0) return 0;
+  return Math.tanh(total / SCALE);
+}
