@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
+import { list, loadConfig } from '@tingfeng/config';
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
+
+/** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
+export interface ApiToken {
+  token: string;
+  role: Role;
+  principal: string;
+}
+
+/**
+ * Parses `token:role` or `token:role:name` entries. Without a name the principal is `<role>:<first 4 chars>…`,
+ * enough to tell tokens apart in the audit trail without writing the secret into it.
+ */
+export function parseApiTokens(value: string | undefined): ApiToken[] {
+  return list(value).map((entry) => {
+    const [token = '', role = '', ...rest] = entry.split(':');
+    if (token.length < 4) throw new Error(`token in "${entry.slice(0, 6)}…" is shorter than 4 characters`);
+    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`role "${role}" is not one of ${ROLES.join(', ')}`);
+    const name = rest.join(':').trim();
+    return { token, role: role as Role, principal: name || `${role}:${token.slice(0, 4)}…` };
+  });
+}
+
+export const IncidentsConfigSchema = z.object({
+  /** Kafka brokers, comma-separated host:port. */
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Redis holding the incident view, the config objects and the BullMQ queues. */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of the incident view's keys (`{p}incident:<id>` …); the notifier must use the same. */
+  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
+  /** BullMQ key prefix of the `alerts` and `notifications` queues. */
+  QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
+  /** The log of record the incident events are appended to and the view is rebuilt from (override for tests). */
+  INCIDENT_EVENTS_TOPIC: z.string().default(TOPICS.incidentEvents),
+  /** Consumer group of the view's applier; it commits nothing (its offsets live in Redis beside the view). */
+  INCIDENTS_GROUP_ID: z.string().default(GROUPS.incidents),
+  /** Address the API and dashboard listen on. */
+  INCIDENTS_HOST: z.string().default('127.0.0.1'),
+  /** Port of the API, the dashboard, /healthz, /readyz and /metrics; 0 picks a free one. */
+  INCIDENTS_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Bearer tokens: comma-separated `token:role` or `token:role:name`; roles analyst, oncall, admin. */
+  API_TOKENS: z.string().optional().transform((v, ctx) => {
+    try {
+      return parseApiTokens(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Wall-clock quiet period after an incident's last alert before it resolves itself (default 2 h). */
+  INCIDENT_AUTO_RESOLVE_MS: z.coerce.number().int().positive().default(2 * 60 * 60 * 1000),
+  /** How often open incidents are checked against the quiet period; default a quarter of it, at most a minute. */
+  INCIDENT_AUTO_RESOLVE_CHECK_MS: z.coerce.number().int().positive().optional(),
+  /** Base URL of the dashboard, for links in notifications. */
+  PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
+  /** How long an appended event may take to show in the view before the command fails (and its job retries). */
+  INCIDENT_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Graceful stop deadline. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+});
+
+export type IncidentsConfig = z.infer<typeof IncidentsConfigSchema>;
+
+/** Reads the settings from the environment; throws ConfigError naming the first bad variable. */
+export function loadIncidentsConfig(env: NodeJS.ProcessEnv = process.env): IncidentsConfig {
+  return loadConfig(IncidentsConfigSchema, env);
+}

@@ -1,0 +1,157 @@
+import type { Alert, Incident, IncidentEvent, Severity } from '@tingfeng/contracts';
+import { SEVERITY_RANK } from '@tingfeng/contracts';
+
+/** A response campaign the organisation started against the incident's narrative. */
+export interface ResponseCampaign {
+  accounts: string[];
+  startedAt: string;
+  by: string;
+}
+
+/**
+ * The incident as the Redis view holds it: the contract's Incident plus its audit trail and the fields the
+ * service needs (last alert time for auto-resolve). Everything here is derived from `incident-events` alone.
+ */
+export interface IncidentView extends Incident {
+  /** Every event applied, in log order. `opened`/`alert_appended` carry the alert id, not the whole alert (it is in `alerts`). */
+  timeline: IncidentEvent[];
+  /** Wall time the last alert was appended (the event's `at`): the quiet period counts from here. */
+  lastAlertAt: string;
+  /** Event time (`alert.at`) of the first and the latest alert. */
+  firstAlertEventAt: string;
+  lastAlertEventAt: string;
+  response?: ResponseCampaign | null;
+  /** Highest escalation level the notifier reported. */
+  escalationLevel?: number;
+}
+
+/** What applying one event did. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'orphan';
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a;
+}
+
+export function isOpen(view: Pick<Incident, 'status'>): boolean {
+  return view.status !== 'resolved';
+}
+
+/** The event as the timeline keeps it: an alert is referenced by id, since `alerts` holds it whole. */
+function timelineEntry(event: IncidentEvent): IncidentEvent {
+  const { alert, ...rest } = event.data as { alert?: Alert } & Record<string, unknown>;
+  return alert ? { ...event, data: { ...rest, alertId: alert.id } } : event;
+}
+
+function mergeSchemes(current: string[] | undefined, alert: Alert): string[] | undefined {
+  const add = alert.schemes ?? [];
+  if (add.length === 0) return current;
+  return [...new Set([...(current ?? []), ...add])];
+}
+
+/**
+ * Applies one event to the view, purely. Idempotent by `eventId`: an event already in the timeline changes nothing.
+ * An event for an incident the view does not hold (other than `opened`) is an orphan and changes nothing.
+ */
+export function applyEvent(view: IncidentView | undefined, event: IncidentEvent): { view: IncidentView | undefined; outcome: ApplyOutcome } {
+  if (view?.timeline.some((e) => e.eventId === event.eventId)) return { view, outcome: 'duplicate' };
+  if (event.kind === 'opened') {
+    if (view) return { view, outcome: 'duplicate' };
+    const alert = event.data['alert'] as Alert;
+    const opened: IncidentView = {
+      id: event.incidentId,
+      key: alert.key,
+      type: alert.type,
+      status: 'triggered',
+      severity: alert.severity,
+      title: alert.title,
+      openedAt: event.at,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      assignee: null,
+      alerts: [alert],
+      ...(alert.schemes && alert.schemes.length > 0 ? { schemes: [...new Set(alert.schemes)] } : {}),
+      timeline: [timelineEntry(event)],
+      lastAlertAt: event.at,
+      firstAlertEventAt: alert.at,
+      lastAlertEventAt: alert.at,
+      response: null,
+    };
+    return { view: opened, outcome: 'applied' };
+  }
+  if (!view) return { view, outcome: 'orphan' };
+  const next: IncidentView = { ...view, timeline: [...view.timeline, timelineEntry(event)] };
+  switch (event.kind) {
+    case 'alert_appended': {
+      const alert = event.data['alert'] as Alert;
+      if (!next.alerts.some((a) => a.id === alert.id)) next.alerts = [...next.alerts, alert];
+      next.severity = maxSeverity(next.severity, alert.severity);
+      next.lastAlertAt = event.at;
+      if (Date.parse(alert.at) > Date.parse(next.lastAlertEventAt)) next.lastAlertEventAt = alert.at;
+      const schemes = mergeSchemes(next.schemes, alert);
+      if (schemes) next.schemes = schemes;
+      break;
+    }
+    case 'acknowledged':
+      if (next.status === 'triggered') {
+        next.status = 'acknowledged';
+        next.acknowledgedAt = event.at;
+        next.acknowledgedBy = event.actor;
+      }
+      break;
+    case 'resolved':
+      if (next.status !== 'resolved') {
+        next.status = 'resolved';
+        next.resolvedAt = event.at;
+        next.resolvedBy = event.actor;
+      }
+      break;
+    case 'assigned':
+      next.assignee = typeof event.data['assignee'] === 'string' ? event.data['assignee'] : null;
+      break;
+    case 'response_started':
+      next.response = {
+        accounts: (event.data['accounts'] as string[] | undefined) ?? [],
+        startedAt: (event.data['startedAt'] as string | undefined) ?? event.at,
+        by: event.actor,
+      };
+      break;
+    case 'escalated': {
+      const level = Number(event.data['level']);
+      if (Number.isFinite(level)) next.escalationLevel = Math.max(next.escalationLevel ?? 0, level);
+      break;
+    }
+    case 'note_added':
+    case 'notified':
+      break;
+  }
+  return { view: next, outcome: 'applied' };
+}
+
+/** The contract's Incident (what notifications carry): the view without its timeline and service fields. */
+export function toIncident(view: IncidentView): Incident {
+  const { timeline: _timeline, lastAlertAt: _l, firstAlertEventAt: _f, lastAlertEventAt: _le, response: _r, escalationLevel: _e, ...incident } = view;
+  return incident;
+}
+
+/** A list row: the incident without alerts and timeline, with counts and the top terms. */
+export interface IncidentSummary extends Omit<Incident, 'alerts'> {
+  alertCount: number;
+  lastAlertAt: string;
+  lastAlertEventAt: string;
+  terms: string[];
+  response: ResponseCampaign | null;
+}
+
+export function summarize(view: IncidentView): IncidentSummary {
+  const { alerts, timeline: _t, firstAlertEventAt: _f, escalationLevel: _e, ...rest } = view;
+  return { ...rest, response: view.response ?? null, alertCount: alerts.length, terms: rankTerms(alerts).slice(0, 8) };
+}
+
+/** The alerts' terms, most frequent first, ties by first appearance. */
+export function rankTerms(alerts: readonly Alert[]): string[] {
+  const counts = new Map<string, number>();
+  for (const a of alerts) for (const t of a.terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts.entries()].sort((x, y) => y[1] - x[1]).map(([t]) => t);
+}
