@@ -1,17 +1,5 @@
-export { ChannelSchema, ChannelListSchema, WebhookChannelSchema, WecomChannelSchema, DingtalkChannelSchema, FeishuChannelSchema, CHANNEL_TYPES } from './types.js';
-export type {
-  Channel,
-  ChannelType,
-  WebhookChannel,
-  WecomChannel,
-  DingtalkChannel,
-  FeishuChannel,
-  NotificationItem,
-  OutgoingMessage,
-  FormatOptions,
-  VendorBaseUrls,
-  HttpRequest,
-} from './types.js';
+export { CHANNEL_TYPES } from './types.js';
+export type { ChannelTarget, ChannelType, NotificationItem, OutgoingMessage, FormatOptions, HttpRequest } from './types.js';
 export { signWebhookBody, verifyWebhookSignature, dingtalkSign, feishuSign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js';
 export type { WebhookVerdict } from './signing.js';
 export {
@@ -31,13 +19,11 @@ export {
 export type { MessageContent, Evidence } from './content.js';
 export { buildWebhookRequest, webhookPayload } from './channels/webhook.js';
 export type { WebhookPayload, WebhookItemPayload } from './channels/webhook.js';
-export { buildWecomRequest, WECOM_BASE_URL } from './channels/wecom.js';
-export { buildDingtalkRequest, DINGTALK_BASE_URL } from './channels/dingtalk.js';
-export { buildFeishuRequest, FEISHU_BASE_URL } from './channels/feishu.js';
+export { buildWecomRequest } from './channels/wecom.js';
+export { buildDingtalkRequest } from './channels/dingtalk.js';
+export { buildFeishuRequest } from './channels/feishu.js';
 export { buildRequest } from './requests.js';
 export type { BuildRequestOptions } from './requests.js';
 export { sendRequest } from './sender.js';
 export type { SendOptions, SendResult } from './sender.js';
 export { DeliveryError } from './errors/delivery-error.js';
-export { summarizeChannel } from './redact.js';
-export type { ChannelSummary } from './redact.js';

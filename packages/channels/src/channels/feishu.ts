@@ -1,25 +1,17 @@
 import { buildContent, renderMarkdown, truncateUtf8 } from '../content.js';
 import { feishuSign } from '../signing.js';
-import type { FeishuChannel, FormatOptions, HttpRequest, OutgoingMessage, VendorBaseUrls } from '../types.js';
+import type { ChannelTarget, FormatOptions, HttpRequest, OutgoingMessage } from '../types.js';
 
-export const FEISHU_BASE_URL = 'https://open.feishu.cn';
 /** Feishu refuses request bodies over 20 KB; the card text is kept well below. */
 const MAX_TEXT_BYTES = 12_000;
 
 const TEMPLATE_BY_SEVERITY = { info: 'blue', warning: 'orange', critical: 'red' } as const;
 
 /**
- * A Feishu custom bot request: `POST /open-apis/bot/v2/hook/<token>` with an `interactive` card (header coloured by
+ * A Feishu custom bot request: `POST <url>` (`https://open.feishu.cn/open-apis/bot/v2/hook/<token>`) with an `interactive` card (header coloured by
  * severity, lark_md body, a button to the incident page); with a secret, `timestamp` (seconds) and `sign` in the body.
  */
-export function buildFeishuRequest(
-  channel: FeishuChannel,
-  message: OutgoingMessage,
-  options: FormatOptions,
-  nowMs: number,
-  bases: VendorBaseUrls = {},
-): HttpRequest {
-  const base = (channel.baseUrl ?? bases.feishu ?? FEISHU_BASE_URL).replace(/\/+$/, '');
+export function buildFeishuRequest(channel: ChannelTarget, message: OutgoingMessage, options: FormatOptions, nowMs: number): HttpRequest {
   const content = buildContent(message, options);
   const timestampSeconds = Math.floor(nowMs / 1000);
   const signature = channel.secret ? { timestamp: String(timestampSeconds), sign: feishuSign(timestampSeconds, channel.secret) } : {};
@@ -32,7 +24,7 @@ export function buildFeishuRequest(
     ],
   };
   return {
-    url: `${base}/open-apis/bot/v2/hook/${encodeURIComponent(channel.hookToken)}`,
+    url: channel.url,
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body: JSON.stringify({ ...signature, msg_type: 'interactive', card }),
   };

@@ -1,6 +1,6 @@
 import { buildContent, evidenceOf, incidentLink, renderMarkdown, renderText, changeLabel } from '../content.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../signing.js';
-import type { FormatOptions, HttpRequest, NotificationItem, OutgoingMessage, WebhookChannel } from '../types.js';
+import type { FormatOptions, HttpRequest, NotificationItem, OutgoingMessage, ChannelTarget } from '../types.js';
 
 /** The JSON a generic webhook receives for one item. */
 export interface WebhookItemPayload {
@@ -92,7 +92,7 @@ export function webhookPayload(message: OutgoingMessage, options: FormatOptions)
  * A signed generic webhook request. Headers: `X-Tingfeng-Timestamp` (Unix seconds) and, with a secret,
  * `X-Tingfeng-Signature: sha256=<hex>` over `${timestamp}.${body}`; `X-Tingfeng-Delivery` lets a receiver de-duplicate.
  */
-export function buildWebhookRequest(channel: WebhookChannel, message: OutgoingMessage, options: FormatOptions, nowMs: number, deliveryId: string): HttpRequest {
+export function buildWebhookRequest(channel: ChannelTarget, message: OutgoingMessage, options: FormatOptions, nowMs: number, deliveryId: string): HttpRequest {
   const body = JSON.stringify(webhookPayload(message, options));
   const timestampSeconds = Math.floor(nowMs / 1000);
   const headers: Record<string, string> = {
