@@ -86,6 +86,9 @@ export class Segmenter {
   /** Whether one piece of {@link cut} output is a token. */
   isToken(piece: string): boolean {
     if (this.stopwords.has(piece)) return false;
+    // CJK ideographs (the usual case) are word characters: skip the Unicode regex for them.
+    const c = piece.charCodeAt(0);
+    if (c >= 0x4e00 && c <= 0x9fff) return true;
     if (!HAS_WORD_CHAR.test(piece)) return false;
     return !SHORT_NUMBER.test(piece);
   }

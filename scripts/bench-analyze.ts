@@ -1,0 +1,121 @@
+/**
+ * pnpm bench:analyze [--posts 50000] [--seed 42]
+ *
+ * Builds a deterministic corpus of Weibo-like posts about Kunming city life (seeded PRNG), then times, on the same
+ * texts, (a) bare `nodejieba.cut(text, true)` (the segmentation the analyzer itself uses: precise mode with HMM) and
+ * (b) the whole `analyze()` path. Prints posts/s and MB/s of each and the ratio analyze/raw. Figures, not assertions.
+ */
+import { parseArgs } from 'node:util';
+import type { Post } from '@tingfeng/contracts';
+import { createAnalyzer } from '@tingfeng/text';
+import nodejieba from 'nodejieba';
+
+const { values } = parseArgs({ options: { posts: { type: 'string', default: '50000' }, seed: { type: 'string', default: '42' } } });
+const postCount = Number(values.posts);
+const seed = Number(values.seed);
+
+/** mulberry32: small, fast, good enough to make the same corpus every run. */
+function prng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SENTENCES = [
+  '今天昆明的天气真好，蓝天白云，温度刚好十八度',
+  '滇池边的红嘴鸥又回来了，翠湖公园里全是喂海鸥的人',
+  '地铁三号线早高峰太挤了，每天都要排队二十分钟',
+  '呈贡新区的房价又涨了，年轻人真的买不起房',
+  '有人说昆明是一座正在死去的城市，我觉得这是胡说八道',
+  '打了12345市长热线反映小区停水的问题，三天了还没人管',
+  '官渡古镇的小吃很好吃，过桥米线和鲜花饼都推荐',
+  '长水机场的航班又延误了，等了四个小时，太让人失望了',
+  '五华区的老街改造得不错，晚上散步很舒服',
+  '盘龙江的水比以前干净多了，政府治理还是有效果的',
+  '西山区修路修了一年还没完工，出门到处堵车',
+  '昆明发布说明天有雨，大家出门记得带伞',
+  '斗南花市的鲜花便宜又漂亮，周末去逛了一圈',
+  '这个城市越来越没落了，年轻人都去外地打工了',
+  '网上那些带节奏的水军能不能消停一点，别再洗地了',
+  '辟谣：网传昆明地铁停运的消息是假的',
+  '感谢环卫工人的辛苦付出，春城因为你们更美丽',
+  '学校门口的路灯坏了好几天，晚上孩子放学很危险',
+  '物业费年年涨，服务却越来越差，业主们很愤怒',
+  '菌子季节到了，大家吃菌子一定要注意安全',
+];
+const TRAD = ['這個城市真的很美，我很喜歡昆明', '滇池的藍藻問題甚麼時候能解決'];
+const EMOTICONS = ['[哈哈]', '[泪]', '[怒]', '[赞]', '[蜡烛]', '[爱你]', '[抓狂]', '[心]'];
+const USERS = ['昆明发布', '昆明12345市长热线', '春城晚报', '滇池卫士', 'km_小王', '翠湖-老李'];
+const TOPICS = ['#昆明18度#', '#发现昆明之美#', '#昆明保卫战#', '#滇池治理#'];
+
+function buildCorpus(n: number, rand: () => number): string[] {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const texts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const parts: string[] = [];
+    if (rand() < 0.2) parts.push(pick(TOPICS));
+    const sentences = 1 + Math.floor(rand() * 4);
+    for (let s = 0; s < sentences; s++) parts.push(rand() < 0.03 ? pick(TRAD) : pick(SENTENCES));
+    if (rand() < 0.4) parts.push(pick(EMOTICONS));
+    if (rand() < 0.25) parts.push(`@${pick(USERS)} `);
+    if (rand() < 0.1) parts.push(`http://t.cn/R${Math.floor(rand() * 1e6).toString(36)}`);
+    let text = parts.join(rand() < 0.5 ? '，' : ' ');
+    if (rand() < 0.3) text += `//@${pick(USERS)}:${pick(SENTENCES)}${rand() < 0.5 ? pick(EMOTICONS) : ''}`;
+    if (rand() < 0.01) text = '首付五万买地铁三室准现房，加微信km12345看房，Zhifang.com';
+    texts.push(text);
+  }
+  return texts;
+}
+
+const texts = buildCorpus(postCount, prng(seed));
+const totalBytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t, 'utf8'), 0);
+const posts: Post[] = texts.map((text, i) => ({
+  id: String(i),
+  platform: 'weibo',
+  text,
+  createdAt: '2015-10-20T01:30:00.000Z',
+  createdAtMs: 1445304600000 + i * 1000,
+  author: { id: `u${i % 997}` },
+}));
+const analyzer = createAnalyzer();
+
+function timeRaw(): number {
+  const start = performance.now();
+  let pieces = 0;
+  for (const text of texts) pieces += nodejieba.cut(text, true).length;
+  if (pieces < 0) throw new Error('unreachable');
+  return (performance.now() - start) / 1000;
+}
+function timeAnalyze(): number {
+  const start = performance.now();
+  let tokens = 0;
+  for (const post of posts) tokens += analyzer.analyze(post).tokens.length;
+  if (tokens < 0) throw new Error('unreachable');
+  return (performance.now() - start) / 1000;
+}
+
+// Warm-up: let V8 optimise both paths on a slice before the timed runs; then best of three, interleaved.
+const warm = texts.slice(0, 5000);
+for (const text of warm) nodejieba.cut(text, true);
+for (const post of posts.slice(0, 5000)) analyzer.analyze(post);
+let rawS = Infinity;
+let analyzeS = Infinity;
+for (let round = 0; round < 3; round++) {
+  rawS = Math.min(rawS, timeRaw());
+  analyzeS = Math.min(analyzeS, timeAnalyze());
+}
+analyzer.close();
+
+const mb = totalBytes / 1e6;
+const line = (name: string, s: number) =>
+  `${name.padEnd(22)} ${Math.round(postCount / s).toString().padStart(8)} posts/s ${(mb / s).toFixed(2).padStart(7)} MB/s`;
+process.stdout.write(
+  `corpus: ${postCount} posts, ${mb.toFixed(2)} MB UTF-8, seed ${seed}; best of 3 after warm-up\n` +
+    `${line('raw nodejieba.cut(hmm)', rawS)}\n${line('analyze()', analyzeS)}\n` +
+    `ratio analyze/raw: ${(rawS / analyzeS).toFixed(2)} (target >= 0.7)\n`,
+);
