@@ -68,6 +68,8 @@ export interface DetectorConfig {
   storySeasonSlots: number;
   /** EW weight of each day's peak-bucket count in a slot's baseline (0.5 = a recurring peak is learnt in one day). */
   storySeasonAlpha: number;
+  /** A bucket moves the EW baseline by at most this many deviations (√var + β) upward: bursts are not learnt as normal at once. */
+  storyClip: number;
   /** Noise floor β of the significance, documents per bucket. */
   storyBeta: number;
   /** Significance (x − max(mean, β)) / (√var + β) needed for a term or pair to burst. Scaled. */
@@ -151,8 +153,9 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   storyAlpha: 0.1,
   storySeasonSlots: 24,
   storySeasonAlpha: 0.5,
+  storyClip: 3,
   storyBeta: 2,
-  storyMinScore: 4,
+  storyMinScore: 3,
   storyMinCount: 8,
   storyWarmupBuckets: 12,
   storyMaxTermsPerPost: 12,
@@ -174,7 +177,7 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   coordinationLowFollowers: 100,
   maxClusters: 5_000,
   maxCoordinationEntries: 50_000,
-  responseMinPosts: 2,
+  responseMinPosts: 1,
 });
 
 /** The settings after {@link DetectorConfig.sensitivity} is applied: what the detectors read. */

@@ -146,26 +146,30 @@ export class StoryDetector {
     };
     for (const t of terms) measure(t, t);
     for (const [a, b] of pairs) measure(`${a}\u0001${b}`, `${a}+${b}`);
-    if (bursts.length === 0) return [];
-    return this.attach(post, bursts, clusterId);
-  }
-
-  private attach(post: EnrichedPost, bursts: Burst[], clusterId: string | undefined): Alert[] {
-    const cfg = this.cfg;
-    bursts.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : 1));
-    const burstTerms = new Set<string>();
-    for (const b of bursts) for (const t of b.term.split('+')) burstTerms.add(t);
-    // Join the live story sharing the most bursting terms (the oldest on a tie), or start one.
+    // Join the live story sharing the most of this post's terms (the oldest on a tie).
+    const termSet = new Set(terms);
     let story: StoryState | undefined;
     let overlap = 0;
     for (const s of this.stories) {
       let n = 0;
-      for (const [t] of s.terms) if (burstTerms.has(t)) n++;
+      for (const [t] of s.terms) if (termSet.has(t)) n++;
       if (n > overlap) {
         overlap = n;
         story = s;
       }
     }
+    // A post that bursts nothing still counts towards a live story it belongs to: the story's size,
+    // accounts and negative share describe all of its posts, not only those that crossed the line.
+    if (bursts.length === 0 && story === undefined) return [];
+    return this.attach(post, bursts, story, clusterId);
+  }
+
+  private attach(post: EnrichedPost, bursts: Burst[], existing: StoryState | undefined, clusterId: string | undefined): Alert[] {
+    const cfg = this.cfg;
+    bursts.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : 1));
+    const burstTerms = new Set<string>();
+    for (const b of bursts) for (const t of b.term.split('+')) burstTerms.add(t);
+    let story = existing;
     if (!story) {
       const core = [...burstTerms].slice(0, 3).sort();
       const start = iso(Math.floor(post.createdAtMs / cfg.storyBucketMs) * cfg.storyBucketMs).replace(/[-:]|\.\d+Z$/g, '');
@@ -200,7 +204,7 @@ export class StoryDetector {
         }
       }
     }
-    const top = bursts[0]!;
+    const top = bursts[0];
     story.posts++;
     if (post.sentiment < 0) story.negative++;
     bumpTopK(story.accounts, accountName(post), 50);
@@ -211,7 +215,7 @@ export class StoryDetector {
       story.firstPostId = post.id;
     }
     story.lastMs = Math.max(story.lastMs, post.createdAtMs);
-    if (top.score > story.maxScore) {
+    if (top && top.score > story.maxScore) {
       story.maxScore = top.score;
       story.observed = top.count;
       story.expected = top.expected;
@@ -284,7 +288,10 @@ export class StoryDetector {
     const slotMax = this.slotMax;
     for (let c = 0; c < this.size; c++) {
       const x = counts ? counts[c]! : 0;
-      const diff = x - mean[c]!;
+      // Robust EW update: a burst moves the baseline by at most `clip` deviations per bucket, so a
+      // story that keeps growing is not absorbed into "normal" within a few buckets.
+      const clip = cfg.storyClip * (Math.sqrt(variance[c]!) + cfg.storyBeta);
+      const diff = Math.min(x - mean[c]!, clip);
       const incr = alpha * diff;
       mean[c] = mean[c]! + incr;
       variance[c] = (1 - alpha) * (variance[c]! + diff * incr);
