@@ -1,0 +1,2 @@
+export { startWebhookReceiver } from './receiver.js';
+export type { WebhookReceiver, WebhookReceiverOptions, ReceivedMessage } from './receiver.js';
