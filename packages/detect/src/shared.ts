@@ -11,7 +11,8 @@ export const rankOf = (severity: Severity): number => SEVERITY_RANK[severity];
 
 /** Builds an alert whose id is derived from its key and per-key emission sequence: never random, never wall clock. */
 export function buildAlert(fields: AlertDraft, seq: number): Alert {
-  return { id: alertId(fields.key, seq), ...fields } as Alert;
+  // A copy: the detectors keep mutating their evidence arrays after the alert has left.
+  return structuredClone({ id: alertId(fields.key, seq), ...fields }) as Alert;
 }
 
 /** An alert before its id: the contract's fields plus any extra evidence. */
