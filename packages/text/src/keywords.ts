@@ -55,16 +55,30 @@ export function loadIdfTable(path: string): IdfTable {
  */
 export function extractKeywords(tokens: readonly string[], table: IdfTable, maxKeywords = 8): string[] {
   if (tokens.length === 0 || maxKeywords <= 0) return [];
-  const scores = new Map<string, number>();
+  // One scratch map reused across calls (the analyzer is synchronous): a new Map and a sort per post were the
+  // largest JS cost after segmentation.
+  const scores = scratchScores;
+  scores.clear();
   for (const token of tokens) {
     if (token.length < 2) continue;
-    const prev = scores.get(token);
-    scores.set(token, (prev ?? 0) + (table.idf.get(token) ?? table.medianIdf));
+    scores.set(token, (scores.get(token) ?? 0) + (table.idf.get(token) ?? table.medianIdf));
   }
-  if (scores.size <= 1) return [...scores.keys()];
-  // Map iteration follows first appearance, and sort is stable: equal scores keep text order.
-  return [...scores.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, maxKeywords)
-    .map(([word]) => word);
+  // Top-k by insertion into a short list; strict `>` keeps the earlier token first on ties (Map order = text order).
+  const words: string[] = [];
+  const best: number[] = [];
+  for (const [word, score] of scores) {
+    if (words.length === maxKeywords && score <= best[best.length - 1]!) continue;
+    let at = words.length;
+    while (at > 0 && score > best[at - 1]!) at--;
+    words.splice(at, 0, word);
+    best.splice(at, 0, score);
+    if (words.length > maxKeywords) {
+      words.pop();
+      best.pop();
+    }
+  }
+  scores.clear();
+  return words;
 }
+
+const scratchScores = new Map<string, number>();

@@ -7,6 +7,8 @@ export interface SentimentLexicon {
   negations: ReadonlySet<string>;
   degrees: ReadonlyMap<string, number>;
   emoticons: ReadonlyMap<string, number>;
+  /** Every proper prefix of a lexicon word: a piece worth joining to the next one (see {@link scoreSentiment}). */
+  prefixes: ReadonlySet<string>;
 }
 
 /** How far back (in jieba pieces, within one clause) a negation or degree adverb reaches. */
@@ -47,7 +49,9 @@ export function loadSentimentLexicon(dir: string = DICT_DIR): SentimentLexicon {
     const [name, weight] = line.split('\t');
     if (name !== undefined && weight !== undefined) emoticons.set(name.toLowerCase(), Number(weight));
   }
-  return { words, negations, degrees, emoticons };
+  const prefixes = new Set<string>();
+  for (const word of words.keys()) for (let i = 1; i < word.length; i++) prefixes.add(word.slice(0, i));
+  return { words, negations, degrees, emoticons, prefixes };
 }
 
 /**
@@ -62,7 +66,7 @@ export function scoreSentiment(pieces: readonly string[], emoticons: readonly st
   let clauseStart = 0;
   for (let i = 0; i < pieces.length; i++) {
     const piece = pieces[i]!;
-    if (CLAUSE_BREAK.has(piece) || piece.trim().length === 0) {
+    if (CLAUSE_BREAK.has(piece) || piece.charCodeAt(0) <= 32) {
       total += piece === '!' || piece === '！' ? clause * EXCLAMATION_FACTOR : clause;
       clause = 0;
       clauseStart = i + 1;
@@ -71,7 +75,7 @@ export function scoreSentiment(pieces: readonly string[], emoticons: readonly st
     // jieba sometimes splits a lexicon word (e.g. a new compound): try the piece joined to the next one first.
     const wordStart = i;
     const next = pieces[i + 1];
-    const joined = next === undefined ? undefined : lexicon.words.get(piece + next);
+    const joined = next === undefined || !lexicon.prefixes.has(piece) ? undefined : lexicon.words.get(piece + next);
     let weight: number | undefined;
     if (joined !== undefined) {
       weight = joined;
