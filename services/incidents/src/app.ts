@@ -1,0 +1,131 @@
+import { QUEUES, TOPIC_SPECS, TOPICS, type TopicName, type TopicSpec } from '@tingfeng/contracts';
+import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { createLogger } from '@tingfeng/logger';
+import { createRegistry } from '@tingfeng/metrics';
+import { Queue, queueSettings, redisKeys, type NotifyJobData } from '@tingfeng/queue';
+import { closeRedis, createRedis } from '@tingfeng/redis';
+import { IncidentCommands } from './commands/incident-commands.js';
+import type { IncidentsConfig } from './config.js';
+import { IncidentEventLog } from './events/event-log.js';
+import { buildHttpServer } from './http/server.js';
+import { createAlertWorker } from './jobs/alert-worker.js';
+import { incidentsMetrics } from './metrics.js';
+import { ViewStore } from './store/view-store.js';
+
+export interface IncidentsApp extends Service {
+  /** The bound HTTP port, once started. */
+  readonly port: number | undefined;
+  /** True once the view has caught up with the log and alerts are being taken. */
+  readonly ready: boolean;
+}
+
+/**
+ * The composition root of the incidents service: the `alerts` worker, the `incident-events` log and its applier
+ * (the Redis view), auto-resolve, the notifications queue, and the HTTP API + dashboard. `stop` undoes `start`.
+ */
+export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
+  const logger = createLogger('incidents');
+  const shutdown = new ShutdownRegistry(logger);
+  const registry = createRegistry('incidents');
+  const keys = redisKeys(config.REDIS_PREFIX);
+  const settings = queueSettings(config.REDIS_URL, config.QUEUE_PREFIX);
+  const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: 'incidents' }, logger);
+  let ready = false;
+  let port: number | undefined;
+  let started = false;
+
+  return {
+    get port() {
+      return port;
+    },
+    get ready() {
+      return ready;
+    },
+    async start() {
+      if (started) throw new Error('incidents app already started');
+      started = true;
+      const redis = createRedis(config.REDIS_URL, logger);
+      shutdown.register('redis', () => closeRedis(redis));
+      const store = new ViewStore(redis, keys);
+      const metrics = incidentsMetrics(registry, () => store.counts());
+
+      const admin = kafka.admin();
+      await admin.connect();
+      shutdown.register('kafka-admin', () => admin.disconnect());
+      const base = TOPIC_SPECS.find((s) => s.name === TOPICS.incidentEvents)!;
+      // The topic name may be a test's own; the spec (one partition, kept forever) is the declared one.
+      const spec: TopicSpec = { ...base, name: config.INCIDENT_EVENTS_TOPIC as TopicName };
+      await ensureTopics(admin, [spec]);
+
+      const producer = createProducer(kafka);
+      await producer.connect();
+      shutdown.register('producer', () => producer.disconnect());
+
+      const notifications = new Queue<NotifyJobData>(QUEUES.notifications, settings);
+      shutdown.register('notifications-queue', () => notifications.close());
+
+      const log = new IncidentEventLog({
+        kafka,
+        producer,
+        redis,
+        keys,
+        topic: config.INCIDENT_EVENTS_TOPIC,
+        groupId: config.INCIDENTS_GROUP_ID,
+        logger,
+        metrics,
+        applyTimeoutMs: config.INCIDENT_APPLY_TIMEOUT_MS,
+      });
+      shutdown.register('event-log', () => log.stop());
+
+      const commands = new IncidentCommands({
+        store,
+        log,
+        notifications,
+        metrics,
+        logger,
+        publicUrl: config.PUBLIC_URL,
+        autoResolveMs: config.INCIDENT_AUTO_RESOLVE_MS,
+      });
+
+      const http = buildHttpServer({
+        logger,
+        tokens: config.API_TOKENS,
+        store,
+        commands,
+        log,
+        redis,
+        keys,
+        registry,
+        metrics,
+        publicUrl: config.PUBLIC_URL,
+        isReady: () => ready && log.live,
+      });
+      await http.listen({ host: config.INCIDENTS_HOST, port: config.INCIDENTS_PORT });
+      shutdown.register('http', () => http.close());
+      const address = http.server.address();
+      port = typeof address === 'object' && address ? address.port : config.INCIDENTS_PORT;
+      logger.info({ port, tokens: config.API_TOKENS.length }, 'listening');
+
+      // Alerts are grouped only against a view that holds the whole log; otherwise a restart could open duplicates.
+      await log.start(admin);
+
+      const worker = createAlertWorker(settings, commands, metrics, logger);
+      void worker.run().catch((err: unknown) => logger.error({ err }, 'alert worker stopped'));
+      shutdown.register('alert-worker', () => worker.close());
+
+      const checkMs = config.INCIDENT_AUTO_RESOLVE_CHECK_MS ?? Math.min(60_000, Math.max(1_000, Math.floor(config.INCIDENT_AUTO_RESOLVE_MS / 4)));
+      const timer = setInterval(() => {
+        commands.autoResolve().catch((err: unknown) => logger.error({ err }, 'auto-resolve sweep failed'));
+      }, checkMs);
+      timer.unref();
+      shutdown.register('auto-resolve', () => clearInterval(timer));
+
+      ready = true;
+      shutdown.register('readiness', () => {
+        ready = false;
+      });
+    },
+    stop: () => shutdown.run(),
+  };
+}

@@ -1,0 +1,23 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+
+const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
+
+/** The dashboard's files: plain ES modules and CSS, no build step. Only these names are served. */
+const FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+export function registerDashboardRoutes(app: FastifyInstance): void {
+  const send = async (name: string) => readFile(new URL(name, PUBLIC_DIR));
+  app.get('/', async (_req, reply) => reply.type(FILES['index.html']!).header('cache-control', 'no-cache').send(await send('index.html')));
+  app.get('/dashboard/:file', async (req, reply) => {
+    const { file } = req.params as { file: string };
+    const type = FILES[file];
+    if (!type || file === 'index.html') return reply.code(404).send({ error: 'not_found' });
+    return reply.type(type).header('cache-control', 'no-cache').send(await send(file));
+  });
+}

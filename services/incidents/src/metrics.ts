@@ -1,0 +1,49 @@
+import { Counter, Gauge, type Registry } from '@tingfeng/metrics';
+
+/** The service's Prometheus series; incident counts by state are read from the view at scrape time. */
+export function incidentsMetrics(registry: Registry, countByStatus: () => Promise<Record<string, number>>) {
+  return {
+    alerts: new Counter({
+      name: 'tingfeng_incidents_alerts_total',
+      help: 'Alerts taken from the alerts queue, by outcome (opened, appended, duplicate, invalid)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    eventsApplied: new Counter({
+      name: 'tingfeng_incident_events_applied_total',
+      help: 'Incident events read from the log, by kind and outcome (applied, duplicate, orphan)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [registry],
+    }),
+    eventsAppended: new Counter({
+      name: 'tingfeng_incident_events_appended_total',
+      help: 'Incident events this service appended to the log, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    notificationsEnqueued: new Counter({
+      name: 'tingfeng_incidents_notifications_enqueued_total',
+      help: 'Jobs put on the notifications queue, by change',
+      labelNames: ['change'] as const,
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: 'tingfeng_incidents_api_requests_total',
+      help: 'HTTP API requests, by method, route and status code',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    incidents: new Gauge({
+      name: 'tingfeng_incidents',
+      help: 'Incidents in the view, by status',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await countByStatus();
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    }),
+  };
+}
+
+export type IncidentsMetrics = ReturnType<typeof incidentsMetrics>;
