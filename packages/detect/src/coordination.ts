@@ -24,6 +24,7 @@ export interface ClusterState {
 }
 
 export interface CoordinationSnapshot {
+  keptAtSweep: number;
   entries: Entry[];
   clusters: [string, ClusterState][];
   flagged: [string, number][];
@@ -35,13 +36,11 @@ const MAX_MEMBERS = 2_000;
 
 /** Removes Weibo markup and anything but letters and digits, so templates compare on their words. */
 export function normaliseForDuplicates(text: string): string {
-  return text
-    .replace(/https?:\/\/\S+/g, '')
-    .replace(/@[\p{L}\p{N}_-]+/gu, '')
-    .replace(/\[[^\]]{1,8}\]/g, '')
-    .replace(/[^\p{L}\p{N}]/gu, '')
-    .toLowerCase();
+  return text.replace(MARKUP_AND_PUNCTUATION, '').toLowerCase();
 }
+
+// One pass: links, @mentions, [emoticons], then anything that is not a letter or a digit.
+const MARKUP_AND_PUNCTUATION = /https?:\/\/\S+|@[\p{L}\p{N}_-]+|\[[^\]]{1,8}\]|[^\p{L}\p{N}]/gu;
 
 /**
  * Coordination detector: 64-bit SimHash over character n-grams of a post's own text; LSH on four
@@ -51,6 +50,8 @@ export function normaliseForDuplicates(text: string): string {
  */
 export class CoordinationDetector {
   private entries: Entry[] = [];
+  /** Index size after the last sweep: the next sweep waits until the index has doubled. */
+  private keptAtSweep = 0;
   private bands = new Map<number, Entry[]>();
   private readonly clusters: BoundedMap<string, ClusterState>;
   /** Clusters flagged as coordinated (id → event ms), kept after the cluster itself ages out. */
@@ -179,7 +180,12 @@ export class CoordinationDetector {
 
   /** Drops index entries behind the watermark's window and clusters that can no longer grow. */
   expire(watermarkMs: number): void {
-    this.compact(watermarkMs - this.cfg.coordinationWindowMs, this.cfg.maxCoordinationEntries);
+    // Stale index entries are skipped at lookup; they are swept in bulk (a rebuild) only once they
+    // could make up half the budget, which keeps the sweep off the per-minute path.
+    if (this.entries.length > Math.max(this.cfg.maxCoordinationEntries / 4, 2 * this.keptAtSweep)) {
+      this.compact(watermarkMs - this.cfg.coordinationWindowMs, this.cfg.maxCoordinationEntries);
+      this.keptAtSweep = this.entries.length;
+    }
     const stale: string[] = [];
     for (const [id, c] of this.clusters.entries()) if (c.newestMs < watermarkMs - this.cfg.coordinationWindowMs) stale.push(id);
     for (const id of stale) this.clusters.delete(id);
@@ -211,11 +217,12 @@ export class CoordinationDetector {
   }
 
   snapshot(): CoordinationSnapshot {
-    return { entries: this.entries.map((e) => [...e] as Entry), clusters: this.clusters.toArray(), flagged: this.flagged.toArray() };
+    return { keptAtSweep: this.keptAtSweep, entries: this.entries.map((e) => [...e] as Entry), clusters: this.clusters.toArray(), flagged: this.flagged.toArray() };
   }
 
   restore(s: CoordinationSnapshot): void {
     this.entries = s.entries.map((e) => [...e] as Entry);
+    this.keptAtSweep = s.keptAtSweep;
     this.rebuildBands();
     this.clusters.load(s.clusters);
     this.flagged.load(s.flagged);

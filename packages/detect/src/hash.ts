@@ -35,12 +35,21 @@ export function simHash(text: string, n: number): SimHash {
   const weights = new Int32Array(64);
   const grams = text.length <= n ? 1 : text.length - n + 1;
   for (let i = 0; i < grams; i++) {
-    const gram = text.slice(i, i + n);
-    const lo = fnv1a(gram);
-    const hi = fnv1a(gram, 0x1b873593);
+    // FNV-1a of the n-gram in place (no substring), then a second, independent 32 bits by remixing.
+    let h = 0x811c9dc5;
+    const end = Math.min(text.length, i + n);
+    for (let j = i; j < end; j++) {
+      h ^= text.charCodeAt(j);
+      h = Math.imul(h, 0x01000193);
+    }
+    let lo = h >>> 0;
+    lo ^= lo >>> 16;
+    lo = Math.imul(lo, 0x85ebca6b) >>> 0;
+    let hi = Math.imul(lo ^ (lo >>> 13), 0xc2b2ae35);
+    hi = (hi ^ (hi >>> 16)) >>> 0;
     for (let b = 0; b < 32; b++) {
-      weights[b]! += (lo >>> b) & 1 ? 1 : -1;
-      weights[b + 32]! += (hi >>> b) & 1 ? 1 : -1;
+      weights[b]! += ((lo >>> b) & 1) * 2 - 1;
+      weights[b + 32]! += ((hi >>> b) & 1) * 2 - 1;
     }
   }
   let lo = 0;

@@ -38,7 +38,6 @@ export interface StorySnapshot {
   foldedLate: number;
 }
 
-const SEEDS = [0x811c9dc5, 0x9747b28c, 0x3c6ef372, 0xa54ff53a];
 const MAX_STORY_TERMS = 30;
 /** Longest run of empty buckets replayed one by one when the watermark jumps; older ones only decay further. */
 const MAX_CATCH_UP_BUCKETS = 2 * 288;
@@ -133,8 +132,11 @@ export class StoryDetector {
     const bursts: Burst[] = [];
     const measure = (key: string, label: string): void => {
       let best: Burst | undefined;
+      // Double hashing: cell_h = h1 + h·h2, one string hash for every table row.
+      const h1 = fnv1a(key);
+      const h2 = ((h1 >>> 15) | 1) >>> 0;
       for (let h = 0; h < cfg.storyHashes; h++) {
-        const cell = fnv1a(key, SEEDS[h % SEEDS.length]! + Math.floor(h / SEEDS.length)) & this.mask;
+        const cell = (h1 + Math.imul(h, h2)) & this.mask;
         const x = ++counts[cell]!;
         const m = Math.max(this.mean[cell]!, this.slotMean[slot * this.size + cell]!);
         const v = Math.max(this.variance[cell]!, this.slotVariance[slot * this.size + cell]!);
