@@ -20,7 +20,8 @@ export interface TopicSpec {
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   // Room above the contract's 1 MiB limit, so an oversize post reaches the analyzer and is dead-lettered with its reason.
   { name: TOPICS.posts, partitions: 6, configs: { 'max.message.bytes': String(2 * 1024 * 1024) } },
-  { name: TOPICS.postsDlq, partitions: 1 },
+  // Dead letters carry the refused bytes whole (base64), so oversize posts need room here too.
+  { name: TOPICS.postsDlq, partitions: 1, configs: { 'max.message.bytes': String(4 * 1024 * 1024) } },
   { name: TOPICS.postsEnriched, partitions: 6 },
   // The incident log of record: one partition keeps a total order of events; never compacted.
   { name: TOPICS.incidentEvents, partitions: 1, configs: { 'retention.ms': '-1' } },

@@ -1,9 +1,13 @@
+import kafkajs from 'kafkajs';
 import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import { TOPIC_SPECS, type TopicSpec } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 
 export type { Admin, Consumer, EachBatchPayload, Producer, KafkaMessage, Transaction } from 'kafkajs';
 export { Kafka };
+
+// Not among the names Node finds in kafkajs's CommonJS exports, so it is read off the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface KafkaSettings {
   /** Broker list, `host:port` each. */
@@ -45,9 +49,23 @@ export function createProducer(kafka: Kafka, config: Pick<ProducerConfig, 'trans
   });
 }
 
-/** Creates missing topics with the partition counts the code declares; existing topics are left as they are. */
+/**
+ * Creates missing topics with the partition counts and configs the code declares. Existing topics get the declared
+ * configs applied again (so a raised size limit reaches an old topic); their partition counts are left alone.
+ */
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[] = TOPIC_SPECS): Promise<void> {
   const existing = new Set(await admin.listTopics());
+  const present = specs.filter((s) => existing.has(s.name) && s.configs && Object.keys(s.configs).length > 0);
+  if (present.length > 0) {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: present.map((s) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: s.name,
+        configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length === 0) return;
   await admin.createTopics({
