@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import type { DetectorConfig, DetectorSnapshot } from '@tingfeng/detect';
+import { createKafka, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { createLogger } from '@tingfeng/logger';
+import { createRegistry, startOpsServer } from '@tingfeng/metrics';
+import { closeRedis, createRedis } from '@tingfeng/redis';
+import { createAlertQueue } from './alerts/queue-sink.js';
+import { CheckpointStore } from './checkpoint/store.js';
+import type { DetectorServiceConfig } from './config.js';
+import { EnrichedConsumer } from './consumers/enriched-consumer.js';
+import { detectorMetrics } from './metrics.js';
+
+export interface DetectorApp extends Service {
+  readonly metricsPort: number | undefined;
+  readonly ready: boolean;
+}
+
+function detectorSettings(config: DetectorServiceConfig): Partial<DetectorConfig> {
+  const fromFile = config.DETECTOR_CONFIG_FILE ? (JSON.parse(readFileSync(config.DETECTOR_CONFIG_FILE, 'utf8')) as Partial<DetectorConfig>) : {};
+  return config.DETECTOR_SENSITIVITY === undefined ? fromFile : { ...fromFile, sensitivity: config.DETECTOR_SENSITIVITY };
+}
+
+/** The composition root of the live detector. */
+export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
+  const logger = createLogger('detector', { instance: config.DETECTOR_INSTANCE_ID });
+  const shutdown = new ShutdownRegistry(logger);
+  const registry = createRegistry('detector');
+  const metrics = detectorMetrics(registry);
+  const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `detector-${config.DETECTOR_INSTANCE_ID}` }, logger);
+  const settings = detectorSettings(config);
+  let consumer: EnrichedConsumer | undefined;
+  let metricsPort: number | undefined;
+
+  return {
+    get metricsPort() {
+      return metricsPort;
+    },
+    get ready() {
+      return consumer?.ready ?? false;
+    },
+    async start() {
+      const redis = createRedis(config.REDIS_URL, logger);
+      shutdown.register('redis', () => closeRedis(redis));
+      const { queue, sink } = createAlertQueue(redis, config.ALERTS_QUEUE, config.QUEUE_PREFIX);
+      shutdown.register('alerts-queue', () => queue.close());
+
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin);
+      await admin.disconnect();
+
+      const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady: () => consumer?.ready ?? false });
+      metricsPort = ops.port;
+      shutdown.register('ops-server', () => ops.close());
+
+      consumer = new EnrichedConsumer({
+        kafka,
+        groupId: config.DETECTOR_GROUP_ID,
+        topic: config.DETECTOR_INPUT_TOPIC,
+        detectorConfig: settings,
+        checkpoints: new CheckpointStore<DetectorSnapshot>(redis, config.DETECTOR_CHECKPOINT_PREFIX),
+        checkpointIntervalMs: config.DETECTOR_CHECKPOINT_INTERVAL_MS,
+        sink,
+        logger,
+        metrics,
+      });
+      const started = consumer;
+      shutdown.register('consumer', () => started.stop());
+      await consumer.start();
+    },
+    stop: () => shutdown.run(),
+  };
+}

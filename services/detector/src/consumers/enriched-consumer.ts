@@ -1,0 +1,142 @@
+import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
+import type { Consumer, EachBatchPayload, Kafka } from '@tingfeng/kafka';
+import type { Logger } from '@tingfeng/logger';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import type { DetectorMetrics } from '../metrics.js';
+
+/** Where alerts go: the BullMQ queue in production. Must be idempotent by alert id. */
+export type AlertSink = (alerts: Alert[]) => Promise<void>;
+
+interface PartitionState {
+  engine: DetectorEngine;
+  /** The offset of the next message the engine has not seen. */
+  nextOffset: bigint;
+  /** Offset of the last checkpoint saved. */
+  savedOffset: bigint;
+  lastSaveWallMs: number;
+}
+
+export interface EnrichedConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  detectorConfig: Partial<DetectorConfig>;
+  checkpoints: CheckpointStore<DetectorSnapshot>;
+  checkpointIntervalMs: number;
+  sink: AlertSink;
+  logger: Logger;
+  metrics: DetectorMetrics;
+}
+
+/**
+ * One detector engine per input partition. A partition's state is restored from its checkpoint the first time the
+ * partition arrives here, messages the checkpoint already reflects are skipped, and state + offset are saved together.
+ * Because each engine sees exactly its partition's messages in order, the alerts do not depend on how many
+ * instances share the partitions, and a restart reproduces the alerts (same ids) that the queue then de-duplicates.
+ */
+export class EnrichedConsumer {
+  readonly consumer: Consumer;
+  private readonly partitions = new Map<number, PartitionState>();
+  private assigned = false;
+
+  constructor(private readonly options: EnrichedConsumerOptions) {
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.assigned = true;
+      const mine = new Set(e.payload.memberAssignment[options.topic] ?? []);
+      // Partitions taken away: forget their engines; their new owner restores from the checkpoint.
+      for (const partition of [...this.partitions.keys()]) {
+        if (!mine.has(partition)) this.partitions.delete(partition);
+      }
+      options.logger.info({ partitions: [...mine] }, 'assigned');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.assigned = false;
+      options.logger.error({ err: e.payload.error }, 'consumer crashed');
+    });
+  }
+
+  get ready(): boolean {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+  }
+
+  /** Stops fetching, saves every partition's state and commits its offset, then leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    for (const [partition, state] of this.partitions) await this.save(partition, state);
+    await this.consumer.disconnect();
+  }
+
+  private async stateFor(partition: number): Promise<PartitionState> {
+    const existing = this.partitions.get(partition);
+    if (existing) return existing;
+    const checkpoint = await this.options.checkpoints.load(this.options.topic, partition);
+    const engine = createDetectorEngine(this.options.detectorConfig, checkpoint?.snapshot);
+    const nextOffset = checkpoint ? BigInt(checkpoint.nextOffset) : 0n;
+    const state: PartitionState = { engine, nextOffset, savedOffset: nextOffset, lastSaveWallMs: Date.now() };
+    this.partitions.set(partition, state);
+    this.options.logger.info({ partition, restoredOffset: checkpoint?.nextOffset ?? null }, 'partition state ready');
+    return state;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { metrics, logger, sink } = this.options;
+    if (!isRunning() || isStale()) return;
+    const state = await this.stateFor(batch.partition);
+    const alerts: Alert[] = [];
+    const latencies: number[] = [];
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (offset < state.nextOffset) {
+        metrics.replayed.inc();
+        continue;
+      }
+      state.nextOffset = offset + 1n;
+      let post: EnrichedPost;
+      try {
+        post = JSON.parse(message.value?.toString('utf8') ?? '') as EnrichedPost;
+      } catch {
+        metrics.malformed.inc();
+        logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a message that is not JSON');
+        continue;
+      }
+      const emitted = state.engine.process(post);
+      metrics.posts.inc();
+      if (emitted.length > 0) {
+        alerts.push(...emitted);
+        if (typeof post.receivedAtMs === 'number') for (const _ of emitted) latencies.push(post.receivedAtMs);
+      }
+    }
+    if (alerts.length > 0) {
+      await sink(alerts);
+      const nowWallMs = Date.now();
+      for (const a of alerts) metrics.alerts.inc({ type: a.type, severity: a.severity });
+      for (const receivedAtMs of latencies) metrics.endToEndSeconds.observe(Math.max(0, nowWallMs - receivedAtMs) / 1000);
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) resolveOffset(last.offset);
+    if (Date.now() - state.lastSaveWallMs >= this.options.checkpointIntervalMs) await this.save(batch.partition, state);
+    await heartbeat();
+    const lag = Number(batch.offsetLag());
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
+  }
+
+  /** Checkpoint first, then the Kafka offset: the committed offset never runs ahead of the saved state. */
+  private async save(partition: number, state: PartitionState): Promise<void> {
+    if (state.nextOffset === state.savedOffset) return;
+    const stopTimer = this.options.metrics.checkpointSeconds.startTimer();
+    const bytes = await this.options.checkpoints.save(this.options.topic, partition, state.nextOffset.toString(), state.engine.snapshot());
+    stopTimer();
+    if (bytes > 0) this.options.metrics.checkpointBytes.set({ partition: String(partition) }, bytes);
+    state.savedOffset = state.nextOffset;
+    state.lastSaveWallMs = Date.now();
+    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: state.nextOffset.toString() }]);
+  }
+}

@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
+
+/** The detector's series. */
+export function detectorMetrics(registry: Registry) {
+  return {
+    posts: new Counter({ name: 'tingfeng_detector_posts_total', help: 'Enriched posts run through the detectors', registers: [registry] }),
+    replayed: new Counter({
+      name: 'tingfeng_detector_posts_skipped_total',
+      help: 'Messages skipped because the restored checkpoint already reflects them',
+      registers: [registry],
+    }),
+    malformed: new Counter({ name: 'tingfeng_detector_malformed_total', help: 'Messages on posts.enriched that were not JSON', registers: [registry] }),
+    alerts: new Counter({
+      name: 'tingfeng_alerts_emitted_total',
+      help: 'Alerts sent to the alerts queue, by type and severity',
+      labelNames: ['type', 'severity'],
+      registers: [registry],
+    }),
+    endToEndSeconds: new Histogram({
+      name: 'tingfeng_post_to_alert_seconds',
+      help: 'Wall time from a post reaching the analyzer to the alert it tipped being queued',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    checkpointSeconds: new Histogram({
+      name: 'tingfeng_checkpoint_duration_seconds',
+      help: 'Time to save one partition checkpoint',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    checkpointBytes: new Gauge({
+      name: 'tingfeng_checkpoint_bytes',
+      help: 'Size of the last checkpoint, by partition',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'tingfeng_consumer_lag_messages',
+      help: 'Messages behind the partition end after the last batch',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type DetectorMetrics = ReturnType<typeof detectorMetrics>;
