@@ -1,0 +1,65 @@
+import type { Incident, IncidentEvent } from '@tingfeng/contracts';
+import { JOB_NAMES, type EscalationJobData, type Job } from '@tingfeng/queue';
+import { NOTIFIER_ACTOR } from '../events/event-appender.js';
+import { activeSilence, routeIncident } from '../routing/routes.js';
+import type { NotifierContext } from './context.js';
+import { enqueueDeliveries } from './enqueue.js';
+import { escalationJobId } from './job-ids.js';
+
+export type EscalationOutcome = 'escalated' | 'not_triggered' | 'silenced' | 'missing' | 'no_level';
+
+/** The contract's Incident from the view stored in Redis (the view adds a timeline and service fields). */
+function incidentFromView(raw: string): Incident {
+  const { timeline: _t, ...incident } = JSON.parse(raw) as Incident & { timeline?: unknown };
+  return incident;
+}
+
+/**
+ * Runs when an escalation level is due: re-reads the incident from the Redis view and, only if it is still
+ * `triggered` and not silenced, notifies that level's channels, appends an `escalated` event and schedules the next level.
+ */
+export function createEscalationProcessor(ctx: NotifierContext) {
+  return async (job: Job<EscalationJobData>): Promise<EscalationOutcome> => {
+    const { incidentId, level } = job.data;
+    const outcome = await escalate(ctx, incidentId, level);
+    ctx.metrics.escalations.inc({ outcome });
+    ctx.logger.info({ incidentId, level, outcome }, 'escalation checked');
+    return outcome;
+  };
+}
+
+async function escalate(ctx: NotifierContext, incidentId: string, level: number): Promise<EscalationOutcome> {
+  const raw = await ctx.redis.get(ctx.keys.incident(incidentId));
+  if (!raw) return 'missing';
+  const incident = incidentFromView(raw);
+  if (incident.status !== 'triggered') return 'not_triggered';
+  const config = await ctx.configStore.load();
+  if (activeSilence(config.silences, incident, Date.now())) return 'silenced';
+  const chain = routeIncident(config.routes, incident, ctx.settings.fallback).escalation;
+  const current = chain[level - 1];
+  if (!current) return 'no_level';
+  const channels = current.channels.filter((id) => {
+    const channel = config.channels.get(id);
+    return channel !== undefined && channel.enabled !== false;
+  });
+  const eventId = `${incidentId}.escalated.${level}`;
+  await enqueueDeliveries(ctx, { eventId, change: 'escalated', incident, escalationLevel: level }, channels);
+  const event: IncidentEvent = {
+    eventId,
+    incidentId,
+    kind: 'escalated',
+    actor: NOTIFIER_ACTOR,
+    at: new Date().toISOString(),
+    data: { level, channels, afterMs: current.afterMs },
+  };
+  await ctx.events.append([event]);
+  const next = chain[level];
+  if (next) {
+    await ctx.escalations.add(
+      JOB_NAMES.escalate,
+      { incidentId, level: level + 1 },
+      { jobId: escalationJobId(incidentId, level + 1), delay: Math.max(1_000, next.afterMs - current.afterMs), removeOnComplete: { age: 7 * 24 * 3600 } },
+    );
+  }
+  return 'escalated';
+}
