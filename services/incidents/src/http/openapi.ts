@@ -100,6 +100,9 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness: the view has caught up with incident-events', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
+      '/api/whoami': {
+        get: { summary: 'The caller’s principal and role (role analyst or above)', responses: { '200': { description: '{ principal, role }' }, ...errors } },
+      },
       '/api/incidents': {
         get: {
           summary: 'Incidents, newest first (role analyst or above)',

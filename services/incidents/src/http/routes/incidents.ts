@@ -21,6 +21,8 @@ export function detailOf(view: IncidentView) {
 }
 
 export function registerIncidentRoutes(app: FastifyInstance, { tokens, store, commands }: IncidentRoutesOptions): void {
+  app.get('/api/whoami', { preHandler: requires(tokens, 'read') }, async (req) => ({ principal: req.principal!.name, role: req.principal!.role }));
+
   app.get('/api/incidents', { preHandler: requires(tokens, 'read') }, async (req, reply) => {
     const q = await parseOr400(ListQuerySchema, req.query, reply);
     if (!q) return reply;

@@ -1,0 +1,309 @@
+// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list) and #/incidents/<id>.
+import { legend, lineChart } from './charts.js';
+
+const TOKEN_KEY = 'tingfeng.token';
+const STATUS_ZH = { triggered: '待处理', acknowledged: '已确认', resolved: '已解决' };
+const SEVERITY_ZH = { critical: '严重', warning: '警告', info: '提示' };
+const KIND_ZH = {
+  opened: '事件开启', alert_appended: '新告警', acknowledged: '已确认', resolved: '已解决', note_added: '备注',
+  assigned: '指派', notified: '已通知', escalated: '升级', response_started: '回应开始',
+};
+const ROLE_CAN = { analyst: ['read', 'note'], oncall: ['read', 'note', 'operate'], admin: ['read', 'note', 'operate', 'admin'] };
+
+const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '' } };
+const $ = (sel, root = document) => root.querySelector(sel);
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'class') node.className = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+const fmt = (iso) => {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('zh-CN', { hour12: false });
+};
+const badge = (kind, value, zh) => h('span', { class: `badge ${kind}-${value}`, 'data-value': value }, `${zh[value] ?? value} ${value}`);
+const can = (permission) => Boolean(state.me && ROLE_CAN[state.me.role]?.includes(permission));
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${state.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(json.message ?? `HTTP ${res.status}`), { status: res.status });
+  return json;
+}
+
+function showError(err) {
+  const view = $('#view');
+  const msg = err.status === 401 ? '令牌无效或缺失 (401): enter a valid token above.' : err.status === 403 ? `无权限 (403): ${err.message}` : `错误: ${err.message}`;
+  view.prepend(h('div', { class: 'error', role: 'alert' }, msg));
+}
+
+async function identify() {
+  state.me = null;
+  $('#whoami').textContent = '';
+  if (!state.token) return;
+  try {
+    state.me = await api('GET', '/api/whoami');
+    $('#whoami').textContent = `${state.me.principal} · ${state.me.role}`;
+  } catch (err) {
+    $('#whoami').textContent = err.status === 401 ? '令牌无效 invalid token' : '';
+  }
+}
+
+function connectStream() {
+  state.source?.close();
+  $('#live').classList.remove('on');
+  if (!state.me) return;
+  const source = new EventSource(`/api/stream?token=${encodeURIComponent(state.token)}`);
+  source.onopen = () => $('#live').classList.add('on');
+  source.onerror = () => $('#live').classList.remove('on');
+  source.addEventListener('incident', (e) => {
+    const { incident } = JSON.parse(e.data);
+    const route = currentRoute();
+    if (route.name === 'list') upsertRow(incident);
+    else if (route.id === incident.id) renderDetail(route.id);
+  });
+  state.source = source;
+}
+
+function currentRoute() {
+  const m = /^#\/incidents\/(.+)$/.exec(location.hash);
+  return m ? { name: 'detail', id: decodeURIComponent(m[1]) } : { name: 'list' };
+}
+
+// ---- list ----
+
+function matchesFilters(i) {
+  const f = state.filters;
+  return (!f.status || i.status === f.status) && (!f.severity || i.severity === f.severity) && (!f.type || i.type === f.type);
+}
+
+function row(i) {
+  return h(
+    'tr',
+    { class: 'incident-row', 'data-id': i.id, 'data-opened': i.openedAt, onclick: () => (location.hash = `#/incidents/${encodeURIComponent(i.id)}`) },
+    h('td', {}, badge('sev', i.severity, SEVERITY_ZH)),
+    h('td', { class: 'status' }, badge('st', i.status, STATUS_ZH)),
+    h('td', {}, h('a', { href: `#/incidents/${encodeURIComponent(i.id)}`, class: 'title' }, i.title), h('div', { class: 'muted' }, (i.terms ?? []).slice(0, 5).join(' · '))),
+    h('td', {}, i.type),
+    h('td', {}, i.alertCount),
+    h('td', {}, fmt(i.openedAt)),
+    h('td', {}, fmt(i.lastAlertAt)),
+  );
+}
+
+function upsertRow(incident) {
+  const tbody = $('#incident-rows');
+  if (!tbody) return;
+  const existing = tbody.querySelector(`tr[data-id="${CSS.escape(incident.id)}"]`);
+  if (!matchesFilters(incident)) {
+    existing?.remove();
+    return;
+  }
+  const fresh = row(incident);
+  if (existing) existing.replaceWith(fresh);
+  else {
+    $('.empty')?.remove();
+    const later = [...tbody.children].find((tr) => tr.dataset.opened < incident.openedAt);
+    tbody.insertBefore(fresh, later ?? null);
+  }
+}
+
+async function renderList() {
+  const view = $('#view');
+  view.replaceChildren($('#list-template').content.cloneNode(true));
+  for (const key of ['status', 'severity', 'type']) {
+    const select = $(`#filter-${key}`);
+    select.value = state.filters[key];
+    select.addEventListener('change', () => {
+      state.filters[key] = select.value;
+      renderList();
+    });
+  }
+  if (!state.me) {
+    $('#incident-rows').append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '请输入访问令牌 Enter an API token to see incidents.')));
+    return;
+  }
+  const q = new URLSearchParams({ limit: '200' });
+  for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
+  try {
+    const page = await api('GET', `/api/incidents?${q}`);
+    $('#list-count').textContent = `共 ${page.total} 个事件 incidents`;
+    const tbody = $('#incident-rows');
+    tbody.replaceChildren(...page.items.map(row));
+    if (page.items.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '暂无事件 No incidents.')));
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// ---- detail ----
+
+function volumeChart(volume) {
+  const points = (key) => volume.map((v) => ({ x: Date.parse(v.windowEnd ?? v.at), y: v[key] }));
+  const series = [
+    { name: '实际 observed', color: '#c62828', points: points('observed') },
+    { name: '基线 expected', color: '#1f6feb', points: points('expected'), dashed: true },
+  ];
+  return [lineChart(series, { isTime: true, yLabel: '每窗口 per window' }), legend(series)];
+}
+
+function seriesCharts(detail) {
+  return detail.series.map((s) => {
+    const name = s.field === 'curve' ? '扩散增长曲线 cascade growth' : s.field;
+    const series = [{ name, color: '#7b5cd6', points: s.points }];
+    return h('div', { class: 'series', 'data-field': s.field }, h('h3', {}, name), lineChart(series, { isTime: s.xIsTime }), legend(series));
+  });
+}
+
+function timelineItem(e) {
+  const d = e.data ?? {};
+  const extra =
+    e.kind === 'note_added' ? d.text :
+    e.kind === 'assigned' ? `→ ${d.assignee}` :
+    e.kind === 'alert_appended' ? `${d.alertId ?? ''}${d.previousSeverity ? ` 级别 ${d.previousSeverity} → ${d.severity}` : ''}` :
+    e.kind === 'opened' ? `${d.alertId ?? ''} (${d.severity ?? ''})` :
+    e.kind === 'resolved' ? (d.reason ?? '') :
+    e.kind === 'response_started' ? (d.accounts ?? []).join(', ') :
+    e.kind === 'notified' || e.kind === 'escalated' ? [d.channel, d.level !== undefined ? `L${d.level}` : ''].filter(Boolean).join(' ') : '';
+  return h('li', { 'data-kind': e.kind }, h('time', {}, fmt(e.at)), h('span', { class: 'kind' }, `${KIND_ZH[e.kind] ?? e.kind}`), h('span', { class: 'actor muted' }, e.actor), h('span', {}, extra));
+}
+
+async function renderDetail(id) {
+  const view = $('#view');
+  if (!state.me) {
+    view.replaceChildren(h('div', { class: 'empty' }, '请输入访问令牌 Enter an API token.'));
+    return;
+  }
+  let inc;
+  try {
+    inc = await api('GET', `/api/incidents/${encodeURIComponent(id)}`);
+  } catch (err) {
+    view.replaceChildren(h('a', { href: '#/' }, '← 返回列表 back'));
+    showError(err);
+    return;
+  }
+  const d = inc.detail;
+  const act = async (path, body) => {
+    try {
+      await api('POST', `/api/incidents/${encodeURIComponent(id)}/${path}`, body);
+      await renderDetail(id);
+    } catch (err) {
+      showError(err);
+    }
+  };
+  const operate = can('operate');
+  const samplesById = new Map(d.samples.map((s) => [s.id, s]));
+  const noteInput = h('input', { id: 'note-input', placeholder: '添加备注 add a note', maxlength: 5000 });
+  view.replaceChildren(
+    h('a', { href: '#/' }, '← 返回列表 back to list'),
+    h(
+      'section',
+      { class: 'panel detail-head', 'data-id': inc.id },
+      h('div', {}, badge('sev', inc.severity, SEVERITY_ZH), ' ', h('span', { id: 'incident-status', 'data-status': inc.status }, badge('st', inc.status, STATUS_ZH))),
+      h('h1', { id: 'incident-title' }, inc.title),
+      h(
+        'div',
+        { class: 'meta' },
+        h('span', {}, '类型 type: ', h('b', {}, inc.type)),
+        h('span', {}, '键 key: ', h('b', {}, inc.key)),
+        h('span', {}, '开始 opened: ', h('b', {}, fmt(inc.openedAt))),
+        h('span', {}, '告警 alerts: ', h('b', {}, inc.alerts.length)),
+        h('span', {}, '确认 acked: ', h('b', {}, inc.acknowledgedAt ? `${fmt(inc.acknowledgedAt)} · ${inc.acknowledgedBy}` : '—')),
+        h('span', {}, '解决 resolved: ', h('b', {}, inc.resolvedAt ? `${fmt(inc.resolvedAt)} · ${inc.resolvedBy}` : '—')),
+        h('span', {}, '负责人 assignee: ', h('b', {}, inc.assignee ?? '—')),
+        h('span', {}, '事件时间 event time: ', h('b', {}, `${fmt(inc.firstAlertEventAt)} – ${fmt(inc.lastAlertEventAt)}`)),
+      ),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { id: 'ack-btn', class: 'primary', disabled: !operate || inc.status !== 'triggered', title: operate ? '' : '需要 oncall 角色', onclick: () => act('ack') }, '确认 Acknowledge'),
+        h('button', { id: 'resolve-btn', class: 'resolve', disabled: !operate || inc.status === 'resolved', title: operate ? '' : '需要 oncall 角色', onclick: () => act('resolve', {}) }, '解决 Resolve'),
+        operate ? '' : h('span', { class: 'muted' }, `角色 ${state.me.role} 只读 read-only`),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'grid2' },
+      h('section', { class: 'panel', id: 'volume-chart' }, h('h2', {}, '声量 Volume: 实际 vs 基线 (observed vs expected)'), ...volumeChart(d.volume)),
+      h('section', { class: 'panel', id: 'growth-chart' }, h('h2', {}, '增长曲线 Growth'), ...(d.series.length > 0 ? seriesCharts(d) : [h('p', { class: 'muted' }, '告警未携带曲线 No series in the alerts.')])),
+    ),
+    h(
+      'div',
+      { class: 'grid2' },
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', {}, `证据帖子 Evidence posts (${d.postIds.length})`),
+        h(
+          'ul',
+          { class: 'posts', id: 'evidence' },
+          d.postIds.slice(0, 50).map((pid) => {
+            const s = samplesById.get(pid);
+            return h('li', {}, h('div', { class: 'pid' }, pid, s?.author ? ` · @${s.author}` : ''), s ? h('div', { class: 'post-text' }, s.text) : '');
+          }),
+        ),
+      ),
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', {}, '关键词 Terms'),
+        h('div', { class: 'chips', id: 'terms' }, d.terms.map((t) => h('span', {}, t))),
+        h('h2', { style: 'margin-top:14px' }, '账号 Accounts'),
+        h('div', { class: 'chips' }, d.accounts.length ? d.accounts.map((a) => h('span', {}, a)) : h('span', { class: 'muted' }, '—')),
+        inc.response ? [h('h2', { style: 'margin-top:14px' }, '回应 Response campaign'), h('p', {}, `${fmt(inc.response.startedAt)} · ${inc.response.accounts.join(', ')} · ${inc.response.by}`)] : '',
+      ),
+    ),
+    h(
+      'section',
+      { class: 'panel' },
+      h('h2', {}, '时间线 Timeline'),
+      h('ol', { class: 'timeline', id: 'timeline' }, inc.timeline.map(timelineItem)),
+      can('note')
+        ? h(
+            'form',
+            {
+              class: 'note',
+              onsubmit: (e) => {
+                e.preventDefault();
+                if (noteInput.value.trim()) act('notes', { text: noteInput.value.trim() });
+              },
+            },
+            noteInput,
+            h('button', { type: 'submit' }, '添加 Add note'),
+          )
+        : '',
+    ),
+  );
+}
+
+function render() {
+  const route = currentRoute();
+  return route.name === 'detail' ? renderDetail(route.id) : renderList();
+}
+
+$('#token-input').value = state.token;
+$('#token-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  state.token = $('#token-input').value.trim();
+  localStorage.setItem(TOKEN_KEY, state.token);
+  await identify();
+  connectStream();
+  await render();
+});
+window.addEventListener('hashchange', render);
+await identify();
+connectStream();
+await render();

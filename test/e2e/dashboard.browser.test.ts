@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from '../../packages/redis/src/index.js';
+import { deleteKeysWithPrefix, deleteTopics } from '../../packages/testing/src/index.js';
+import { createIncidentsApp, type IncidentsApp } from '../../services/incidents/src/index.js';
+import { launchChromium } from '../../services/incidents/src/testing/browser.js';
+import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS, testIncidentsConfig } from '../../services/incidents/src/testing/fixtures.js';
+
+const artifacts = join(import.meta.dirname, '../../test-artifacts');
+const config = testIncidentsConfig();
+let app: IncidentsApp | undefined;
+
+afterAll(async () => {
+  await app?.stop();
+  const redis = new Redis(config.REDIS_URL);
+  try {
+    await deleteKeysWithPrefix(redis, config.REDIS_PREFIX);
+    await deleteKeysWithPrefix(redis, `${config.QUEUE_PREFIX}:`);
+  } finally {
+    redis.disconnect();
+  }
+  await deleteTopics([config.INCIDENT_EVENTS_TOPIC]);
+});
+
+describe('dashboard in a real browser', () => {
+  it('shows the incident live, acknowledges it, and renders Chinese', { timeout: 600_000 }, async () => {
+    app = createIncidentsApp(config);
+    await app.start();
+    const base = `http://127.0.0.1:${app.port}`;
+    const browser = await launchChromium({ viewport: { width: 1280, height: 1100 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(base);
+      await page.fill('#token-input', TEST_TOKENS.oncall);
+      await page.click('#token-save');
+      await page.waitForSelector('#whoami:has-text("值班员老王")');
+      // The live stream is connected before the alerts exist: the row must arrive over SSE, not by reloading.
+      await page.waitForSelector('#live.on');
+
+      await enqueueAlerts(config, [
+        dyingCityAlert('b1', 'warning', { observed: 12, expected: 1.5, at: '2015-10-20T02:00:00.000Z', window: { start: '2015-10-20T01:40:00.000Z', end: '2015-10-20T02:00:00.000Z' } }),
+        dyingCityAlert('b2', 'critical', {
+          observed: 45,
+          expected: 1.6,
+          at: '2015-10-20T02:20:00.000Z',
+          window: { start: '2015-10-20T02:00:00.000Z', end: '2015-10-20T02:20:00.000Z' },
+          curve: { bucketMs: 300_000, start: '2015-10-20T01:40:00.000Z', counts: [1, 2, 5, 12, 20, 31, 45] },
+        }),
+      ]);
+      const row = page.locator('tr.incident-row').first();
+      await row.waitFor();
+      await expect.poll(() => row.locator('.badge').first().getAttribute('data-value'), { timeout: 20_000 }).toBe('critical');
+      expect(await row.textContent()).toContain('昆明是一座正在死去的城市');
+
+      await row.locator('a.title').click();
+      await page.waitForSelector('#incident-title');
+      expect(await page.textContent('#incident-title')).toContain('昆明是一座正在死去的城市');
+      expect(await page.getAttribute('#incident-status', 'data-status')).toBe('triggered');
+      expect(await page.textContent('#evidence')).toContain('年轻人都走了');
+      expect(await page.locator('#volume-chart svg path').count()).toBe(2);
+      expect(await page.locator('#growth-chart svg circle').count()).toBe(7);
+
+      await page.click('#ack-btn');
+      await page.waitForSelector('#incident-status[data-status="acknowledged"]');
+      expect(await page.textContent('#timeline')).toContain('值班员老王');
+      expect(await page.isDisabled('#ack-btn')).toBe(true);
+      expect(await page.isEnabled('#resolve-btn')).toBe(true);
+
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
+
+      // An analyst sees the same page with the buttons disabled.
+      await page.fill('#token-input', TEST_TOKENS.analyst);
+      await page.click('#token-save');
+      await page.waitForSelector('#whoami:has-text("analyst")');
+      expect(await page.isDisabled('#resolve-btn')).toBe(true);
+
+      // The list, filtered to acknowledged incidents, still shows it.
+      await page.goto(`${base}/#/`);
+      await page.selectOption('#filter-status', 'acknowledged');
+      await eventually(async () => ((await page.locator('tr.incident-row').count()) === 1 ? true : undefined), 10_000, 'filtered list');
+      await page.screenshot({ path: join(artifacts, 'dashboard-list.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
