@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allScenarios, runScenario, type ScenarioScore } from '../../packages/detect/src/index.js';
+import { allScenarios, runScenario, type ScenarioScore } from '@tingfeng/detect';
 
 const scores: ScenarioScore[] = allScenarios().map((s) => runScenario(s));
 
