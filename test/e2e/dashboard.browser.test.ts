@@ -7,6 +7,9 @@ import { createIncidentsApp, type IncidentsApp } from '../../services/incidents/
 import { launchChromium } from '../../services/incidents/src/testing/browser.js';
 import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS, testIncidentsConfig } from '../../services/incidents/src/testing/fixtures.js';
 
+// The app's info lines would bury vitest's report; warnings and errors still show.
+process.env['LOG_LEVEL'] ??= 'warn';
+
 const artifacts = join(import.meta.dirname, '../../test-artifacts');
 const config = testIncidentsConfig();
 let app: IncidentsApp | undefined;

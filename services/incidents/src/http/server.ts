@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@tingfeng/logger';
 import type { Registry } from '@tingfeng/metrics';
 import type { RedisKeys } from '@tingfeng/queue';
@@ -30,7 +30,11 @@ export interface HttpServerOptions {
 
 /** The API, the live stream, the dashboard and the ops endpoints on one fastify instance. */
 export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
 
   // Until the view has caught up with the log, a command would be decided against a stale view.
   app.addHook('onRequest', async (req, reply) => {

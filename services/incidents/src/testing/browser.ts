@@ -35,7 +35,7 @@ export function ensureChromium(): void {
   if (!hasCjkFont()) missing.push('fonts-noto-cjk');
   if (missing.length === 0) return;
   if (aptListsEmpty()) run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-noto-cjk']);
+  run('apt-get', ['install', '-y', 'chromium', 'fonts-noto-cjk']);
 }
 
 /**
