@@ -14,5 +14,7 @@ export default defineConfig({
     // A 2-core machine that also runs the broker: at most two test files at once.
     maxWorkers: 2,
     fileParallelism: true,
+    // Services started inside a test log only what goes wrong; LOG_LEVEL=info shows everything.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   },
 });

@@ -71,9 +71,14 @@ describe('analyzer killed with SIGKILL mid-stream', () => {
       ANALYZER_WATCH_DICTIONARY: 'false',
       METRICS_PORT: String(port),
       LOG_LEVEL: 'warn',
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
     };
+    let stderr = '';
     const launch = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', mainPath], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', mainPath], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-4000);
+      });
       children.push(child);
       return child;
     };
@@ -81,7 +86,7 @@ describe('analyzer killed with SIGKILL mid-stream', () => {
     const first = launch();
     // Kill it once a part of the stream is through, with more still in flight.
     await waitFor(async () => {
-      if (first.exitCode !== null) throw new Error(`analyzer exited early with ${first.exitCode}`);
+      if (first.exitCode !== null) throw new Error(`analyzer exited early with ${first.exitCode}: ${stderr}`);
       return (await enrichedSoFar(port)) >= 3000;
     }, 120_000);
     first.kill('SIGKILL');

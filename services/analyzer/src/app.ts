@@ -63,6 +63,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
         inputTopic: config.ANALYZER_INPUT_TOPIC,
         outputTopic: config.ANALYZER_OUTPUT_TOPIC,
         dlqTopic: config.ANALYZER_DLQ_TOPIC,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

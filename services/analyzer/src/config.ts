@@ -28,6 +28,8 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How long the group waits for a silent member before giving its partitions to others (a crashed instance's). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** Graceful stop deadline. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
 });

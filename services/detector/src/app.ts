@@ -61,6 +61,7 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
         detectorConfig: settings,
         checkpoints: new CheckpointStore<DetectorSnapshot>(redis, config.DETECTOR_CHECKPOINT_PREFIX),
         checkpointIntervalMs: config.DETECTOR_CHECKPOINT_INTERVAL_MS,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         sink,
         logger,
         metrics,

@@ -14,6 +14,7 @@ export interface PostsConsumerOptions {
   inputTopic: string;
   outputTopic: string;
   dlqTopic: string;
+  sessionTimeoutMs: number;
   /** Largest number of messages written in one transaction. */
   maxMessagesPerTransaction?: number;
 }
@@ -29,8 +30,8 @@ export class PostsConsumer {
   constructor(private readonly options: PostsConsumerOptions) {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
       readUncommitted: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });

@@ -24,6 +24,7 @@ export interface EnrichedConsumerOptions {
   detectorConfig: Partial<DetectorConfig>;
   checkpoints: CheckpointStore<DetectorSnapshot>;
   checkpointIntervalMs: number;
+  sessionTimeoutMs: number;
   sink: AlertSink;
   logger: Logger;
   metrics: DetectorMetrics;
@@ -39,9 +40,16 @@ export class EnrichedConsumer {
   readonly consumer: Consumer;
   private readonly partitions = new Map<number, PartitionState>();
   private assigned = false;
+  private saveTimer: NodeJS.Timeout | undefined;
+  /** Saves run one at a time, whether a batch or the timer asked for them. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EnrichedConsumerOptions) {
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.assigned = true;
       const mine = new Set(e.payload.memberAssignment[options.topic] ?? []);
@@ -65,10 +73,17 @@ export class EnrichedConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    // A quiet partition still gets its last batch saved, not only when the next batch comes.
+    this.saveTimer = setInterval(() => {
+      for (const [partition, state] of this.partitions) {
+        if (Date.now() - state.lastSaveWallMs >= this.options.checkpointIntervalMs) void this.save(partition, state).catch((err: unknown) => this.options.logger.warn({ err, partition }, 'checkpoint failed'));
+      }
+    }, Math.max(100, this.options.checkpointIntervalMs));
   }
 
   /** Stops fetching, saves every partition's state and commits its offset, then leaves the group. */
   async stop(): Promise<void> {
+    clearInterval(this.saveTimer);
     await this.consumer.stop();
     for (const [partition, state] of this.partitions) await this.save(partition, state);
     await this.consumer.disconnect();
@@ -129,14 +144,21 @@ export class EnrichedConsumer {
   }
 
   /** Checkpoint first, then the Kafka offset: the committed offset never runs ahead of the saved state. */
-  private async save(partition: number, state: PartitionState): Promise<void> {
-    if (state.nextOffset === state.savedOffset) return;
-    const stopTimer = this.options.metrics.checkpointSeconds.startTimer();
-    const bytes = await this.options.checkpoints.save(this.options.topic, partition, state.nextOffset.toString(), state.engine.snapshot());
-    stopTimer();
-    if (bytes > 0) this.options.metrics.checkpointBytes.set({ partition: String(partition) }, bytes);
-    state.savedOffset = state.nextOffset;
-    state.lastSaveWallMs = Date.now();
-    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: state.nextOffset.toString() }]);
+  private save(partition: number, state: PartitionState): Promise<void> {
+    const run = async () => {
+      if (state.nextOffset === state.savedOffset) return;
+      // Offset and snapshot are taken together, synchronously, so they describe the same moment.
+      const nextOffset = state.nextOffset;
+      const snapshot = state.engine.snapshot();
+      const stopTimer = this.options.metrics.checkpointSeconds.startTimer();
+      const bytes = await this.options.checkpoints.save(this.options.topic, partition, nextOffset.toString(), snapshot);
+      stopTimer();
+      if (bytes > 0) this.options.metrics.checkpointBytes.set({ partition: String(partition) }, bytes);
+      state.savedOffset = nextOffset;
+      state.lastSaveWallMs = Date.now();
+      await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: nextOffset.toString() }]);
+    };
+    this.saving = this.saving.then(run, run);
+    return this.saving;
   }
 }
