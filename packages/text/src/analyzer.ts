@@ -1,10 +1,11 @@
 import type { EnrichedPost, Post } from '@tingfeng/contracts';
-import { defaultIdfTable, extractKeywords, loadIdfTable, type IdfTable } from './keywords.js';
+import { defaultIdfTable, loadIdfTable, topKeywords, type IdfTable } from './keywords.js';
 import { extractMarkup, splitRepostChain } from './markup.js';
 import { normalizeText } from './normalize.js';
 import { Segmenter, type DictionaryReloadResult, type DictionaryWatchOptions } from './segment.js';
-import { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
+import { loadSentimentLexicon, scoreSentimentIds } from './sentiment.js';
 import { detectSpam } from './spam.js';
+import { KEYWORD, scratchIds, TOKEN, TokenTable } from './token-table.js';
 
 /** Settings of {@link createAnalyzer}; every path defaults to the package's own files. */
 export interface AnalyzerOptions {
@@ -48,12 +49,57 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     segmenter.watchDictionary(options.watchDictionary === true ? {} : options.watchDictionary);
   }
 
+  // One lookup per piece answers the token filter, the idf and the sentiment lexicon (see TokenTable).
+  const table = new TokenTable({ lexicon, idf, isToken: (piece) => segmenter.isToken(piece) });
+  let tableGeneration = segmenter.generation;
+  let ids = new Int32Array(256);
+  // Per-post keyword scores by id, reset lazily: `scoredIn[id]` is the post that last scored it.
+  let postNumber = 0;
+  let scoredIn = new Uint32Array(1024);
+  let scoreSlot = new Int32Array(1024);
+  const keywordWords: string[] = [];
+  const keywordScores: number[] = [];
+
   function analyze(post: Post, receivedAtMs?: number): EnrichedPost {
     const { ownText, repostChain } = splitRepostChain(normalizeText(post.text));
     const markup = extractMarkup(ownText);
     // One jieba pass: the pieces feed sentiment (which needs 不/没 and punctuation), the filtered tokens the rest.
     const pieces = segmenter.cut(markup.bareText);
-    const tokens = segmenter.filterTokens(pieces);
+    if (segmenter.generation !== tableGeneration) {
+      table.clear();
+      tableGeneration = segmenter.generation;
+    }
+    table.beginPost();
+    const count = pieces.length;
+    ids = scratchIds(ids, count);
+    if (scoredIn.length < table.flags.length + count) {
+      scoredIn = new Uint32Array(2 * (table.flags.length + count));
+      scoreSlot = new Int32Array(scoredIn.length);
+    }
+    // Post numbers start at 1 so a fresh `scoredIn` (all 0) means "not scored"; on wrap-around, start over.
+    if (++postNumber === 0xffffffff) {
+      scoredIn.fill(0);
+      postNumber = 1;
+    }
+    keywordWords.length = 0;
+    keywordScores.length = 0;
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const piece = pieces[i]!;
+      const id = table.id(piece);
+      ids[i] = id;
+      // Read after id(): a new piece may have grown the table's arrays.
+      const f = table.flags[id]!;
+      if ((f & TOKEN) === 0) continue;
+      tokens.push(piece);
+      if ((f & KEYWORD) === 0) continue;
+      if (scoredIn[id] !== postNumber) {
+        scoredIn[id] = postNumber;
+        scoreSlot[id] = keywordWords.length;
+        keywordWords.push(piece);
+        keywordScores.push(table.idf[id]!);
+      } else keywordScores[scoreSlot[id]!]! += table.idf[id]!;
+    }
     const verdict = detectSpam({
       ownText,
       bareText: markup.bareText,
@@ -66,14 +112,14 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     const enriched: EnrichedPost = Object.assign({}, post, {
       ownText,
       tokens,
-      keywords: extractKeywords(tokens, idf, maxKeywords),
+      keywords: maxKeywords > 0 ? topKeywords(keywordWords, keywordScores, keywordWords.length, maxKeywords) : [],
       emoticons: markup.emoticons,
       mentions: markup.mentions,
       topics: markup.topics,
       urls: markup.urls,
       repostChain,
       spam: verdict.spam,
-      sentiment: scoreSentiment(pieces, markup.emoticons, lexicon),
+      sentiment: scoreSentimentIds(pieces, ids, count, table, markup.emoticons, lexicon),
     });
     if (verdict.reason !== undefined) enriched.spamReason = verdict.reason;
     if (receivedAtMs !== undefined) enriched.receivedAtMs = receivedAtMs;

@@ -55,30 +55,32 @@ export function loadIdfTable(path: string): IdfTable {
  */
 export function extractKeywords(tokens: readonly string[], table: IdfTable, maxKeywords = 8): string[] {
   if (tokens.length === 0 || maxKeywords <= 0) return [];
-  // One scratch map reused across calls (the analyzer is synchronous): a new Map and a sort per post were the
-  // largest JS cost after segmentation.
-  const scores = scratchScores;
-  scores.clear();
+  const scores = new Map<string, number>();
   for (const token of tokens) {
     if (token.length < 2) continue;
     scores.set(token, (scores.get(token) ?? 0) + (table.idf.get(token) ?? table.medianIdf));
   }
-  // Top-k by insertion into a short list; strict `>` keeps the earlier token first on ties (Map order = text order).
-  const words: string[] = [];
+  return topKeywords([...scores.keys()], [...scores.values()], scores.size, maxKeywords);
+}
+
+/**
+ * The `maxKeywords` best of the first `count` candidates, best first; `words` in text order (first occurrence), so
+ * strict `>` keeps the earlier word first on ties. Insertion into a short list: no sort.
+ */
+export function topKeywords(words: readonly string[], scores: ArrayLike<number>, count: number, maxKeywords: number): string[] {
+  const top: string[] = [];
   const best: number[] = [];
-  for (const [word, score] of scores) {
-    if (words.length === maxKeywords && score <= best[best.length - 1]!) continue;
-    let at = words.length;
+  for (let k = 0; k < count; k++) {
+    const score = scores[k]!;
+    if (top.length === maxKeywords && score <= best[best.length - 1]!) continue;
+    let at = top.length;
     while (at > 0 && score > best[at - 1]!) at--;
-    words.splice(at, 0, word);
+    top.splice(at, 0, words[k]!);
     best.splice(at, 0, score);
-    if (words.length > maxKeywords) {
-      words.pop();
+    if (top.length > maxKeywords) {
+      top.pop();
       best.pop();
     }
   }
-  scores.clear();
-  return words;
+  return top;
 }
-
-const scratchScores = new Map<string, number>();

@@ -49,6 +49,7 @@ export class Segmenter {
   readonly userDictPath: string;
   readonly stopwordsPath: string;
   private stopwords: ReadonlySet<string>;
+  private reloads = 0;
   private watcher: FSWatcher | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
 
@@ -93,6 +94,11 @@ export class Segmenter {
     return !SHORT_NUMBER.test(piece);
   }
 
+  /** Counts dictionary reloads: whoever caches {@link isToken} answers drops them when it changes. */
+  get generation(): number {
+    return this.reloads;
+  }
+
   /** `cut` then `filterTokens`. */
   tokenize(text: string): string[] {
     return this.filterTokens(this.cut(text));
@@ -101,6 +107,7 @@ export class Segmenter {
   /** Rereads the stopwords and the user dictionary and applies them without a restart. */
   reloadDictionary(): DictionaryReloadResult {
     this.stopwords = new Set(readWordList(this.stopwordsPath));
+    this.reloads++;
     return this.applyDictionary(readUserDictionary(this.userDictPath));
   }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DICT_DIR, readWordList } from './dict-files.js';
+import { CLAUSE, DEGREE, EXCLAIM, NEGATION, PREFIX, scratchIds, TokenTable, WORD } from './token-table.js';
 
 /** A sentiment lexicon: word weights (positive above 0), negations, degree multipliers, emoticon weights. */
 export interface SentimentLexicon {
@@ -19,8 +20,6 @@ const EXCLAMATION_FACTOR = 1.4;
 const NEGATED_FACTOR = 0.8;
 /** Raw sums are squashed with tanh(sum / SCALE) into (−1, 1): one plain word gives ±0.46, one emoticon ±0.76. */
 const SCALE = 2;
-
-const CLAUSE_BREAK = new Set([',', '.', '!', '?', ';', ':', '，', '。', '！', '？', '；', '：', '、', '…', '~', '～', '\n', ' ']);
 
 /**
  * Loads the lexicon from a folder holding positive.txt, negative.txt, negation.txt, degree.txt and emoticons.tsv
@@ -61,39 +60,65 @@ export function loadSentimentLexicon(dir: string = DICT_DIR): SentimentLexicon {
  * Returns 0 when nothing carries sentiment.
  */
 export function scoreSentiment(pieces: readonly string[], emoticons: readonly string[], lexicon: SentimentLexicon): number {
+  let table = tables.get(lexicon);
+  if (table === undefined) {
+    table = new TokenTable({ lexicon });
+    tables.set(lexicon, table);
+  }
+  table.beginPost();
+  scratch = scratchIds(scratch, pieces.length);
+  for (let i = 0; i < pieces.length; i++) scratch[i] = table.id(pieces[i]!);
+  return scoreSentimentIds(pieces, scratch, pieces.length, table, emoticons, lexicon);
+}
+
+const tables = new WeakMap<SentimentLexicon, TokenTable>();
+let scratch = new Int32Array(256);
+
+/**
+ * {@link scoreSentiment} on pieces already looked up in a {@link TokenTable} built on `lexicon`: `ids[i]` is the
+ * id of `pieces[i]`, for the first `count` pieces. The analyzer's path, which shares the lookups with the tokens.
+ */
+export function scoreSentimentIds(
+  pieces: readonly string[],
+  ids: Int32Array,
+  count: number,
+  table: TokenTable,
+  emoticons: readonly string[],
+  lexicon: SentimentLexicon,
+): number {
+  const flags = table.flags;
   let total = 0;
   let clause = 0;
   let clauseStart = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    if (CLAUSE_BREAK.has(piece) || piece.charCodeAt(0) <= 32) {
-      total += piece === '!' || piece === '！' ? clause * EXCLAMATION_FACTOR : clause;
+  for (let i = 0; i < count; i++) {
+    const id = ids[i]!;
+    const f = flags[id]!;
+    if ((f & CLAUSE) !== 0) {
+      total += (f & EXCLAIM) !== 0 ? clause * EXCLAMATION_FACTOR : clause;
       clause = 0;
       clauseStart = i + 1;
       continue;
     }
     // jieba sometimes splits a lexicon word (e.g. a new compound): try the piece joined to the next one first.
     const wordStart = i;
-    const next = pieces[i + 1];
-    const joined = next === undefined || !lexicon.prefixes.has(piece) ? undefined : lexicon.words.get(piece + next);
-    let weight: number | undefined;
+    const hasNext = i + 1 < count;
+    const joined = hasNext && (f & PREFIX) !== 0 ? lexicon.words.get(pieces[i]! + pieces[i + 1]!) : undefined;
+    let weight: number;
     if (joined !== undefined) {
       weight = joined;
       i++;
     } else {
-      weight = lexicon.words.get(piece);
+      if ((f & WORD) === 0) continue;
+      weight = table.weight[id]!;
       // 好 in 好开心 is a degree adverb, not a second positive word.
-      if (weight !== undefined && next !== undefined && lexicon.degrees.has(piece) && lexicon.words.has(next)) continue;
+      if (hasNext && (f & DEGREE) !== 0 && (flags[ids[i + 1]!]! & WORD) !== 0) continue;
     }
-    if (weight === undefined) continue;
     let factor = 1;
     for (let j = wordStart - 1; j >= clauseStart && j >= wordStart - MODIFIER_REACH; j--) {
-      const before = pieces[j]!;
-      if (lexicon.negations.has(before)) factor *= -NEGATED_FACTOR;
-      else {
-        const degree = lexicon.degrees.get(before);
-        if (degree !== undefined) factor *= degree;
-      }
+      const before = ids[j]!;
+      const fb = flags[before]!;
+      if ((fb & NEGATION) !== 0) factor *= -NEGATED_FACTOR;
+      else if ((fb & DEGREE) !== 0) factor *= table.degree[before]!;
     }
     clause += weight * factor;
   }
