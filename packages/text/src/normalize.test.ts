@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayNeedSimplification, normalizeText, toHalfWidth } from './normalize.js';
+import { collapseWhitespace, mayNeedSimplification, normalizeText, toHalfWidth, toSimplifiedChinese } from './normalize.js';
 
 describe('normalizeText', () => {
   it('turns full-width ASCII and the ideographic space half-width', () => {
@@ -22,5 +22,22 @@ describe('normalizeText', () => {
   it('normalises the seed sentences to themselves (they are simplified already)', () => {
     const s = '这条来自昆明市长的首条政务微博,迅即在网上引起热烈反响。';
     expect(normalizeText(s)).toBe(s);
+  });
+});
+
+describe('normalizeText fast path', () => {
+  it('equals the three steps composed, on random mixes of the characters each step cares about', () => {
+    const alphabet = [...'ab 昆明這個城市喜歡臺北反覆，：ＡＢ１　\t\n\u00a0\u200b\u2060\ufeff\u2028\u3000！'];
+    alphabet.push('𠀀', '𡃁');
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let n = 0; n < 3000; n++) {
+      let text = '';
+      const length = Math.floor(rand() * 12);
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(rand() * alphabet.length)];
+      const halfWidth = text.replace(/[\uff01-\uff5e\u3000]/g, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
+      expect(toHalfWidth(text)).toBe(halfWidth);
+      expect(normalizeText(text)).toBe(collapseWhitespace(toSimplifiedChinese(halfWidth)));
+    }
   });
 });
