@@ -21,6 +21,45 @@ const CONVERSION_TRIGGERS: ReadonlySet<number> = buildTriggerSet(CHAIN);
 const BMP_TRIGGERS = new Uint8Array(0x10000);
 for (const cp of CONVERSION_TRIGGERS) if (cp < 0x10000) BMP_TRIGGERS[cp] = 1;
 
+/**
+ * UTF-16 units that appear in some key of the chain's dictionaries. A character outside this set is copied through
+ * every step unchanged and no phrase spans it, so converting the runs between such characters one by one gives the
+ * same result as converting the whole text; only runs holding a trigger need the trie walk.
+ */
+const KEY_UNITS = new Uint8Array(0x10000);
+for (const group of CHAIN) {
+  for (const dict of group) {
+    for (const [key] of dictEntries(dict)) for (let i = 0; i < key.length; i++) KEY_UNITS[key.charCodeAt(i)] = 1;
+  }
+}
+
+/**
+ * {@link toSimplified} on the runs that need it (see {@link KEY_UNITS}). Texts with surrogate pairs or ideographic
+ * description characters (which the converter steps over as a unit) are converted whole.
+ */
+function simplifyRuns(text: string): string {
+  let out = '';
+  let last = 0;
+  let runStart = -1;
+  let runTriggered = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : -1;
+    if ((c >= 0xd800 && c <= 0xdfff) || (c >= 0x2ff0 && c <= 0x2fff)) return toSimplified(text);
+    if (c >= 0 && KEY_UNITS[c] === 1) {
+      if (runStart < 0) runStart = i;
+      if (BMP_TRIGGERS[c] === 1) runTriggered = true;
+      continue;
+    }
+    if (runTriggered) {
+      out += text.slice(last, runStart) + toSimplified(text.slice(runStart, i));
+      last = i;
+    }
+    runStart = -1;
+    runTriggered = false;
+  }
+  return last === 0 ? toSimplified(text) : out + text.slice(last);
+}
+
 function dictEntries(dict: DictLike): (readonly [string, string])[] {
   if (typeof dict !== 'string') return [...dict];
   return dict.split('|').map((entry) => {
@@ -75,7 +114,7 @@ export function mayNeedSimplification(text: string): boolean {
 
 /** Converts traditional Chinese (Taiwan, Hong Kong and OpenCC standard forms) to mainland simplified. */
 export function toSimplifiedChinese(text: string): string {
-  return mayNeedSimplification(text) ? toSimplified(text) : text;
+  return mayNeedSimplification(text) ? simplifyRuns(text) : text;
 }
 
 /**
@@ -145,6 +184,6 @@ export function normalizeText(text: string): string {
   }
   let out = width ? toHalfWidth(text) : text;
   // Half-width output is ASCII, which never triggers the converter: the scan's verdict on the original holds.
-  if (simplify) out = toSimplified(out);
+  if (simplify) out = simplifyRuns(out);
   return collapse ? collapseWhitespace(out) : out;
 }

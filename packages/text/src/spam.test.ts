@@ -42,3 +42,15 @@ describe('detectSpam', () => {
     }
   });
 });
+
+describe('repeated characters', () => {
+  it('flags a run of ten identical characters, not nine, nor ten line breaks', () => {
+    const verdict = (bareText: string) => detectSpam({ ownText: bareText, bareText, urls: [], mentions: [], topics: [], emoticons: [] });
+    const fired = (t: string) => (verdict(`加微信${t}`).reason ?? '').includes('repeated_chars');
+    expect(fired('啊'.repeat(10))).toBe(true);
+    expect(fired('啊'.repeat(9))).toBe(false);
+    expect(fired('\n'.repeat(12))).toBe(false);
+    expect(fired('😀'.repeat(10))).toBe(true);
+    expect(fired('😀'.repeat(9))).toBe(false);
+  });
+});
