@@ -4,7 +4,7 @@ import { QUEUES } from '../../packages/contracts/src/index.js';
 import { sampleIncident } from '../../packages/channels/src/testing/fixtures.js';
 import { Queue, queueSettings, type NotifyJobData } from '../../packages/queue/src/index.js';
 import { consumeAll, createTopics, deleteTopics, randomName, redisTest, redisUrl, type RedisFixtures } from '../../packages/testing/src/index.js';
-import { createNotifierApp, DELIVERIES_QUEUE, escalationJobId, loadNotifierConfig, type NotifierApp } from '../../services/notifier/src/index.js';
+import { createNotifierApp, DELIVERIES_QUEUE, deliveryJobId, escalationJobId, loadNotifierConfig, type NotifierApp } from '../../services/notifier/src/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../services/webhook-receiver/src/index.js';
 
 // Whole notifier through real Redis, BullMQ, Kafka and HTTP: each test has its own queue prefix, Redis prefix and
@@ -84,9 +84,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 async function finished(queue: Queue, jobId: string): Promise<unknown> {
   return until(`job ${jobId} to finish`, async () => {
+    const state = await queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed') return undefined;
+    // Read after the state: a job object read earlier would hold no return value yet.
     const job = await queue.getJob(jobId);
-    const state = await job?.getState();
-    return state === 'completed' ? { value: job?.returnvalue } : state === 'failed' ? { failed: job?.failedReason } : undefined;
+    return state === 'completed' ? { value: job?.returnvalue } : { failed: job?.failedReason };
   });
 }
 
@@ -110,10 +112,12 @@ describe('notifier end to end', () => {
     // The same change enqueued again (an incidents-service retry) adds nothing: the job ids de-duplicate.
     await h.notify('opened', incident);
     expect(await finished(h.notifications, eventId)).toMatchObject({ value: { outcome: 'routed' } });
+    // The receiver has the message before the job has appended its event and completed.
+    expect(await finished(h.deliveries, deliveryJobId(eventId, 'hook'))).toEqual({ value: 'sent' });
     const counts = await h.deliveries.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active');
     expect(counts).toMatchObject({ completed: 1, failed: 0, waiting: 0, delayed: 0, active: 0 });
 
-    const events = await consumeAll(h.topic, { count: 1, idleMs: 1_500 });
+    const events = await consumeAll(h.topic, { idleMs: 1_500 });
     expect(events.map((m) => JSON.parse(m.value ?? '{}'))).toEqual([
       expect.objectContaining({ eventId: `${eventId}.notified.hook`, incidentId: 'inc-retry', kind: 'notified', actor: 'system:notifier' }),
     ]);
@@ -139,7 +143,7 @@ describe('notifier end to end', () => {
     expect(digests[0]?.title).toMatch(/^【舆情摘要】\d+ 条通知，涉及 \d+ 个事件$/);
     expect((digests[0]?.body as { markdown: { content: string } }).markdown.content).toContain('频率限制');
 
-    const events = (await consumeAll(h.topic, { count: 10, idleMs: 1_500 })).map((m) => JSON.parse(m.value ?? '{}') as { eventId: string; data: { via: string } });
+    const events = (await consumeAll(h.topic, { count: 10 })).map((m) => JSON.parse(m.value ?? '{}') as { eventId: string; data: { via: string } });
     expect(new Set(events.map((e) => e.eventId)).size).toBe(10);
     expect(events.filter((e) => e.data.via === 'digest').length).toBe(10 - (h.receiver.received.length - digests.length));
   });
@@ -178,7 +182,8 @@ describe('notifier end to end', () => {
       const escalated = await until('the escalation', () => h.receiver.received.find((m) => m.path === '/lead'));
       expect(escalated.title).toContain('升级提醒（第 1 级，仍未认领）');
       expect(await finished(h.escalations, escalationJobId(incident.id, 1))).toEqual({ value: 'escalated' });
-      const events = (await consumeAll(h.topic, { count: 3, idleMs: 1_500 })).map((m) => JSON.parse(m.value ?? '{}') as { eventId: string; kind: string });
+      expect(await finished(h.deliveries, deliveryJobId('inc-unanswered.escalated.1', 'lead'))).toEqual({ value: 'sent' });
+      const events = (await consumeAll(h.topic, { count: 3 })).map((m) => JSON.parse(m.value ?? '{}') as { eventId: string; kind: string });
       expect(events.map((e) => e.eventId).sort()).toEqual(
         ['inc-unanswered.escalated.1', 'inc-unanswered.escalated.1.notified.lead', 'inc-unanswered.opened.notified.hook'].sort(),
       );
