@@ -6,7 +6,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { z } from 'zod';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const NODE_IMAGE = 'node:20-bookworm-slim';
@@ -37,7 +36,11 @@ export function serviceDirs(): string[] {
     .sort();
 }
 
-type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
+/** The part of a zod object schema read here (the root package does not depend on zod). */
+interface AnyObjectSchema {
+  shape: Record<string, unknown>;
+  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { message: string } };
+}
 
 function isObjectSchema(value: unknown): value is AnyObjectSchema {
   return typeof value === 'object' && value !== null && 'shape' in value && 'safeParse' in value;
