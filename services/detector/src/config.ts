@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
-import { loadConfig } from '@tingfeng/config';
+import { ConfigError, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
@@ -10,14 +10,29 @@ export const DetectorServiceConfigSchema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Topic of enriched posts to consume. */
   DETECTOR_INPUT_TOPIC: z.string().default(TOPICS.postsEnriched),
-  /** Consumer group; instances share the input's partitions, each partition's detector state moves with it. */
+  /**
+   * `global` (default): one leader-elected instance reads every partition into one engine (exact stories and
+   * coordination); the others wait as hot standbys. `partitioned`: one engine per partition, instances share them.
+   */
+  DETECTOR_MODE: z.enum(['global', 'partitioned']).default('global'),
+  /** Consumer group; `partitioned` instances share it; the `global` leader joins `<id>-global` alone. */
   DETECTOR_GROUP_ID: z.string().default(GROUPS.detector),
   /** Distinguishes instances in logs and client ids. */
   DETECTOR_INSTANCE_ID: z.string().default(hostname()),
-  /** Key prefix of the per-partition checkpoints in Redis. */
+  /** Key prefix of the checkpoints (and, in `global` mode, the leader lock and fencing counter) in Redis. */
   DETECTOR_CHECKPOINT_PREFIX: z.string().default('tf:detector:'),
   /** How often a partition's state and offset are checkpointed (wall time); a crash replays at most this much. */
   DETECTOR_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().nonnegative().default(5_000),
+  /** `global`: a partition with no message for this long (wall time) and nothing buffered stops holding the merge back. */
+  DETECTOR_IDLE_PARTITION_MS: z.coerce.number().int().positive().default(30_000),
+  /** `global`: a partition with this many posts waiting in the merge is paused until it drains (bounds memory). */
+  DETECTOR_MERGE_MAX_BUFFERED: z.coerce.number().int().positive().default(20_000),
+  /** `global`: the leader lock's time to live; a crashed leader is replaced after at most this long. */
+  DETECTOR_LEADER_TTL_MS: z.coerce.number().int().min(1000).default(10_000),
+  /** `global`: how often the leader renews its lock; well under the TTL so one slow renewal does not depose it. */
+  DETECTOR_LEADER_RENEW_MS: z.coerce.number().int().positive().default(3_000),
+  /** `global`: how often a standby tries to take the lock. */
+  DETECTOR_LEADER_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** Optional JSON file of detector settings overriding the defaults (see packages/detect/README.md). */
   DETECTOR_CONFIG_FILE: z.string().optional(),
   /** The one knob: above 1 alerts earlier and more often, below 1 later and less. */
@@ -36,6 +51,13 @@ export const DetectorServiceConfigSchema = z.object({
 
 export type DetectorServiceConfig = z.infer<typeof DetectorServiceConfigSchema>;
 
+export type DetectorMode = DetectorServiceConfig['DETECTOR_MODE'];
+
+/** Reads the settings from the environment; the renewal must come well inside the lock's TTL. */
 export function loadDetectorServiceConfig(env: NodeJS.ProcessEnv = process.env): DetectorServiceConfig {
-  return loadConfig(DetectorServiceConfigSchema, env);
+  const config = loadConfig(DetectorServiceConfigSchema, env);
+  if (config.DETECTOR_LEADER_RENEW_MS * 2 > config.DETECTOR_LEADER_TTL_MS) {
+    throw new ConfigError('DETECTOR_LEADER_RENEW_MS', `must be at most half of DETECTOR_LEADER_TTL_MS (${config.DETECTOR_LEADER_TTL_MS})`);
+  }
+  return config;
 }
