@@ -27,6 +27,8 @@ export const AlertSchema = z.looseObject({
   negativeShare: z.number().optional(),
   coordinatedShare: z.number().optional(),
   schemes: z.array(z.string()).optional(),
+  /** The incident this alert belongs to when it is part of a wider conversation (a story bursting from a cascade's words, a response to it); defaults to `key`. */
+  incidentKey: z.string().optional(),
   explain: z.string().optional(),
 });
 

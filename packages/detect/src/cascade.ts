@@ -9,6 +9,8 @@ export interface RootInfo {
   followers: number;
   createdAtMs: number;
   text: string;
+  /** The root post's keywords: what the cascade is about. Absent in snapshots from before it was added. */
+  terms?: string[];
 }
 
 /** One cascade's state: plain data, so it snapshots as JSON. */
@@ -96,6 +98,7 @@ export class CascadeDetector {
         followers: post.author.followers ?? 0,
         createdAtMs: post.createdAtMs,
         text: post.ownText.slice(0, 60),
+        terms: post.keywords.slice(0, 8),
       });
       this.index.set(post.id, [post.id, 0, accountName(post)]);
       return [];
@@ -224,7 +227,7 @@ export class CascadeDetector {
           at: post.createdAt,
           severity: finalSeverity,
           title: `${rootLabel} 的帖子正在扩散: ${c.children} 次转发/评论, ${round3(v)} 条/分钟${root?.text ? ` 「${root.text.slice(0, 30)}」` : ''}`,
-          terms: [],
+          terms: root?.terms ?? [],
           postIds: [c.rootId, ...c.postIds].slice(0, MAX_EVIDENCE),
           rootId: c.rootId,
           observed: round3(v),

@@ -5,6 +5,7 @@ import { CoordinationDetector, type CoordinationSnapshot } from './coordination.
 import { fnv1a } from './hash.js';
 import { BoundedMap } from './lru.js';
 import { ResponseTracker, type ResponseSnapshot } from './response.js';
+import { NarrativeLinker, type NarrativeSnapshot } from './narratives.js';
 import { StoryDetector, type StorySnapshot } from './story.js';
 
 /** Counters of what the engine has seen and how much state it holds. */
@@ -34,6 +35,7 @@ export interface DetectorStats {
   coordinationEntries: number;
   flaggedClusters: number;
   responses: number;
+  narratives: number;
   /** Entries dropped from bounded maps because a cap was reached. */
   evicted: number;
 }
@@ -51,6 +53,8 @@ export interface DetectorSnapshot {
   story: StorySnapshot;
   coordination: CoordinationSnapshot;
   response: ResponseSnapshot;
+  /** Alert-to-incident links; absent in snapshots taken before linking existed. */
+  narratives?: { narratives: NarrativeSnapshot; keys: [string, string][] };
 }
 
 /** The detectors behind one event-time clock. Not thread-safe; one per partition or per process. */
@@ -72,6 +76,8 @@ export interface DetectorEngine {
 
 /** How often (event time) idle state is swept behind the watermark. */
 const HOUSEKEEPING_MS = 60_000;
+/** A narrative with no alert for this long (event time) no longer gathers new alerts into its incident. */
+const NARRATIVE_IDLE_MS = 6 * 3600_000;
 
 /**
  * Creates the detector engine. With a snapshot, the engine resumes from it; the snapshot's own
@@ -90,13 +96,15 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
   let cascade = new CascadeDetector(cfg, coordination.isCoordinated);
   let story = new StoryDetector(cfg, coordination.isCoordinated);
   let response = new ResponseTracker(cfg);
+  let linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
   let seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
   let maxEventMs: number | null = null;
   let watermarkMs: number | null = null;
   let housekeepingMs: number | null = null;
   let counters = { posts: 0, duplicates: 0, late: 0, spam: 0, alerts: 0, alertsByType: {} as Record<string, number> };
 
-  const count = (alerts: Alert[]): Alert[] => {
+  const count = (alerts: Alert[], eventMs: number | null): Alert[] => {
+    if (alerts.length > 0) linker.link(alerts, eventMs ?? 0);
     for (const a of alerts) {
       counters.alerts++;
       counters.alertsByType[a.type] = (counters.alertsByType[a.type] ?? 0) + 1;
@@ -139,7 +147,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       }
       if (post.spam) {
         counters.spam++;
-        return count(out);
+        return count(out, t);
       }
       const { clusterId, alerts } = coordination.add(post);
       out.push(...alerts);
@@ -150,15 +158,15 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
         const target = (root !== undefined ? cascade.alertedKey(root) : undefined) ?? story.alertedStoryFor([...post.keywords, ...post.tokens]);
         if (target !== undefined) out.push(...response.add(post, target));
       }
-      return count(out);
+      return count(out, t);
     },
     advanceWatermark(eventTimeMs) {
-      return count(advance(eventTimeMs));
+      return count(advance(eventTimeMs), eventTimeMs);
     },
     flush() {
       if (maxEventMs === null) return [];
       // Everything seen so far is complete: close its windows (the open bucket included).
-      return count(advance(maxEventMs + cfg.storyBucketMs));
+      return count(advance(maxEventMs + cfg.storyBucketMs), maxEventMs);
     },
     snapshot() {
       return structuredClone({
@@ -173,6 +181,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
         story: story.snapshot(),
         coordination: coordination.snapshot(),
         response: response.snapshot(),
+        narratives: linker.snapshot(),
       });
     },
     restore(s) {
@@ -182,7 +191,9 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       cascade = new CascadeDetector(cfg, coordination.isCoordinated);
       story = new StoryDetector(cfg, coordination.isCoordinated);
       response = new ResponseTracker(cfg);
+      linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
       seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
+      if (copy.narratives) linker.restore(copy.narratives);
       coordination.restore(copy.coordination);
       cascade.restore(copy.cascade);
       story.restore(copy.story);
@@ -203,6 +214,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
         ...story.counts(),
         ...coordination.counts(),
         ...response.counts(),
+        ...linker.counts(),
         evicted: cascade.counts().evicted + seen.evicted,
       };
     },

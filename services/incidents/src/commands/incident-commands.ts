@@ -2,7 +2,7 @@ import type { Alert, IncidentEvent } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import type { NotifyJobData, Queue } from '@tingfeng/queue';
 import { CommandRejectedError, decideAutoResolve, decideCommand, type Command } from '../domain/commands.js';
-import { decide, type GroupingOutcome } from '../domain/grouping.js';
+import { decide, incidentKeyOf, type GroupingOutcome } from '../domain/grouping.js';
 import type { IncidentView } from '../domain/incident-view.js';
 import type { IncidentEventLog } from '../events/event-log.js';
 import { enqueueNotifications } from '../jobs/notifications.js';
@@ -51,7 +51,7 @@ export class IncidentCommands {
         metrics.alerts.inc({ outcome: 'duplicate' });
         return { outcome: 'duplicate' as const, incidentId: known };
       }
-      const open = await store.openFor(alert.key);
+      const open = await store.openFor(incidentKeyOf(alert));
       const decision = decide(open, alert, new Date(this.now()).toISOString());
       const view = await this.commit(decision.events, decision.incidentId);
       if (view) await this.notify(decision.events, view);

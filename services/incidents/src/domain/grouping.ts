@@ -31,8 +31,13 @@ export interface GroupingDecision {
   events: IncidentEvent[];
 }
 
+/** The incident an alert belongs to: its `incidentKey` when the detector linked it to a wider conversation, else its `key`. */
+export function incidentKeyOf(alert: Alert): string {
+  return alert.incidentKey ?? alert.key;
+}
+
 /**
- * PagerDuty-style grouping, purely: `open` is the current incident for `alert.key` (or undefined).
+ * PagerDuty-style grouping, purely: `open` is the current incident for {@link incidentKeyOf}(alert) (or undefined).
  * No open incident (none, or the last one resolved) → a new incident; an open one → the alert is appended and
  * may raise the severity, never lower it; an alert the incident already holds → nothing.
  * `nowIso` is the wall-clock time recorded on the events.
@@ -40,7 +45,7 @@ export interface GroupingDecision {
 export function decide(open: IncidentView | undefined, alert: Alert, nowIso: string): GroupingDecision {
   if (open && open.alerts.some((a) => a.id === alert.id)) return { outcome: 'duplicate', incidentId: open.id, events: [] };
   if (!open || !isOpen(open)) {
-    const incidentId = incidentIdFor(alert.key, alert.id);
+    const incidentId = incidentIdFor(incidentKeyOf(alert), alert.id);
     return {
       outcome: 'opened',
       incidentId,

@@ -59,7 +59,7 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent)
     const alert = event.data['alert'] as Alert;
     const opened: IncidentView = {
       id: event.incidentId,
-      key: alert.key,
+      key: alert.incidentKey ?? alert.key,
       type: alert.type,
       status: 'triggered',
       severity: alert.severity,

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '@tingfeng/contracts';
+import { createDetectorEngine } from './engine.js';
+import { NarrativeLinker } from './narratives.js';
+import { dyingCityScenario } from './scenarios/index.js';
+
+const alert = (key: string, terms: string[], extra: Partial<Alert> = {}): Alert => ({
+  id: key,
+  key,
+  type: key.split(':')[0]!,
+  at: '2015-10-20T02:00:00.000Z',
+  severity: 'info',
+  title: key,
+  terms,
+  postIds: [],
+  ...extra,
+});
+
+describe('NarrativeLinker', () => {
+  it('joins alerts sharing two terms, or a single-term alert whose term is known, and keeps unrelated ones apart', () => {
+    const linker = new NarrativeLinker(3600_000);
+    const [cascade, story, single, other] = linker.link(
+      [alert('cascade:r1', ['昆明', '死去', '城市']), alert('story:a', ['死去', '城市', '房价']), alert('story:b', ['死去']), alert('story:c', ['米线', '好吃'])],
+      0,
+    );
+    expect(cascade!.incidentKey).toBe('cascade:r1');
+    expect(story!.incidentKey).toBe('cascade:r1');
+    expect(single!.incidentKey).toBe('cascade:r1');
+    expect(other!.incidentKey).toBe('story:c');
+  });
+
+  it('sends a response to the incident of what it answers, and stops gathering once a narrative is idle', () => {
+    const linker = new NarrativeLinker(3600_000);
+    linker.link([alert('story:a', ['死去', '城市'])], 0);
+    const [response] = linker.link([alert('response:story:a', ['生长'], { respondsTo: 'story:a' })], 1000);
+    expect(response!.incidentKey).toBe('story:a');
+    const [late] = linker.link([alert('story:z', ['死去', '城市'])], 2 * 3600_000);
+    expect(late!.incidentKey).toBe('story:z');
+  });
+});
+
+describe('the dying-city episode', () => {
+  it('gathers the cascade, the stories bursting from its words and the official response into one incident', () => {
+    const engine = createDetectorEngine();
+    const alerts = dyingCityScenario().posts.flatMap((p) => engine.process(p));
+    const cascade = alerts.find((a) => a.type === 'cascade');
+    expect(cascade).toBeDefined();
+    const incident = cascade!.incidentKey;
+    const story = alerts.find((a) => a.type === 'story' && a.terms.includes('死去'));
+    const response = alerts.find((a) => a.type === 'response');
+    expect(story?.incidentKey).toBe(incident);
+    expect(response?.incidentKey).toBe(incident);
+    // Every alert carries the link, and a snapshot round trip keeps it.
+    expect(alerts.every((a) => typeof a.incidentKey === 'string')).toBe(true);
+    const restored = createDetectorEngine({}, engine.snapshot());
+    expect(restored.snapshot().narratives).toEqual(engine.snapshot().narratives);
+  });
+});
