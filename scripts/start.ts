@@ -1,0 +1,288 @@
+/**
+ * pnpm start [--speed <factor>|max] [--exit]
+ *
+ * The main job: the whole local stack on the bundled demo scenario. It starts a Kafka broker and Redis when none
+ * answers, runs every service as its own process (ingest, analyzer, detector, incidents + dashboard, notifier) with a
+ * local webhook receiver standing in for the team's chat bot, replays infra/demo/dying-city.jsonl through Kafka and
+ * tells what happens: posts enriched and refused, alerts, incidents, notifications. Each run gets its own topics and
+ * key prefixes, so a second run tells the story again. With --exit it stops after the story; otherwise it keeps the
+ * dashboard up until Ctrl-C.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TOPIC_SPECS, TOPICS, type Incident } from '@tingfeng/contracts';
+import { createTopics, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '@tingfeng/testing/infra';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const demoFile = join(repoRoot, 'infra/demo/dying-city.jsonl');
+
+const { values } = parseArgs({
+  options: {
+    speed: { type: 'string', default: '3000' },
+    exit: { type: 'boolean', default: false },
+  },
+});
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const cleanups: (() => void | Promise<void>)[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+async function ensureKafka(): Promise<string> {
+  const brokers = kafkaBrokers();
+  const [broker] = brokers;
+  if (broker && (await kafkaAnswers(broker))) {
+    say(`• Kafka answers at ${broker}`);
+    return brokers.join(',');
+  }
+  say('• starting the local Kafka broker (infra/kafka/kafka.sh; the first run fetches it from Maven Central)…');
+  const result = spawnSync('bash', [join(repoRoot, 'infra/kafka/kafka.sh'), 'start'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('infra/kafka/kafka.sh start failed');
+  cleanups.push(() => {
+    spawnSync('bash', [join(repoRoot, 'infra/kafka/kafka.sh'), 'stop'], { stdio: 'ignore' });
+  });
+  return '127.0.0.1:9092';
+}
+
+async function ensureRedis(): Promise<string> {
+  const url = redisUrl();
+  if (await redisAnswers(url)) {
+    say(`• Redis answers at ${url}`);
+    return url;
+  }
+  const port = await freePort();
+  say(`• starting redis-server on 127.0.0.1:${port}`);
+  const result = spawnSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('redis-server could not be started: install Redis 7 or set REDIS_URL');
+  cleanups.push(() => {
+    spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+  });
+  return `redis://127.0.0.1:${port}`;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+}
+
+function launch(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, echo = false): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(join(logDir, `${name}.log`));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  if (echo && child.stdout) createInterface({ input: child.stdout }).on('line', (line) => say(`  📨 ${line.replace(/^\[webhook-receiver\]\s*/, '')}`));
+  child.once('exit', (code, signal) => {
+    if (!stopping) say(`! ${name} exited (${code ?? signal}); see ${join(logDir, `${name}.log`)}`);
+  });
+  return { name, child };
+}
+
+async function waitReady(name: string, url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not become ready at ${url}`);
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}
+
+let stopping = false;
+const procs: Proc[] = [];
+
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('• stopping the stack…');
+  await Promise.all(
+    procs.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+        }),
+    ),
+  );
+  for (const cleanup of cleanups.reverse()) await cleanup();
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(demoFile)) throw new Error(`demo file missing: ${demoFile} (run pnpm demo:data)`);
+  say('听风 Tingfeng — the local stack on the demo scenario: Kunming, October 2015, "一座正在死去的城市"\n');
+  const brokers = await ensureKafka();
+  const redis = await ensureRedis();
+
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const run = `demo-${stamp}`;
+  const topic = (name: string) => `${run}.${name}`;
+  await createTopics(TOPIC_SPECS.map((s) => ({ name: topic(s.name), partitions: s.partitions, ...(s.configs ? { configs: s.configs } : {}) })));
+  const logDir = join(repoRoot, '.tingfeng', run);
+  mkdirSync(logDir, { recursive: true });
+  say(`• run ${run}: topics ${topic('*')}, Redis prefix ${run}:, logs in ${logDir}`);
+
+  const tokens = { admin: 'demo-admin-token', oncall: 'demo-oncall-token', analyst: 'demo-analyst-token' };
+  const webhookSecret = 'demo-webhook-secret';
+  const ports = { incidents: 3000, ingest: 3100, analyzer: 9464, detector: 9465, notifier: 9466, webhook: 3900 };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    KAFKA_BROKERS: brokers,
+    REDIS_URL: redis,
+    REDIS_PREFIX: `${run}:`,
+    QUEUE_PREFIX: run,
+    INCIDENT_EVENTS_TOPIC: topic(TOPICS.incidentEvents),
+    INCIDENTS_GROUP_ID: `${run}-incidents`,
+    INCIDENTS_PORT: String(ports.incidents),
+    API_TOKENS: `${tokens.admin}:admin:管理员,${tokens.oncall}:oncall:值班员,${tokens.analyst}:analyst:分析员`,
+    PUBLIC_URL: `http://127.0.0.1:${ports.incidents}`,
+    INGEST_TOPIC: topic(TOPICS.posts),
+    INGEST_DLQ_TOPIC: topic(TOPICS.postsDlq),
+    INGEST_PORT: String(ports.ingest),
+    ANALYZER_INPUT_TOPIC: topic(TOPICS.posts),
+    ANALYZER_OUTPUT_TOPIC: topic(TOPICS.postsEnriched),
+    ANALYZER_DLQ_TOPIC: topic(TOPICS.postsDlq),
+    ANALYZER_GROUP_ID: `${run}-analyzer`,
+    ANALYZER_INSTANCE_ID: run,
+    ANALYZER_DEDUP_PREFIX: `${run}:seen:`,
+    ANALYZER_SCHEMES_KEY: `${run}:config:schemes`,
+    DETECTOR_INPUT_TOPIC: topic(TOPICS.postsEnriched),
+    DETECTOR_GROUP_ID: `${run}-detector`,
+    DETECTOR_INSTANCE_ID: run,
+    DETECTOR_CHECKPOINT_PREFIX: `${run}:detector:`,
+    NOTIFY_DEFAULT_WEBHOOK_URL: `http://127.0.0.1:${ports.webhook}/hook`,
+    NOTIFY_DEFAULT_WEBHOOK_SECRET: webhookSecret,
+    // Unacknowledged for two minutes: the duty lead (here the same local receiver) is told.
+    ESCALATION_AFTER_MS: '120000',
+    ESCALATION_LEVELS: 'default',
+    WEBHOOK_RECEIVER_PORT: String(ports.webhook),
+    WEBHOOK_SECRET: webhookSecret,
+  };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+
+  say('• starting the services: webhook receiver, incidents + dashboard, notifier, detector, analyzer, ingest');
+  procs.push(launch('webhook-receiver', 'services/webhook-receiver/src/main.ts', env, logDir, true));
+  procs.push(launch('incidents', 'services/incidents/src/main.ts', env, logDir));
+  procs.push(launch('notifier', 'services/notifier/src/main.ts', { ...env, NOTIFIER_PORT: String(ports.notifier) }, logDir));
+  procs.push(launch('detector', 'services/detector/src/main.ts', { ...env, METRICS_PORT: String(ports.detector) }, logDir));
+  procs.push(launch('analyzer', 'services/analyzer/src/main.ts', { ...env, METRICS_PORT: String(ports.analyzer) }, logDir));
+  procs.push(launch('ingest', 'services/ingest/src/main.ts', env, logDir));
+  await Promise.all([
+    waitReady('incidents', `http://127.0.0.1:${ports.incidents}/readyz`),
+    waitReady('notifier', `http://127.0.0.1:${ports.notifier}/readyz`),
+    waitReady('detector', `http://127.0.0.1:${ports.detector}/readyz`),
+    waitReady('analyzer', `http://127.0.0.1:${ports.analyzer}/readyz`),
+    waitReady('ingest', `http://127.0.0.1:${ports.ingest}/readyz`),
+  ]);
+  say(`• all services ready. Dashboard: http://127.0.0.1:${ports.incidents}/  (on-call token: ${tokens.oncall})\n`);
+
+  const totalLines = readFileSync(demoFile, 'utf8').trimEnd().split('\n').length;
+  say(`• replaying ${totalLines} lines of infra/demo/dying-city.jsonl into ${topic(TOPICS.posts)} at ${values.speed}× event time…`);
+  const replay = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/replay.ts'), '--input', demoFile, '--topic', topic(TOPICS.posts), '--speed', values.speed, '--brokers', brokers], {
+    cwd: repoRoot,
+    env: { ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  createInterface({ input: replay.stderr! }).on('line', (line) => {
+    if (line.startsWith('replay:')) say(`  ${line}`);
+  });
+  const replayDone = new Promise<number>((resolve) => replay.once('exit', (code) => resolve(code ?? 1)));
+
+  // Tell the story as it happens: incidents opened, raised, acknowledged.
+  const seen = new Map<string, string>();
+  const headers = { authorization: `Bearer ${tokens.admin}` };
+  const watchIncidents = async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.incidents}/api/incidents?limit=100`, { headers });
+      if (!res.ok) return;
+      const body = (await res.json()) as { incidents?: Incident[]; items?: Incident[] } | Incident[];
+      const list = Array.isArray(body) ? body : (body.incidents ?? body.items ?? []);
+      for (const inc of [...list].reverse()) {
+        const state = `${inc.status}/${inc.severity}/${inc.alerts?.length ?? 0}`;
+        if (seen.get(inc.id) === state) continue;
+        const verb = !seen.has(inc.id) ? 'opened' : 'updated';
+        seen.set(inc.id, state);
+        say(`  🚨 incident ${verb}: [${inc.severity}] ${inc.type} 「${inc.title}」 (${inc.status})`);
+      }
+    } catch {
+      // the API is busy or restarting: try again on the next tick
+    }
+  };
+  const ticker = setInterval(() => void watchIncidents(), 1500);
+  const replayCode = await replayDone;
+  if (replayCode !== 0) throw new Error(`replay exited with ${replayCode}`);
+
+  // Wait until the analyzer has accounted for every line and the detector has caught up.
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const done = (await metric(ports.analyzer, 'tingfeng_posts_in_total')) >= totalLines;
+    const lag = await metric(ports.detector, 'tingfeng_consumer_lag_messages');
+    if (done && lag === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await new Promise((r) => setTimeout(r, 4000));
+  await watchIncidents();
+  clearInterval(ticker);
+
+  const enriched = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
+  const rejected = await metric(ports.analyzer, 'tingfeng_posts_rejected_total');
+  const alerts = await metric(ports.detector, 'tingfeng_alerts_emitted_total');
+  say('\n──────── what happened ────────');
+  say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
+  say(`alerts: ${alerts} emitted by the detector; incidents: ${seen.size} (one per story, cascade or campaign, not one per alert)`);
+  say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens — on-call: ${tokens.oncall}   analyst: ${tokens.analyst}   admin: ${tokens.admin}`);
+  say(`API: curl -H 'authorization: Bearer ${tokens.analyst}' http://127.0.0.1:${ports.incidents}/api/incidents`);
+  say(`ingest more posts: curl -H 'content-type: application/json' -d @posts.json http://127.0.0.1:${ports.ingest}/ingest`);
+  say(`logs: ${logDir}`);
+
+  if (values.exit || process.env.CI === 'true') {
+    await stopAll();
+    return;
+  }
+  say('\nThe stack keeps running (unacknowledged incidents escalate after 2 minutes). Press Ctrl-C to stop.');
+  await new Promise<never>(() => {
+    // Ctrl-C ends the run through the signal handler below.
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().then(() => process.exit(0));
+  });
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch(async (err: unknown) => {
+    process.stderr.write(`start: ${(err as Error).message}\n`);
+    await stopAll();
+    process.exit(1);
+  });
