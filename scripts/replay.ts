@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { TOPICS, parseEventTime } from '@tingfeng/contracts';
+import { TOPICS, validatePost } from '@tingfeng/contracts';
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
 import { createLogger } from '@tingfeng/logger';
 import { readJsonlLines } from './lib/jsonl.js';
@@ -65,12 +65,14 @@ for await (const { line } of readJsonlLines(values.input)) {
   let key: string | null = null;
   let eventMs = Number.NaN;
   try {
-    const value = JSON.parse(line) as Record<string, unknown>;
-    const id = value?.rootId ?? value?.id;
-    if (typeof id === 'string') key = id;
-    eventMs = parseEventTime(value?.createdAt);
+    const checked = validatePost(JSON.parse(line), { receivedAtMs: Date.now() });
+    // Only a valid post moves the replay clock: a bad createdAt (year 2999, say) must not fast-forward the rest.
+    if (checked.ok) {
+      key = checked.post.rootId ?? checked.post.id;
+      eventMs = checked.post.createdAtMs;
+    }
   } catch {
-    // Sent as it is: a malformed line is the analyzer's to dead-letter.
+    // Not JSON: sent as it is, for the analyzer to dead-letter.
   }
   if (Number.isFinite(speed) && Number.isFinite(eventMs)) {
     if (clockEventMs !== undefined && eventMs > clockEventMs) {

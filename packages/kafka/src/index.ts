@@ -44,6 +44,8 @@ export function createProducer(kafka: Kafka, config: Pick<ProducerConfig, 'trans
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
+    // An idempotent producer keeps its guarantees only while it keeps retrying; maxRetryTime still bounds a send.
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000, initialRetryTime: 200 },
     createPartitioner: Partitioners.DefaultPartitioner,
     ...config,
   });

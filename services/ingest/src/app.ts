@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
@@ -25,11 +25,13 @@ export function createIngestApp(config: IngestConfig): IngestApp {
   });
   const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: 'ingest' }, logger);
   const producer = createProducer(kafka);
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.INGEST_MAX_BODY_BYTES, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.INGEST_MAX_BODY_BYTES,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   let ready = false;
   let port: number | undefined;
 
-  registerIngestRoute(app, { producer, topic: config.INGEST_TOPIC, dlqTopic: config.INGEST_DLQ_TOPIC, tokens: config.INGEST_TOKENS, accepted, rejected });
+  registerIngestRoute(app, { producer, topic: config.INGEST_TOPIC, dlqTopic: config.INGEST_DLQ_TOPIC, tokens: config.INGEST_TOKENS, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS, accepted, rejected });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => reply.code(ready ? 200 : 503).send({ ready }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

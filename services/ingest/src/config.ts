@@ -15,6 +15,8 @@ export const IngestConfigSchema = z.object({
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   /** Largest request body accepted; a larger one is answered 413. */
   INGEST_MAX_BODY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** How long a request waits for Kafka's acknowledgement before it is answered 503 (retry later). */
+  INGEST_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Bearer tokens accepted from crawlers and webhooks, comma-separated; empty accepts any caller (a trusted network). */
   INGEST_TOKENS: z
     .string()

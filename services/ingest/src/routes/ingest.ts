@@ -8,6 +8,8 @@ export interface IngestRouteOptions {
   topic: string;
   dlqTopic: string;
   tokens: string[];
+  /** How long to wait for Kafka's acknowledgement before answering 503. */
+  sendTimeoutMs: number;
   accepted: Counter<string>;
   rejected: Counter<'reason'>;
 }
@@ -93,7 +95,20 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
     const topicMessages = [];
     if (posts.length > 0) topicMessages.push({ topic: options.topic, messages: posts });
     if (letters.length > 0) topicMessages.push({ topic: options.dlqTopic, messages: letters });
-    if (topicMessages.length > 0) await options.producer.sendBatch({ topicMessages, acks: -1 });
+    if (topicMessages.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), options.sendTimeoutMs);
+      });
+      try {
+        // The producer retries without end (idempotence needs it); the caller gets an answer within the deadline.
+        // A caller that retries after a 503 may send a post twice: the analyzer's de-duplication absorbs it.
+        const outcome = await Promise.race([options.producer.sendBatch({ topicMessages, acks: -1 }), timedOut]);
+        if (outcome === 'timeout') return reply.code(503).send({ error: 'Kafka did not acknowledge in time; retry later' });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
 
     options.accepted.inc(posts.length);
     for (const r of rejections) options.rejected.inc({ reason: r.reason });
