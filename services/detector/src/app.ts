@@ -9,11 +9,15 @@ import { createAlertQueue } from './alerts/queue-sink.js';
 import { CheckpointStore } from './checkpoint/store.js';
 import type { DetectorServiceConfig } from './config.js';
 import { EnrichedConsumer } from './consumers/enriched-consumer.js';
+import { GlobalMode } from './consumers/global-mode.js';
 import { detectorMetrics } from './metrics.js';
 
 export interface DetectorApp extends Service {
   readonly metricsPort: number | undefined;
+  /** Partitioned: assigned. Global: a standby, or a leader that is assigned. */
   readonly ready: boolean;
+  /** What `GET /role` answers: the mode, and in global mode leader or standby with the merge's state. */
+  role(): unknown;
 }
 
 function detectorSettings(config: DetectorServiceConfig): Partial<DetectorConfig> {
@@ -30,15 +34,19 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
   const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `detector-${config.DETECTOR_INSTANCE_ID}` }, logger);
   const settings = detectorSettings(config);
   let consumer: EnrichedConsumer | undefined;
+  let global: GlobalMode | undefined;
   let metricsPort: number | undefined;
+  const isReady = (): boolean => (config.DETECTOR_MODE === 'global' ? (global?.ready ?? false) : (consumer?.ready ?? false));
+  const role = () => global?.role() ?? { mode: config.DETECTOR_MODE, role: config.DETECTOR_MODE === 'partitioned' ? 'member' : 'starting', instance: config.DETECTOR_INSTANCE_ID };
 
   return {
     get metricsPort() {
       return metricsPort;
     },
     get ready() {
-      return consumer?.ready ?? false;
+      return isReady();
     },
+    role,
     async start() {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
@@ -50,9 +58,35 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
       await ensureTopics(admin);
       await admin.disconnect();
 
-      const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady: () => consumer?.ready ?? false });
+      const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady, routes: { '/role': role } });
       metricsPort = ops.port;
       shutdown.register('ops-server', () => ops.close());
+
+      if (config.DETECTOR_MODE === 'global') {
+        const mode = new GlobalMode({
+          kafka,
+          redis,
+          groupId: config.DETECTOR_GROUP_ID,
+          topic: config.DETECTOR_INPUT_TOPIC,
+          instanceId: config.DETECTOR_INSTANCE_ID,
+          keyPrefix: config.DETECTOR_CHECKPOINT_PREFIX,
+          detectorConfig: settings,
+          checkpointIntervalMs: config.DETECTOR_CHECKPOINT_INTERVAL_MS,
+          idlePartitionMs: config.DETECTOR_IDLE_PARTITION_MS,
+          maxBufferedPerPartition: config.DETECTOR_MERGE_MAX_BUFFERED,
+          leaderTtlMs: config.DETECTOR_LEADER_TTL_MS,
+          leaderRenewMs: config.DETECTOR_LEADER_RENEW_MS,
+          leaderPollMs: config.DETECTOR_LEADER_POLL_MS,
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          sink,
+          logger,
+          metrics,
+        });
+        global = mode;
+        shutdown.register('global-mode', () => mode.stop());
+        mode.start();
+        return;
+      }
 
       consumer = new EnrichedConsumer({
         kafka,

@@ -24,6 +24,7 @@ function settings(run: string, instance: string) {
   return {
     KAFKA_BROKERS: kafkaBrokers().join(','),
     REDIS_URL: redisUrl(),
+    DETECTOR_MODE: 'partitioned',
     DETECTOR_INPUT_TOPIC: topic,
     DETECTOR_GROUP_ID: `${run}-group`,
     DETECTOR_INSTANCE_ID: instance,
@@ -58,7 +59,7 @@ async function queuedAlerts(run: string): Promise<Map<string, Alert>> {
   return new Map(jobs.map((j) => [j.id!, j.data as Alert]));
 }
 
-describe('live detector on a real broker', () => {
+describe('live detector, partitioned mode, on a real broker', () => {
   const runs: string[] = [];
   const children: ChildProcess[] = [];
 

@@ -34,6 +34,21 @@ export function detectorMetrics(registry: Registry) {
       labelNames: ['partition'],
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: 'tingfeng_detector_leader',
+      help: 'Global mode: 1 while this instance holds the leader lock and runs the consumer, 0 as a standby',
+      registers: [registry],
+    }),
+    mergeBuffered: new Gauge({
+      name: 'tingfeng_detector_merge_buffered_posts',
+      help: 'Global mode: posts waiting in the event-time merge for the other partitions to catch up',
+      registers: [registry],
+    }),
+    mergeWatermark: new Gauge({
+      name: 'tingfeng_detector_merge_watermark_seconds',
+      help: 'Global mode: the merge watermark (event time, Unix seconds)',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'tingfeng_consumer_lag_messages',
       help: 'Messages behind the partition end after the last batch',

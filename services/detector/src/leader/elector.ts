@@ -54,6 +54,14 @@ export class LeaderElector {
     await this.inFlight;
   }
 
+  /** Steps down now (its consumer gave up): fires onLost, gives the lock back if still ours, and polls again. */
+  resign(): void {
+    const lease = this.leaseValue;
+    if (this.stateValue !== 'leader' || !lease) return;
+    this.lose(lease);
+    this.options.lock.release(lease).catch(() => undefined);
+  }
+
   private schedule(delayMs: number): void {
     if (this.stateValue === 'stopped') return;
     this.timer = setTimeout(() => {

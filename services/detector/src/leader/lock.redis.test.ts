@@ -6,6 +6,8 @@ import { LeaderElector } from './elector.js';
 import { LeaderLock, type Lease } from './lock.js';
 
 const keys = (prefix: string) => ({ lock: `${prefix}leader`, fence: `${prefix}fence` });
+// Read through a function: TypeScript would otherwise narrow `state` across the awaits.
+const stateOf = (e: LeaderElector): string => e.state;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('LeaderLock', () => {
@@ -69,16 +71,16 @@ describe('LeaderElector', () => {
       });
     const a = make('a');
     a.start();
-    while (a.state !== 'leader') await sleep(20);
+    while (stateOf(a) !== 'leader') await sleep(20);
     const b = make('b');
     b.start();
     await sleep(600);
     expect(b.state).toBe('standby');
     // Someone else takes the key (as after an expiry during a pause): a's next renewal is refused.
     await redis.set(keys(prefix).lock, 'intruder|99', 'PX', 200);
-    while (a.state !== 'standby') await sleep(10);
+    while (stateOf(a) !== 'standby') await sleep(10);
     await a.stop();
-    while (b.state !== 'leader') await sleep(20);
+    while (stateOf(b) !== 'leader') await sleep(20);
     await b.stop();
     expect(events).toEqual(['a elected 1', 'a lost 1', 'b elected 2']);
   });

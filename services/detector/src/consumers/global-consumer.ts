@@ -1,0 +1,261 @@
+import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
+import type { Consumer, EachBatchPayload, Kafka } from '@tingfeng/kafka';
+import type { Logger } from '@tingfeng/logger';
+import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
+import type { Lease } from '../leader/lock.js';
+import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
+import type { DetectorMetrics } from '../metrics.js';
+import type { AlertSink } from './enriched-consumer.js';
+
+/**
+ * `created` → `starting` → `running` → `stopping` → `stopped` (a graceful stop, with a last checkpoint), or
+ * → `aborted` from any of them (leadership lost or the consumer failed: no checkpoint, nothing more sent).
+ */
+export type GlobalConsumerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'aborted';
+
+export interface GlobalConsumerOptions {
+  kafka: Kafka;
+  /** The leader's own consumer group, so it alone is assigned every partition. */
+  groupId: string;
+  topic: string;
+  detectorConfig: Partial<DetectorConfig>;
+  checkpoints: FencedCheckpointStore<DetectorSnapshot>;
+  /** The lease this consumer runs under: every checkpoint is fenced by it. */
+  lease: Lease;
+  checkpointIntervalMs: number;
+  idlePartitionMs: number;
+  /** A partition with this many posts waiting in the merge is paused until it drains to half. */
+  maxBufferedPerPartition: number;
+  sessionTimeoutMs: number;
+  sink: AlertSink;
+  logger: Logger;
+  metrics: DetectorMetrics;
+  /** Called once when it stops on its own: a checkpoint was refused (the lease is gone) or the consumer died. */
+  onGivenUp: (reason: 'fenced' | 'crashed') => void;
+}
+
+/**
+ * The global mode's consumer: every partition of the input, through one event-time merge, into one detector engine.
+ * Checkpoints hold the engine snapshot and each partition's first unreleased offset (posts still in the merge are not
+ * in the snapshot), saved by a compare-and-set fenced by the leader's lease; Kafka offsets are committed after it.
+ */
+export class GlobalConsumer {
+  private readonly consumer: Consumer;
+  private readonly merge: EventTimeMerge<EnrichedPost>;
+  private engine: DetectorEngine | undefined;
+  private restored = new Map<number, PartitionPosition>();
+  private stateValue: GlobalConsumerState = 'created';
+  private assigned = false;
+  private readonly paused = new Set<number>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  /** Draining and saving run one at a time, whether a batch or the timer asked. */
+  private serial: Promise<void> = Promise.resolve();
+  private lastSaveWallMs = Date.now();
+  private lastSavedPositions = '';
+
+  constructor(private readonly options: GlobalConsumerOptions) {
+    this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const mine = e.payload.memberAssignment[options.topic] ?? [];
+      const nowWallMs = Date.now();
+      for (const partition of mine) this.merge.addPartition(partition, nowWallMs, this.restored.get(partition));
+      this.assigned = true;
+      options.logger.info({ partitions: mine, fencingToken: options.lease.token }, 'assigned (global)');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.assigned = false;
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart) this.giveUp('crashed');
+    });
+  }
+
+  get state(): GlobalConsumerState {
+    return this.stateValue;
+  }
+
+  /** Assigned and consuming. */
+  get ready(): boolean {
+    return this.stateValue === 'running' && this.assigned;
+  }
+
+  /** Merge watermark (event time, epoch ms) and posts waiting in it, for /role. */
+  status(): { state: GlobalConsumerState; partitions: number[]; watermarkMs: number | null; buffered: number } {
+    return { state: this.stateValue, partitions: this.merge.partitions(), watermarkMs: this.merge.watermarkMs(Date.now()), buffered: this.merge.buffered() };
+  }
+
+  async start(): Promise<void> {
+    if (this.stateValue !== 'created') return;
+    this.stateValue = 'starting';
+    const { topic, logger } = this.options;
+    const checkpoint = await this.options.checkpoints.load();
+    this.engine = createDetectorEngine(this.options.detectorConfig, checkpoint?.snapshot);
+    for (const [partition, saved] of Object.entries(checkpoint?.partitions ?? {})) {
+      this.restored.set(Number(partition), { resumeOffset: BigInt(saved.resumeOffset), releasedMaxEventTimeMs: saved.releasedMaxEventTimeMs });
+    }
+    logger.info({ fromFencingToken: checkpoint?.fencingToken ?? null, savedAt: checkpoint?.savedAt ?? null, partitions: checkpoint?.partitions ?? {} }, 'global state restored');
+    if (this.stateValue !== 'starting') return;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    if (this.stateValue !== 'starting') return;
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    if (this.stateValue !== 'starting') return;
+    this.stateValue = 'running';
+    // Idle partitions leave the watermark on the wall clock's time, not only when a batch comes; quiet state gets saved.
+    const tickMs = Math.max(50, Math.min(1_000, Math.floor(this.options.idlePartitionMs / 4), this.options.checkpointIntervalMs));
+    this.tickTimer = setInterval(() => {
+      this.enqueue(() => this.drain()).catch((err: unknown) => logger.warn({ err }, 'merge tick failed'));
+    }, tickMs);
+  }
+
+  /** Leadership is gone: stop at once, without a checkpoint or another alert. Safe to call more than once. */
+  abort(): void {
+    if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
+    this.stateValue = 'aborted';
+    this.assigned = false;
+    clearInterval(this.tickTimer);
+    this.consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err }, 'disconnect after abort failed'));
+  }
+
+  /** Graceful stop while still the leader: finish the work in hand, save a last checkpoint, commit, leave the group. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
+    const wasRunning = this.stateValue === 'running';
+    this.stateValue = 'stopping';
+    clearInterval(this.tickTimer);
+    await this.serial.catch(() => undefined);
+    if (wasRunning) await this.save();
+    await this.consumer.disconnect();
+    if (this.stateValue === 'stopping') this.stateValue = 'stopped';
+  }
+
+  private live(): boolean {
+    return this.stateValue === 'running';
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.serial.then(work, work);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { metrics, logger, topic } = this.options;
+    if (!this.live() || !isRunning() || isStale()) return;
+    const { partition } = batch;
+    const nowWallMs = Date.now();
+    this.merge.addPartition(partition, nowWallMs, this.restored.get(partition));
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      const post = decode(message.value);
+      const fresh = post ? this.merge.push(partition, offset, post.createdAtMs, post, nowWallMs) : this.merge.skip(partition, offset, nowWallMs);
+      if (!fresh) metrics.replayed.inc();
+      else if (!post) {
+        metrics.malformed.inc();
+        logger.warn({ partition, offset: message.offset }, 'skipping a message that is not an enriched post');
+      }
+    }
+    // The messages are held in the merge now; Kafka's committed offset moves only after a checkpoint.
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) resolveOffset(last.offset);
+    if (this.merge.buffered(partition) >= this.options.maxBufferedPerPartition && !this.paused.has(partition)) {
+      this.paused.add(partition);
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+    }
+    await this.enqueue(() => this.drain());
+    if (!this.live()) return;
+    await heartbeat();
+    const lag = Number(batch.offsetLag());
+    metrics.lag.set({ topic: batch.topic, partition: String(partition) }, Number.isFinite(lag) ? lag : 0);
+  }
+
+  /** Releases what the watermark allows into the engine, sends the alerts, and checkpoints when it is time. */
+  private async drain(): Promise<void> {
+    const engine = this.engine;
+    if (!this.live() || !engine) return;
+    const { metrics, sink, topic } = this.options;
+    const released = this.merge.release(Date.now());
+    const alerts: Alert[] = [];
+    const receivedAtMs: number[] = [];
+    for (const item of released) {
+      const emitted = engine.process(item.value);
+      metrics.posts.inc();
+      for (const alert of emitted) {
+        alerts.push(alert);
+        if (typeof item.value.receivedAtMs === 'number') receivedAtMs.push(item.value.receivedAtMs);
+      }
+    }
+    for (const partition of [...this.paused]) {
+      if (this.merge.buffered(partition) * 2 <= this.options.maxBufferedPerPartition) {
+        this.paused.delete(partition);
+        this.consumer.resume([{ topic, partitions: [partition] }]);
+      }
+    }
+    metrics.mergeBuffered.set(this.merge.buffered());
+    const watermarkMs = this.merge.watermarkMs(Date.now());
+    if (watermarkMs !== null) metrics.mergeWatermark.set(watermarkMs / 1000);
+    if (alerts.length > 0) {
+      // Sent before the checkpoint that reflects them: a crash in between re-sends them (same ids), never loses them.
+      await sink(alerts);
+      const nowWallMs = Date.now();
+      for (const a of alerts) metrics.alerts.inc({ type: a.type, severity: a.severity });
+      for (const t of receivedAtMs) metrics.endToEndSeconds.observe(Math.max(0, nowWallMs - t) / 1000);
+    }
+    if (this.live() && Date.now() - this.lastSaveWallMs >= this.options.checkpointIntervalMs) await this.save();
+  }
+
+  /** Checkpoint first, then the Kafka offsets: the committed offset never runs ahead of the saved state. */
+  private async save(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    const { topic, metrics, logger } = this.options;
+    // Positions and snapshot are taken together, synchronously, so they describe the same moment.
+    const positions = this.merge.positions();
+    const partitions: Record<string, SavedPosition> = {};
+    for (const [partition, pos] of positions) partitions[partition] = { resumeOffset: pos.resumeOffset.toString(), releasedMaxEventTimeMs: pos.releasedMaxEventTimeMs };
+    const fingerprint = JSON.stringify(partitions);
+    this.lastSaveWallMs = Date.now();
+    if (fingerprint === this.lastSavedPositions) return;
+    const snapshot = engine.snapshot();
+    const stopTimer = metrics.checkpointSeconds.startTimer();
+    const bytes = await this.options.checkpoints.save(this.options.lease, { topic, partitions, snapshot });
+    stopTimer();
+    if (bytes === 0) {
+      logger.error({ fencingToken: this.options.lease.token }, 'checkpoint refused: this instance no longer holds the leader lock');
+      this.giveUp('fenced');
+      return;
+    }
+    this.lastSavedPositions = fingerprint;
+    metrics.checkpointBytes.set({ partition: 'global' }, bytes);
+    // Partitions never read and never checkpointed have nothing to commit (0 could move a real offset back).
+    const commits = [...positions].filter(([, pos]) => pos.resumeOffset > 0n).map(([partition, pos]) => ({ topic, partition, offset: pos.resumeOffset.toString() }));
+    if (commits.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(commits);
+    } catch (err) {
+      // Only where a restart starts fetching: the checkpoint skips what it already reflects.
+      logger.warn({ err }, 'offset commit failed after a checkpoint');
+    }
+  }
+
+  private giveUp(reason: 'fenced' | 'crashed'): void {
+    if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
+    this.abort();
+    this.options.onGivenUp(reason);
+  }
+}
+
+/** An enriched post from a message, or undefined when it is not one (not JSON, or no event time). */
+function decode(value: Buffer | null): EnrichedPost | undefined {
+  try {
+    const post = JSON.parse(value?.toString('utf8') ?? '') as EnrichedPost | null;
+    return post !== null && typeof post === 'object' && Number.isFinite(post.createdAtMs) ? post : undefined;
+  } catch {
+    return undefined;
+  }
+}

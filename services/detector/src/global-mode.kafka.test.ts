@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import { campaignScenario, createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
+import { Redis } from '@tingfeng/redis';
+import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '@tingfeng/testing';
+import { createDetectorApp } from './app.js';
+import type { GlobalCheckpoint } from './checkpoint/fenced-store.js';
+import { DetectorServiceConfigSchema } from './config.js';
+import type { GlobalRole } from './consumers/global-mode.js';
+import { mergedOrder, type PartitionMessage } from './merge/event-time-merge.js';
+
+const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const PARTITIONS = 6;
+const DAY_MS = 24 * 3600 * 1000;
+
+const topic = randomName('enriched-global');
+// The dying-city episode, then (two days later, event time) the copy-paste campaign: cascades, stories, responses
+// and a coordinated campaign whose posts, keyed by their own ids, spread over every partition.
+const posts: EnrichedPost[] = [
+  ...dyingCityScenario().posts,
+  ...campaignScenario().posts.map((p) => ({ ...p, createdAtMs: p.createdAtMs + 2 * DAY_MS, createdAt: new Date(p.createdAtMs + 2 * DAY_MS).toISOString() })),
+];
+let redis: Redis;
+/** One engine fed every partition's messages in the merge's order (the rule in merge/event-time-merge.ts). */
+let expected: Map<string, Alert>;
+/** One engine per partition over the same messages: what partitioned mode finds. */
+let perPartitionTypes: Set<string>;
+let highOffsets: Map<number, string>;
+
+function settings(run: string, instance: string) {
+  return {
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    REDIS_URL: redisUrl(),
+    DETECTOR_MODE: 'global',
+    DETECTOR_INPUT_TOPIC: topic,
+    DETECTOR_GROUP_ID: `${run}-group`,
+    DETECTOR_INSTANCE_ID: instance,
+    DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
+    DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
+    // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
+    DETECTOR_IDLE_PARTITION_MS: '3000',
+    DETECTOR_LEADER_TTL_MS: '3000',
+    DETECTOR_LEADER_RENEW_MS: '1000',
+    DETECTOR_LEADER_POLL_MS: '300',
+    QUEUE_PREFIX: run,
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+    KAFKA_SESSION_TIMEOUT_MS: '8000',
+  };
+}
+
+async function checkpoint(run: string): Promise<GlobalCheckpoint<unknown> | undefined> {
+  const state = await redis.hget(`${run}:global:${topic}`, 'state');
+  return state ? (JSON.parse(state) as GlobalCheckpoint<unknown>) : undefined;
+}
+
+async function waitUntilCaughtUp(run: string, isAlive: () => boolean = () => true): Promise<GlobalCheckpoint<unknown>> {
+  const deadline = Date.now() + 200_000;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error('detector exited early');
+    const saved = await checkpoint(run);
+    if (saved && [...highOffsets].every(([p, high]) => saved.partitions[p]?.resumeOffset === high)) return saved;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('detector did not catch up in time');
+}
+
+async function queuedAlerts(run: string): Promise<Map<string, Alert>> {
+  const queue = new Queue('alerts', { connection: redis, prefix: run });
+  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed', 'active'], 0, -1);
+  await queue.close();
+  return new Map(jobs.map((j) => [j.id!, j.data as Alert]));
+}
+
+async function getJson(port: number, path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: path === '/metrics' ? await res.text() : await res.json() };
+}
+
+describe('live detector, global mode, on a real broker', () => {
+  const runs: string[] = [];
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    redis = new Redis(redisUrl());
+    await createTopics([{ name: topic, partitions: PARTITIONS }]);
+    const producer = createTestKafka().producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < posts.length; i += 1000) {
+      const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
+      await producer.send({ topic, messages, acks: -1 });
+    }
+    await producer.disconnect();
+
+    const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
+    expect(consumed.length).toBe(posts.length);
+    const byPartition = new Map<number, PartitionMessage<EnrichedPost>[]>();
+    for (const m of consumed) {
+      const post = JSON.parse(m.value!) as EnrichedPost;
+      const list = byPartition.get(m.partition) ?? [];
+      list.push({ offset: BigInt(m.offset), eventTimeMs: post.createdAtMs, value: post });
+      byPartition.set(m.partition, list);
+    }
+    highOffsets = new Map([...byPartition].map(([p, list]) => [p, (list.reduce((max, m) => (m.offset > max ? m.offset : max), 0n) + 1n).toString()]));
+
+    const engine = createDetectorEngine();
+    expected = new Map();
+    for (const item of mergedOrder(byPartition)) for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+
+    perPartitionTypes = new Set();
+    for (const list of byPartition.values()) {
+      const own = createDetectorEngine();
+      for (const item of mergedOrder(new Map([[0, list]]))) for (const alert of own.process(item.value)) perPartitionTypes.add(alert.type);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const run of runs) await deleteKeysWithPrefix(redis, run);
+    redis.disconnect();
+    await deleteTopics([topic]);
+  });
+
+  it('the merged stream yields story and coordination alerts that one engine per partition misses', () => {
+    const types = new Set([...expected.values()].map((a) => a.type));
+    expect(types).toEqual(new Set(['cascade', 'story', 'response', 'coordination']));
+    expect(byType(expected, 'story')).toBeGreaterThanOrEqual(3);
+    expect(perPartitionTypes.has('coordination')).toBe(false);
+  });
+
+  it('two instances: exactly one leads, and it emits exactly the alerts of one engine fed the merged stream', async () => {
+    const run = randomName('glob2');
+    runs.push(run);
+    const apps = [createDetectorApp(DetectorServiceConfigSchema.parse(settings(run, 'a'))), createDetectorApp(DetectorServiceConfigSchema.parse(settings(run, 'b')))];
+    try {
+      await Promise.all(apps.map((a) => a.start()));
+      await waitUntilCaughtUp(run);
+      const roles = apps.map((a) => a.role() as GlobalRole);
+      expect(roles.map((r) => r.role).sort()).toEqual(['leader', 'standby']);
+      const leaderIndex = roles.findIndex((r) => r.role === 'leader');
+      for (const [i, app] of apps.entries()) {
+        const port = app.metricsPort!;
+        expect((await getJson(port, '/readyz')).status).toBe(200);
+        const role = (await getJson(port, '/role')).body as GlobalRole;
+        expect(role.role).toBe(i === leaderIndex ? 'leader' : 'standby');
+        const metrics = (await getJson(port, '/metrics')).body as string;
+        expect(metrics).toMatch(new RegExp(`^tingfeng_detector_leader\\{[^}]*\\} ${i === leaderIndex ? 1 : 0}$`, 'm'));
+      }
+      const leaderRole = roles[leaderIndex]!;
+      expect(leaderRole.fencingToken).toBe(1);
+      expect(leaderRole.consumer?.partitions).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(leaderRole.consumer?.buffered).toBe(0);
+    } finally {
+      await Promise.all(apps.map((a) => a.stop()));
+    }
+    const got = await queuedAlerts(run);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
+  }, 240_000);
+
+  it('SIGKILL of the leader mid-stream: the standby takes over from the checkpoint and the alerts are the uninterrupted ones', async () => {
+    const run = randomName('globkill');
+    runs.push(run);
+    const launch = (instance: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', mainPath], { cwd: repoRoot, env: { ...process.env, ...settings(run, instance) }, stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(child);
+      return child;
+    };
+    const processes = new Map([
+      ['one', launch('one')],
+      ['two', launch('two')],
+    ]);
+    // Wait for a checkpoint part-way through the input, then kill whichever instance leads, without warning.
+    const deadline = Date.now() + 150_000;
+    let leader: string | undefined;
+    while (!leader && Date.now() < deadline) {
+      for (const [name, child] of processes) if (child.exitCode !== null) throw new Error(`${name} exited early with ${child.exitCode}`);
+      const saved = await checkpoint(run);
+      const partial = saved && Object.values(saved.partitions).some((pos) => pos.resumeOffset !== '0') && [...highOffsets].some(([p, high]) => saved.partitions[p]?.resumeOffset !== high);
+      if (partial) leader = (await redis.get(`${run}:global:${topic}:leader`))?.split(':')[0];
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(leader).toBeDefined();
+    const victim = processes.get(leader!)!;
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    const survivor = [...processes].find(([name]) => name !== leader)![1];
+
+    const final = await waitUntilCaughtUp(run, () => survivor.exitCode === null);
+    expect(final.fencingToken).toBe(2);
+    survivor.kill('SIGTERM');
+    await new Promise((r) => survivor.once('exit', r));
+    expect(survivor.exitCode).toBe(0);
+    // A graceful stop gives the lock up.
+    expect(await redis.get(`${run}:global:${topic}:leader`)).toBeNull();
+
+    const got = await queuedAlerts(run);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
+  }, 300_000);
+});
+
+function byType(alerts: Map<string, Alert>, type: string): number {
+  return [...alerts.values()].filter((a) => a.type === type).length;
+}
