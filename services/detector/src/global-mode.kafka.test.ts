@@ -162,6 +162,33 @@ describe('live detector, global mode, on a real broker', () => {
     for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
   }, 240_000);
 
+  it('a leader whose lock is taken stops at once without checkpointing, and leads again from the checkpoint when it wins', async () => {
+    const run = randomName('globlost');
+    runs.push(run);
+    const app = createDetectorApp(DetectorServiceConfigSchema.parse(settings(run, 'solo')));
+    const lockKey = `${run}:global:${topic}:leader`;
+    try {
+      await app.start();
+      const before = await waitUntilCaughtUp(run);
+      // Another holder (as after a pause longer than the TTL): the next renewal is refused.
+      await redis.set(lockKey, 'intruder|99', 'PX', 60_000);
+      const deadline = Date.now() + 20_000;
+      while ((app.role() as GlobalRole).role !== 'standby' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((app.role() as GlobalRole).role).toBe('standby');
+      expect((await getJson(app.metricsPort!, '/readyz')).status).toBe(200);
+      expect((await getJson(app.metricsPort!, '/metrics')).body).toMatch(/^tingfeng_detector_leader\{[^}]*\} 0$/m);
+      expect(await checkpoint(run)).toEqual(before);
+      // The lock frees up: it wins with the next token and resumes from the checkpoint, nothing to redo.
+      await redis.del(lockKey);
+      while (!((app.role() as GlobalRole).role === 'leader' && app.ready) && Date.now() < deadline + 30_000) await new Promise((r) => setTimeout(r, 50));
+      expect((app.role() as GlobalRole).fencingToken).toBe(2);
+    } finally {
+      await app.stop();
+    }
+    const got = await queuedAlerts(run);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+  }, 240_000);
+
   it('SIGKILL of the leader mid-stream: the standby takes over from the checkpoint and the alerts are the uninterrupted ones', async () => {
     const run = randomName('globkill');
     runs.push(run);
