@@ -29,6 +29,13 @@ describe('NarrativeLinker', () => {
     expect(other!.incidentKey).toBe('story:c');
   });
 
+  it('matches a term inside a longer one, as the segmenter keeps 死去的城市 whole but replies burst on 死去', () => {
+    const linker = new NarrativeLinker(3600_000);
+    const [, story, short] = linker.link([alert('cascade:r1', ['死去的城市', '空心', '昆明']), alert('story:a', ['死去']), alert('story:b', ['死'])], 0);
+    expect(story!.incidentKey).toBe('cascade:r1');
+    expect(short!.incidentKey).toBe('story:b');
+  });
+
   it('sends a response to the incident of what it answers, and stops gathering once a narrative is idle', () => {
     const linker = new NarrativeLinker(3600_000);
     linker.link([alert('story:a', ['死去', '城市'])], 0);

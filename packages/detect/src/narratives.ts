@@ -16,10 +16,20 @@ export type NarrativeSnapshot = [string, Narrative][];
 const MAX_TERMS = 40;
 
 /**
+ * Two terms name the same thing when equal, or when one contains the other and both have two or more characters:
+ * the segmenter keeps 死去的城市 whole in the root post while the replies burst on 死去.
+ */
+function sameTerm(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.length < 2 || b.length < 2) return false;
+  return a.includes(b) || b.includes(a);
+}
+
+/**
  * Links alerts about one conversation into one incident. A cascade, the stories bursting from its words, the campaign
  * amplifying it and the official response to it are separate alerts with their own keys, but an on-call person
  * wants them as one incident: each alert gets `incidentKey`, the key of the first live narrative it shares terms
- * with (at least two terms, or its only term), else its own key. Responses follow what they answer.
+ * with (at least two terms, or its only term; a term matches another that contains it), else its own key. Responses follow what they answer.
  */
 export class NarrativeLinker {
   private readonly byIncident: BoundedMap<string, Narrative>;
@@ -57,7 +67,7 @@ export class NarrativeLinker {
     for (const [, n] of this.byIncident.entries()) {
       if (eventMs - n.lastAlertMs > this.idleMs) continue;
       let overlap = 0;
-      for (const t of terms) if (n.terms.includes(t)) overlap++;
+      for (const t of terms) if (n.terms.some((u) => sameTerm(t, u))) overlap++;
       if (overlap < needed) continue;
       // The strongest overlap wins; on a tie the most recently active, then the smaller key, so the choice is stable.
       if (!best || overlap > best.overlap || (overlap === best.overlap && (n.lastAlertMs > best.lastAlertMs || (n.lastAlertMs === best.lastAlertMs && n.incidentKey < best.key)))) {

@@ -28,7 +28,9 @@ export function createKafka(settings: KafkaSettings, logger: Logger, extra: Part
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        if (level === logLevel.ERROR) log.error(rest, message);
+        // The broker asks a transactional producer to wait a moment after a commit; kafkajs retries that by itself.
+        if (String(rest.error ?? message).includes('concurrent operation on the same transaction')) log.debug(rest, message);
+        else if (level === logLevel.ERROR) log.error(rest, message);
         else if (level === logLevel.WARN) log.warn(rest, message);
         else log.debug(rest, message);
       },
