@@ -103,7 +103,7 @@ describe('the dying-city episode, end to end', () => {
     await producer.connect();
     const posts = demoPosts();
     for (let i = 0; i < posts.length; i += 1000) {
-      const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
+      const messages = posts.slice(i, i + 1000).map((p) => ({ key: String(p.rootId ?? p.id), value: JSON.stringify(p) }));
       await producer.send({ topic: topic(TOPICS.posts), messages, acks: -1 });
     }
     await producer.disconnect();
