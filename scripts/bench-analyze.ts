@@ -3,11 +3,12 @@
  *
  * Builds a deterministic corpus of Weibo-like posts about Kunming city life (seeded PRNG), then times, on the same
  * texts, (a) bare `nodejieba.cut(text, true)` (the segmentation the analyzer itself uses: precise mode with HMM) and
- * (b) the whole `analyze()` path. Prints posts/s and MB/s of each and the ratio analyze/raw. Figures, not assertions.
+ * (b) the whole `analyze()` path, then (c) `analyze()` again with 100 monitoring schemes loaded. Prints posts/s and
+ * MB/s of each, the ratio analyze/raw and what the schemes cost. Figures, not assertions.
  */
 import { parseArgs } from 'node:util';
 import type { Post } from '@tingfeng/contracts';
-import { createAnalyzer } from '@tingfeng/text';
+import { createAnalyzer, type Scheme } from '@tingfeng/text';
 import nodejieba from 'nodejieba';
 
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '50000' }, seed: { type: 'string', default: '42' } } });
@@ -109,13 +110,45 @@ for (let round = 0; round < 3; round++) {
   rawS = Math.min(rawS, timeRaw());
   analyzeS = Math.min(analyzeS, timeAnalyze());
 }
+
+/** 100 schemes of the usual shapes: place AND (event OR event) NOT exclusion, phrases, a few account lists. */
+function buildSchemes(rand: () => number): Scheme[] {
+  const places = ['昆明', '滇池', '翠湖', '呈贡', '官渡', '五华区', '盘龙江', '西山区', '长水机场', '斗南', '春城', '地铁'];
+  const events = ['死去', '没落', '鬼城', '停水', '堵车', '延误', '房价', '失望', '愤怒', '危险', '辟谣', '水军', '物业费', '菌子', '红嘴鸥'];
+  const excluded = ['天气', '小吃', '鲜花', '散步', '感谢'];
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const schemes: Scheme[] = [];
+  for (let i = 0; i < 100; i++) {
+    const kind = i % 5;
+    const rule =
+      kind === 0 ? `${pick(places)} AND (${pick(events)} OR ${pick(events)} OR ${pick(events)}) NOT ${pick(excluded)}`
+      : kind === 1 ? `"${pick(places)}${pick(['的', ''])}${pick(events)}" OR (${pick(places)} ${pick(events)})`
+      : kind === 2 ? `(${pick(places)} OR ${pick(places)}) (${pick(events)} OR ${pick(events)}) NOT (${pick(excluded)} OR ${pick(excluded)})`
+      : kind === 3 ? `${pick(events)} ${pick(events)} OR 第${i}号关键词`
+      : `${pick(places)} ${pick(events)}`;
+    schemes.push({ name: `方案${i}`, rule, ...(i % 10 === 9 ? { accounts: [pick(['u1', 'u2', 'u3', '昆明发布'])] } : {}) });
+  }
+  return schemes;
+}
+const matcher = analyzer.setSchemes(buildSchemes(prng(seed + 1)));
+if (matcher.invalid.length > 0) throw new Error(`bench schemes invalid: ${JSON.stringify(matcher.invalid)}`);
+let tagged = 0;
+for (const post of posts) if ((analyzer.analyze(post).schemes ?? []).length > 0) tagged++;
+let schemesS = Infinity;
+for (let round = 0; round < 3; round++) {
+  rawS = Math.min(rawS, timeRaw());
+  schemesS = Math.min(schemesS, timeAnalyze());
+}
 analyzer.close();
 
 const mb = totalBytes / 1e6;
 const line = (name: string, s: number) =>
-  `${name.padEnd(22)} ${Math.round(postCount / s).toString().padStart(8)} posts/s ${(mb / s).toFixed(2).padStart(7)} MB/s`;
+  `${name.padEnd(24)} ${Math.round(postCount / s).toString().padStart(8)} posts/s ${(mb / s).toFixed(2).padStart(7)} MB/s`;
 process.stdout.write(
   `corpus: ${postCount} posts, ${mb.toFixed(2)} MB UTF-8, seed ${seed}; best of 3 after warm-up\n` +
     `${line('raw nodejieba.cut(hmm)', rawS)}\n${line('analyze()', analyzeS)}\n` +
-    `ratio analyze/raw: ${(rawS / analyzeS).toFixed(2)} (target >= 0.7)\n`,
+    `ratio analyze/raw: ${(rawS / analyzeS).toFixed(2)} (target >= 0.7)\n` +
+    `${line('analyze() + 100 schemes', schemesS)}\n` +
+    `schemes: ${matcher.keywordCount} keywords, ${((100 * tagged) / postCount).toFixed(1)}% of posts tagged, ` +
+    `${(((schemesS - analyzeS) / postCount) * 1e6).toFixed(2)} µs a post (ratio with schemes ${(rawS / schemesS).toFixed(2)})\n`,
 );

@@ -58,3 +58,28 @@ describe('createAnalyzer().analyze', () => {
     expect(a.slice(0, 2).sort()).toEqual(['滇池', '蓝藻'].sort());
   });
 });
+
+describe('monitoring schemes', () => {
+  it('tags posts with the schemes they match, and takes new schemes without a restart', () => {
+    const own = createAnalyzer({ schemes: [{ name: '昆明衰落', rule: '昆明 AND (死去 OR 没落 OR 鬼城) NOT 天气' }] });
+    try {
+      expect(own.analyze(post('有人说昆明是一座正在死去的城市')).schemes).toEqual(['昆明衰落']);
+      expect(own.analyze(post('昆明的天气真好')).schemes).toEqual([]);
+      // Repost hops count, and traditional characters are normalised first.
+      expect(own.analyze(post('转发//@张三:崑明?不,昆明越來越沒落了')).schemes).toEqual(['昆明衰落']);
+      const compiled = own.setSchemes([
+        { name: '滇池', rule: '滇池 蓝藻' },
+        { name: '坏规则', rule: '滇池 AND' },
+        { name: '某网友', rule: '', accounts: ['@某网友'] },
+      ]);
+      expect(compiled.invalid.map((i) => i.name)).toEqual(['坏规则']);
+      expect(own.analyze(post('滇池的藍藻又爆发了')).schemes).toEqual(['滇池', '某网友']);
+      expect(own.analyze(post('有人说昆明是一座正在死去的城市')).schemes).toEqual(['某网友']);
+    } finally {
+      own.close();
+    }
+  });
+  it('gives an empty list when no scheme is loaded', () => {
+    expect(analyzer.analyze(post('昆明')).schemes).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import { extractMarkup, splitRepostChain } from './markup.js';
 import { normalizeText } from './normalize.js';
 import { Segmenter, type DictionaryReloadResult, type DictionaryWatchOptions } from './segment.js';
 import { loadSentimentLexicon, scoreSentimentIds } from './sentiment.js';
+import { compileSchemes, type Scheme, type SchemeMatcher } from './schemes.js';
 import { detectSpam } from './spam.js';
 import { KEYWORD, scratchIds, TOKEN, TokenTable } from './token-table.js';
 
@@ -21,12 +22,19 @@ export interface AnalyzerOptions {
   maxKeywords?: number;
   /** Reload the dictionary when its files change (fs.watch, debounced). Default off. */
   watchDictionary?: boolean | DictionaryWatchOptions;
+  /** Monitoring schemes to tag posts with (see {@link Analyzer.setSchemes}). Default none. */
+  schemes?: readonly Scheme[];
 }
 
 /** The analyzer: pure text logic, no I/O after construction except dictionary reloads. */
 export interface Analyzer {
   /** Enriches one validated post. `receivedAtMs` (wall clock) is copied onto the result when given. */
   analyze(post: Post, receivedAtMs?: number): EnrichedPost;
+  /**
+   * Replaces the monitoring schemes; the next post is matched against the new ones. Malformed schemes are skipped
+   * and listed in the returned matcher's `invalid`; it never throws for a bad rule.
+   */
+  setSchemes(schemes: readonly Scheme[]): SchemeMatcher;
   /** Rereads the user dictionary and stopwords; new words apply at once, removals rebuild jieba (~1 s). */
   reloadDictionary(): DictionaryReloadResult;
   /** Stops the dictionary watcher. Safe to call twice. */
@@ -49,6 +57,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     segmenter.watchDictionary(options.watchDictionary === true ? {} : options.watchDictionary);
   }
 
+  let schemes = compileSchemes(options.schemes ?? []);
   // One lookup per piece answers the token filter, the idf and the sentiment lexicon (see TokenTable).
   const table = new TokenTable({ lexicon, idf, isToken: (piece) => segmenter.isToken(piece) });
   let tableGeneration = segmenter.generation;
@@ -61,7 +70,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   const keywordScores: number[] = [];
 
   function analyze(post: Post, receivedAtMs?: number): EnrichedPost {
-    const { ownText, repostChain } = splitRepostChain(normalizeText(post.text));
+    const normalized = normalizeText(post.text);
+    const { ownText, repostChain } = splitRepostChain(normalized);
     const markup = extractMarkup(ownText);
     // One jieba pass: the pieces feed sentiment (which needs 不/没 and punctuation), the filtered tokens the rest.
     const pieces = segmenter.cut(markup.bareText);
@@ -120,6 +130,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       repostChain,
       spam: verdict.spam,
       sentiment: scoreSentimentIds(pieces, ids, count, table, markup.emoticons, lexicon),
+      // The whole text, repost hops included: a repost quoting a scheme's words is part of that conversation.
+      schemes: schemes.names.length === 0 ? [] : schemes.matchNormalized(normalized, [post.author.id, post.author.name]),
     });
     if (verdict.reason !== undefined) enriched.spamReason = verdict.reason;
     if (receivedAtMs !== undefined) enriched.receivedAtMs = receivedAtMs;
@@ -128,6 +140,10 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
 
   return {
     analyze,
+    setSchemes(next) {
+      schemes = compileSchemes(next);
+      return schemes;
+    },
     reloadDictionary: () => segmenter.reloadDictionary(),
     close: () => segmenter.unwatchDictionary(),
   };

@@ -13,5 +13,5 @@ export { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
 export type { SentimentLexicon } from './sentiment.js';
 export { DICT_DIR, readWordList } from './dict-files.js';
 export { compileSchemes, parseRule } from './schemes.js';
-export type { Scheme, SchemeMatcher, RuleAst, InvalidScheme } from './schemes.js';
+export type { Scheme, SchemeMatcher, RuleAst, InvalidScheme, CompileSchemesOptions } from './schemes.js';
 export { SchemeRuleError } from './scheme-rule-error.js';

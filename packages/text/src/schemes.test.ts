@@ -125,16 +125,23 @@ describe('compileSchemes', () => {
       { name: 'not-a-rule', error: 'rule must be a string' },
     ]);
   });
-  it('finds overlapping keywords and keywords inside others (one pass, every match)', () => {
-    const m = compileSchemes([
-      { name: 'a', rule: '死去的城市' },
-      { name: 'b', rule: '城市 AND 死去' },
-      { name: 'c', rule: '去的' },
-      { name: 'd', rule: '的城' },
-      { name: 'e', rule: '市长' },
-    ]);
+  it.each([undefined, 0])('finds overlapping keywords and keywords inside others (dense table limit %s)', (maxDenseEntries) => {
+    const m = compileSchemes(
+      [
+        { name: 'a', rule: '死去的城市' },
+        { name: 'b', rule: '城市 AND 死去' },
+        { name: 'c', rule: '去的' },
+        { name: 'd', rule: '的城' },
+        { name: 'e', rule: '市长' },
+        { name: 'f', rule: 'abcd OR bc OR "c d"' },
+      ],
+      maxDenseEntries === undefined ? {} : { maxDenseEntries },
+    );
     expect(m.match('正在死去的城市')).toEqual(['a', 'b', 'c', 'd']);
-    expect(m.keywordCount).toBe(6);
+    expect(m.match('xabcx')).toEqual(['f']);
+    expect(m.match('ABC D')).toEqual(['f']);
+    expect(m.match('abd')).toEqual([]);
+    expect(m.keywordCount).toBe(9);
   });
   it('returns an empty list with no schemes', () => {
     expect(compileSchemes([]).match('昆明')).toEqual([]);
@@ -149,6 +156,9 @@ describe('compileSchemes', () => {
       schemes.push({ name: `scheme-${i}`, rule: `${place}${i}号 AND (${event} OR "${event}${i}") NOT 天气${i}` });
     }
     const m = compileSchemes(schemes);
+    const sparse = compileSchemes(schemes, { maxDenseEntries: 0 });
+    const probes = ['昆明0号今天死去了', '滇池531号停水 昆明0号死去 翠湖2号', '斗南999号 投诉', '天气531 滇池531号停水'];
+    for (const text of probes) expect(sparse.match(text)).toEqual(m.match(text));
     expect(m.names).toHaveLength(1000);
     expect(m.invalid).toEqual([]);
     expect(m.match('昆明0号今天死去了')).toEqual(['scheme-0']);

@@ -179,7 +179,8 @@ function keywordForm(term: string): string {
 }
 
 function accountForm(account: string): string {
-  return foldAscii(account.trim().replace(/^@/, ''));
+  const trimmed = account.trim();
+  return foldAscii(trimmed.charCodeAt(0) === 64 ? trimmed.slice(1) : trimmed);
 }
 
 function foldAscii(text: string): string {
@@ -190,19 +191,44 @@ function foldAscii(text: string): string {
   return text;
 }
 
+/** Options of {@link compileSchemes}. */
+export interface CompileSchemesOptions {
+  /**
+   * Largest dense transition table built, in entries (4 bytes each); beyond it the automaton walks Map transitions
+   * with failure links instead, slower per character. Default 4M entries (16 MB), room for thousands of keywords.
+   */
+  maxDenseEntries?: number;
+}
+
+const DEFAULT_MAX_DENSE_ENTRIES = 1 << 22;
+
 /**
  * Aho–Corasick over UTF-16 units: every keyword found in one pass, whatever their number. Written here rather
  * than taken from npm because the matcher needs only "which keywords occur" (no positions, no replacement), which
  * fits in a few dozen lines with typed arrays and no allocation per scan.
+ *
+ * Units are first mapped to a small alphabet (the units keywords hold; 0 for every other, which sends the scan
+ * back to the root at once). When states × alphabet is small enough (a few hundred schemes), the transitions are
+ * a dense table with the failure links folded in: one array read per character.
  */
 class KeywordAutomaton {
   private readonly next: Map<number, number>[] = [new Map()];
   /** Pattern id ending at a node, or -1. */
-  private terminal: number[] = [-1];
+  private readonly terminal: number[] = [-1];
   private fail = new Int32Array(0);
   /** Nearest proper suffix node that ends a pattern (0 when none). */
   private outLink = new Int32Array(0);
+  /** First node to report at a state: itself if it ends a pattern, else its `outLink` (0: nothing). */
+  private firstOut = new Int32Array(0);
   private readonly ids = new Map<string, number>();
+  /** Alphabet index of each UTF-16 unit; 0 for units no keyword holds. */
+  private readonly classOf = new Uint16Array(0x10000);
+  private classes = 0;
+  /** states × (classes + 1) transitions with failure links resolved, or undefined when too large. */
+  private dense: Int32Array | undefined;
+
+  /** Length of each keyword, by id. */
+  readonly lengths: number[] = [];
 
   get size(): number {
     return this.ids.size;
@@ -214,7 +240,9 @@ class KeywordAutomaton {
     if (known !== undefined) return known;
     let node = 0;
     for (let i = 0; i < keyword.length; i++) {
-      const c = keyword.charCodeAt(i);
+      const unit = keyword.charCodeAt(i);
+      if (this.classOf[unit] === 0) this.classOf[unit] = ++this.classes;
+      const c = this.classOf[unit]!;
       let child = this.next[node]!.get(c);
       if (child === undefined) {
         child = this.next.length;
@@ -227,84 +255,154 @@ class KeywordAutomaton {
     const id = this.ids.size;
     this.terminal[node] = id;
     this.ids.set(keyword, id);
+    this.lengths.push(keyword.length);
     return id;
   }
 
-  /** Computes failure and output links, breadth first. Call once after the last `add`. */
-  build(): void {
+  /** Computes failure and output links (and the dense table), breadth first. Call once after the last `add`. */
+  build(maxDenseEntries: number): void {
     const count = this.next.length;
     this.fail = new Int32Array(count);
     this.outLink = new Int32Array(count);
-    const queue: number[] = [];
-    for (const child of this.next[0]!.values()) queue.push(child);
-    for (let head = 0; head < queue.length; head++) {
-      const node = queue[head]!;
+    this.firstOut = new Int32Array(count);
+    const order: number[] = [0];
+    for (let head = 0; head < order.length; head++) {
+      const node = order[head]!;
       for (const [c, child] of this.next[node]!) {
-        let f = this.fail[node]!;
-        let target = this.next[f]!.get(c);
-        while (target === undefined && f !== 0) {
-          f = this.fail[f]!;
-          target = this.next[f]!.get(c);
+        let suffix = 0;
+        if (node !== 0) {
+          let f = this.fail[node]!;
+          let target = this.next[f]!.get(c);
+          while (target === undefined && f !== 0) {
+            f = this.fail[f]!;
+            target = this.next[f]!.get(c);
+          }
+          suffix = target ?? 0;
         }
-        const suffix = target ?? 0;
         this.fail[child] = suffix;
         this.outLink[child] = this.terminal[suffix]! >= 0 ? suffix : this.outLink[suffix]!;
-        queue.push(child);
+        order.push(child);
       }
     }
+    for (let node = 1; node < count; node++) this.firstOut[node] = this.terminal[node]! >= 0 ? node : this.outLink[node]!;
+    const width = this.classes + 1;
+    if (count * width > maxDenseEntries) return;
+    const dense = new Int32Array(count * width);
+    // Breadth-first, so a node's failure state (shallower) is complete before the node copies its row.
+    for (const node of order) {
+      const row = node * width;
+      const failRow = this.fail[node]! * width;
+      for (let c = 1; c < width; c++) dense[row + c] = this.next[node]!.get(c) ?? (node === 0 ? 0 : dense[failRow + c]!);
+    }
+    this.dense = dense;
   }
 
   /** Calls `found(id)` for each keyword occurrence in `text` (ASCII folded to lower case on the fly). */
   scan(text: string, found: (id: number) => void): void {
-    const next = this.next;
-    const fail = this.fail;
+    const classOf = this.classOf;
     const terminal = this.terminal;
     const outLink = this.outLink;
+    const firstOut = this.firstOut;
+    const dense = this.dense;
+    const width = this.classes + 1;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 65 && c <= 90) c += 32;
-      let target = next[state]!.get(c);
-      while (target === undefined && state !== 0) {
-        state = fail[state]!;
-        target = next[state]!.get(c);
+      let unit = text.charCodeAt(i);
+      if (unit >= 65 && unit <= 90) unit += 32;
+      const c = classOf[unit]!;
+      // A unit no keyword holds has no transition from anywhere: back to the root, no lookups.
+      if (c === 0) {
+        state = 0;
+        continue;
       }
-      state = target ?? 0;
-      for (let node = terminal[state]! >= 0 ? state : outLink[state]!; node !== 0; node = outLink[node]!) found(terminal[node]!);
+      if (dense !== undefined) state = dense[state * width + c]!;
+      else state = this.step(state, c);
+      for (let node = firstOut[state]!; node !== 0; node = outLink[node]!) found(terminal[node]!);
     }
+  }
+
+  private step(from: number, c: number): number {
+    let state = from;
+    let target = this.next[state]!.get(c);
+    while (target === undefined && state !== 0) {
+      state = this.fail[state]!;
+      target = this.next[state]!.get(c);
+    }
+    return target ?? 0;
   }
 }
 
-/** A rule over keyword ids. */
-type Compiled = { kind: 'term'; id: number } | { kind: 'not'; operand: Compiled } | { kind: 'and' | 'or'; operands: Compiled[] };
+const TERM = 0;
+const NOT = 1;
+const AND = 2;
+const OR = 3;
+/**
+ * A rule over keyword ids. One shape for every node (a NOT has one operand, a term none) so that evaluation reads
+ * monomorphic objects: with a union of shapes, `kind` was a megamorphic load on every node of every post.
+ */
+interface Compiled {
+  kind: typeof TERM | typeof NOT | typeof AND | typeof OR;
+  id: number;
+  operands: Compiled[];
+}
 
-function compileAst(ast: RuleAst, rule: string, automaton: KeywordAutomaton, ids: Set<number>): Compiled {
+function compileAst(ast: RuleAst, rule: string, automaton: KeywordAutomaton): Compiled {
   switch (ast.kind) {
     case 'term': {
       const keyword = keywordForm(ast.term);
       if (keyword.length === 0) throw new SchemeRuleError('empty term after normalisation', ast.position, rule);
-      const id = automaton.add(keyword);
-      ids.add(id);
-      return { kind: 'term', id };
+      return { kind: TERM, id: automaton.add(keyword), operands: [] };
     }
     case 'not':
-      return { kind: 'not', operand: compileAst(ast.operand, rule, automaton, ids) };
+      return { kind: NOT, id: -1, operands: [compileAst(ast.operand, rule, automaton)] };
     default:
-      return { kind: ast.kind, operands: ast.operands.map((o) => compileAst(o, rule, automaton, ids)) };
+      return { kind: ast.kind === 'and' ? AND : OR, id: -1, operands: ast.operands.map((o) => compileAst(o, rule, automaton)) };
   }
 }
 
-function evaluate(rule: Compiled, isFound: (id: number) => boolean): boolean {
-  switch (rule.kind) {
-    case 'term':
-      return isFound(rule.id);
-    case 'not':
-      return !evaluate(rule.operand, isFound);
-    case 'and':
-      return rule.operands.every((o) => evaluate(o, isFound));
-    case 'or':
-      return rule.operands.some((o) => evaluate(o, isFound));
+/** Whether `rule` holds when the keywords found are those with `foundIn[id] === stamp`. Loops, not closures: hot. */
+function evaluate(rule: Compiled, foundIn: Uint32Array, stamp: number): boolean {
+  const kind = rule.kind;
+  if (kind === TERM) return foundIn[rule.id] === stamp;
+  const operands = rule.operands;
+  if (kind === NOT) return !evaluate(operands[0]!, foundIn, stamp);
+  if (kind === AND) {
+    for (let i = 0; i < operands.length; i++) if (!evaluate(operands[i]!, foundIn, stamp)) return false;
+    return true;
   }
+  for (let i = 0; i < operands.length; i++) if (evaluate(operands[i]!, foundIn, stamp)) return true;
+  return false;
+}
+
+/**
+ * Keywords of which at least one must be found for `rule` to hold, or undefined when the rule can hold with none
+ * found (a NOT at the top). A scheme is only evaluated on posts holding one of them: for an AND, one operand's
+ * keywords are enough, and the fewest (longest on a tie, as longer words are rarer) are taken.
+ */
+function triggers(rule: Compiled, lengthOf: (id: number) => number): number[] | undefined {
+  if (rule.kind === TERM) return [rule.id];
+  if (rule.kind === NOT) return undefined;
+  if (rule.kind === OR) {
+    const all = new Set<number>();
+    for (const o of rule.operands) {
+      const t = triggers(o, lengthOf);
+      if (t === undefined) return undefined;
+      for (const id of t) all.add(id);
+    }
+    return [...all];
+  }
+  let best: number[] | undefined;
+  let bestLength = 0;
+  for (const o of rule.operands) {
+    const t = triggers(o, lengthOf);
+    if (t === undefined) continue;
+    const length = Math.min(...t.map(lengthOf));
+    if (best === undefined || t.length < best.length || (t.length === best.length && length > bestLength)) {
+      best = t;
+      bestLength = length;
+    }
+  }
+  return best;
 }
 
 interface CompiledScheme {
@@ -319,7 +417,7 @@ interface CompiledScheme {
  * (no name, a duplicate name, a rule that does not parse) are listed in `invalid` and left out, so one analyst's
  * typo does not stop every other scheme.
  */
-export function compileSchemes(schemes: readonly Scheme[]): SchemeMatcher {
+export function compileSchemes(schemes: readonly Scheme[], options: CompileSchemesOptions = {}): SchemeMatcher {
   const automaton = new KeywordAutomaton();
   const compiled: CompiledScheme[] = [];
   const invalid: InvalidScheme[] = [];
@@ -342,11 +440,10 @@ export function compileSchemes(schemes: readonly Scheme[]): SchemeMatcher {
     }
     const accountList = (s.accounts as string[] | undefined)?.map(accountForm).filter((a) => a.length > 0);
     const accounts = accountList !== undefined && accountList.length > 0 ? new Set(accountList) : undefined;
-    const ids = new Set<number>();
     let rule: Compiled | undefined;
     if (s.rule.trim().length > 0 || accounts === undefined) {
       try {
-        rule = compileAst(parseRule(s.rule), s.rule, automaton, ids);
+        rule = compileAst(parseRule(s.rule), s.rule, automaton);
       } catch (err) {
         if (!(err instanceof SchemeRuleError)) throw err;
         return void invalid.push({ name, error: err.message, position: err.position });
@@ -355,18 +452,18 @@ export function compileSchemes(schemes: readonly Scheme[]): SchemeMatcher {
     names.add(name);
     const at = compiled.length;
     compiled.push({ name, rule, accounts });
-    if (rule === undefined || evaluate(rule, () => false)) always.push(at);
-    else for (const id of ids) (byKeyword[id] ??= []).push(at);
+    const keys = rule === undefined ? undefined : triggers(rule, (id) => automaton.lengths[id] ?? 0);
+    if (keys === undefined) always.push(at);
+    else for (const id of keys) (byKeyword[id] ??= []).push(at);
   });
-  automaton.build();
+  automaton.build(options.maxDenseEntries ?? DEFAULT_MAX_DENSE_ENTRIES);
 
-  const hasAccounts = compiled.some((c) => c.accounts !== undefined);
   // Scratch state reused across calls (matching is synchronous): stamps instead of clearing per post.
   let stamp = 0;
   const foundIn = new Uint32Array(automaton.size);
   const candidateIn = new Uint32Array(compiled.length);
   const candidates: number[] = [];
-  const isFound = (id: number): boolean => foundIn[id] === stamp;
+  const matched: number[] = [];
   const onFound = (id: number): void => {
     if (foundIn[id] === stamp) return;
     foundIn[id] = stamp;
@@ -389,14 +486,25 @@ export function compileSchemes(schemes: readonly Scheme[]): SchemeMatcher {
     automaton.scan(text, onFound);
     for (const at of always) candidates.push(at);
     if (candidates.length === 0) return [];
-    candidates.sort((a, b) => a - b);
-    const authors = hasAccounts ? authorForms(author) : [];
-    const out: string[] = [];
+    let authors: string[] | undefined;
+    matched.length = 0;
     for (const at of candidates) {
       const scheme = compiled[at]!;
-      if (scheme.accounts !== undefined && !authors.some((a) => scheme.accounts!.has(a))) continue;
-      if (scheme.rule === undefined || evaluate(scheme.rule, isFound)) out.push(scheme.name);
+      if (scheme.accounts !== undefined) {
+        authors ??= authorForms(author);
+        if (!authors.some((a) => scheme.accounts!.has(a))) continue;
+      }
+      if (scheme.rule === undefined || evaluate(scheme.rule, foundIn, stamp)) matched.push(at);
     }
+    // Scheme order; usually a few, so an insertion sort.
+    for (let i = 1; i < matched.length; i++) {
+      const value = matched[i]!;
+      let j = i - 1;
+      for (; j >= 0 && matched[j]! > value; j--) matched[j + 1] = matched[j]!;
+      matched[j + 1] = value;
+    }
+    const out: string[] = new Array<string>(matched.length);
+    for (let i = 0; i < matched.length; i++) out[i] = compiled[matched[i]!]!.name;
     return out;
   }
 
