@@ -13,7 +13,7 @@ export {
   MAX_FUTURE_SKEW_MS,
   DEFAULT_PLATFORM,
 } from './post.js';
-export type { Post, Author, ParseResult, ParseOptions, RejectReason } from './post.js';
+export type { Post, PostFields, Author, ParseResult, ParseOptions, RejectReason } from './post.js';
 export type { EnrichedPost, RepostHop } from './enriched.js';
 export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } from './alert.js';
 export type { Alert, AlertType, Severity } from './alert.js';

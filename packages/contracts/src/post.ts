@@ -68,8 +68,8 @@ export const RawPostSchema = z.looseObject({
 
 export type Author = z.infer<typeof AuthorSchema>;
 
-/** A validated post. `createdAt` is normalised to an ISO-8601 UTC string and `createdAtMs` added; unknown fields ride along. */
-export interface Post {
+/** The contract fields of a validated post. `createdAt` is normalised to an ISO-8601 UTC string and `createdAtMs` added. */
+export interface PostFields {
   id: string;
   platform: string;
   text: string;
@@ -82,8 +82,10 @@ export interface Post {
   url?: string;
   region?: string;
   lang?: string;
-  [extra: string]: unknown;
 }
+
+/** A validated post: the contract fields, with any unknown fields riding along. */
+export type Post = PostFields & { [extra: string]: unknown };
 
 export type ParseResult =
   | { ok: true; post: Post }

@@ -10,7 +10,7 @@ const token = 'crawler-token-1';
 let app: IngestApp;
 let base: string;
 
-const post = (body: BodyInit, contentType: string, auth = `Bearer ${token}`) =>
+const post = (body: string, contentType: string, auth = `Bearer ${token}`) =>
   fetch(`${base}/ingest`, { method: 'POST', body, headers: { 'content-type': contentType, authorization: auth } });
 
 describe('POST /ingest on a real broker', () => {

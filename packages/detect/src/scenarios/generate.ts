@@ -1,4 +1,4 @@
-import type { EnrichedPost, Post } from '@tingfeng/contracts';
+import type { EnrichedPost, PostFields } from '@tingfeng/contracts';
 import { Rng } from './rng.js';
 
 /** An injected, labelled event the detectors are scored on. */
@@ -342,7 +342,7 @@ export function demoPosts(seed = 2015): RawPost[] {
 }
 
 /** A post as a crawler delivers it (the contract's input shape, createdAt in Beijing time). */
-export type RawPost = Omit<Post, 'createdAtMs'>;
+export type RawPost = Omit<PostFields, 'createdAtMs'>;
 
 /** Strips analyzer fields: what a crawler would deliver. */
 export function toRawPost(p: EnrichedPost): RawPost {
