@@ -143,6 +143,40 @@ describe('compileSchemes', () => {
     expect(m.match('abd')).toEqual([]);
     expect(m.keywordCount).toBe(9);
   });
+  it('agrees with evaluating each rule by substring search, on random rules and texts', () => {
+    const words = ['昆明', '明天', '天气', '死去', '去的', 'ab', 'b', '城'];
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+    const randomRule = (depth: number): string => {
+      const r = rand();
+      if (depth === 0 || r < 0.3) return pick(words);
+      if (r < 0.45) return `NOT ${randomRule(depth - 1)}`;
+      if (r < 0.75) return `(${randomRule(depth - 1)} AND ${randomRule(depth - 1)})`;
+      return `(${randomRule(depth - 1)} OR ${randomRule(depth - 1)})`;
+    };
+    const holds = (ast: RuleAst, text: string): boolean => {
+      switch (ast.kind) {
+        case 'term':
+          return text.includes(ast.term);
+        case 'not':
+          return !holds(ast.operand, text);
+        case 'and':
+          return ast.operands.every((o) => holds(o, text));
+        case 'or':
+          return ast.operands.some((o) => holds(o, text));
+      }
+    };
+    const schemes: Scheme[] = Array.from({ length: 200 }, (_, i) => ({ name: `r${i}`, rule: randomRule(3) }));
+    for (const options of [{}, { maxDenseEntries: 0 }]) {
+      const m = compileSchemes(schemes, options);
+      for (let n = 0; n < 300; n++) {
+        const text = Array.from({ length: 1 + Math.floor(rand() * 5) }, () => pick([...words, '的', 'x', ' '])).join('');
+        const expected = schemes.filter((s) => holds(parseRule(s.rule), text)).map((s) => s.name);
+        expect(m.match(text)).toEqual(expected);
+      }
+    }
+  });
   it('returns an empty list with no schemes', () => {
     expect(compileSchemes([]).match('昆明')).toEqual([]);
   });
