@@ -8,6 +8,7 @@ import type { AnalyzerConfig } from './config.js';
 import { PostsConsumer } from './consumers/posts-consumer.js';
 import { analyzerMetrics } from './metrics.js';
 import { redisClaims } from './pipeline/dedup.js';
+import { SchemeSource } from './schemes/scheme-source.js';
 
 export interface AnalyzerApp extends Service {
   /** The port /metrics listens on, once started. */
@@ -38,6 +39,21 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
 
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
+
+      // Monitoring schemes from the incidents API's key, loaded before the first post and polled after.
+      const schemes = new SchemeSource({
+        redis,
+        key: config.ANALYZER_SCHEMES_KEY,
+        refreshMs: config.ANALYZER_SCHEMES_REFRESH_MS,
+        apply: (next) => analyzer.setSchemes(next),
+        logger: logger.child({ part: 'schemes' }),
+        onApplied: (active, invalid) => {
+          metrics.schemesActive.set(active);
+          metrics.schemesInvalid.set(invalid);
+        },
+      });
+      await schemes.start();
+      shutdown.register('schemes', () => schemes.stop());
 
       const admin = kafka.admin();
       await admin.connect();

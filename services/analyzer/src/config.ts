@@ -26,6 +26,10 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_DEDUP_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
+  /** Redis key of the monitoring schemes (JSON array of Scheme) the incidents API writes; `${REDIS_PREFIX}config:schemes`. */
+  ANALYZER_SCHEMES_KEY: z.string().min(1).default('tf:config:schemes'),
+  /** How often the schemes key is read; a change applies without a restart (one GET when nothing changed). */
+  ANALYZER_SCHEMES_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** How long the group waits for a silent member before giving its partitions to others (a crashed instance's). */

@@ -24,6 +24,12 @@ export function analyzerMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    schemesActive: new Gauge({ name: 'tingfeng_schemes_active', help: 'Monitoring schemes posts are matched against', registers: [registry] }),
+    schemesInvalid: new Gauge({
+      name: 'tingfeng_schemes_invalid',
+      help: 'Monitoring schemes skipped because their rule or shape is malformed',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'tingfeng_consumer_lag_messages',
       help: 'Messages behind the partition end after the last batch',
