@@ -92,7 +92,7 @@ describe('analyzer stopped with SIGTERM mid-stream', () => {
   }, 300_000);
 });
 
-describe('detector stopped with SIGTERM mid-stream', () => {
+describe('detector (partitioned mode) stopped with SIGTERM mid-stream', () => {
   const topic = randomName('enriched');
   const run = randomName('detterm');
   const redis = new Redis(redisUrl());
@@ -146,6 +146,8 @@ describe('detector stopped with SIGTERM mid-stream', () => {
     const env = {
       KAFKA_BROKERS: kafkaBrokers().join(','),
       REDIS_URL: redisUrl(),
+      // One engine per partition, so the reference is per partition; global mode's failover has its own tests beside it.
+      DETECTOR_MODE: 'partitioned',
       DETECTOR_INPUT_TOPIC: topic,
       DETECTOR_GROUP_ID: `${run}-group`,
       DETECTOR_INSTANCE_ID: 'term',
