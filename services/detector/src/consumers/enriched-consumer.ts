@@ -43,6 +43,8 @@ export class EnrichedConsumer {
   private saveTimer: NodeJS.Timeout | undefined;
   /** Saves run one at a time, whether a batch or the timer asked for them. */
   private saving: Promise<void> = Promise.resolve();
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(private readonly options: EnrichedConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -72,7 +74,15 @@ export class EnrichedConsumer {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (p) => {
+        if (this.stopping) return Promise.resolve();
+        this.inFlight = this.onBatch(p);
+        return this.inFlight;
+      },
+    });
     // A quiet partition still gets its last batch saved, not only when the next batch comes.
     this.saveTimer = setInterval(() => {
       for (const [partition, state] of this.partitions) {
@@ -84,7 +94,10 @@ export class EnrichedConsumer {
   /** Stops fetching, saves every partition's state and commits its offset, then leaves the group. */
   async stop(): Promise<void> {
     clearInterval(this.saveTimer);
-    await this.consumer.stop();
+    // Let the batch in hand finish, then save and commit while the group is still joined (kafkajs forgets the
+    // group on stop, and a commit after that fails), then leave.
+    this.stopping = true;
+    await this.inFlight.catch(() => undefined);
     for (const [partition, state] of this.partitions) await this.save(partition, state);
     await this.consumer.disconnect();
   }
