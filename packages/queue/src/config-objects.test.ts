@@ -11,6 +11,9 @@ describe('redisKeys', () => {
     expect(k.routes).toBe('t1:config:routes');
     expect(k.silences).toBe('t1:config:silences');
     expect(k.channels).toBe('t1:config:channels');
+    expect(k.campaign('i1')).toBe('t1:campaign:i1');
+    expect(k.campaignsActive).toBe('t1:campaigns:active');
+    expect(k.campaignSeries('i1')).toBe('t1:campaign-series:i1');
     expect(redisKeys().incidents).toBe('tf:incidents');
   });
 });

@@ -2,6 +2,8 @@ export { redisKeys, DEFAULT_REDIS_PREFIX } from './keys.js';
 export type { RedisKeys } from './keys.js';
 export { queueConnection, queueSettings, DEFAULT_QUEUE_PREFIX } from './connection.js';
 export type { QueueSettings } from './connection.js';
+export { CampaignRecordSchema } from './campaigns.js';
+export type { CampaignRecord, CampaignSeries } from './campaigns.js';
 export { JOB_NAMES, DEDUP_RETENTION } from './jobs.js';
 export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from './jobs.js';
 export {

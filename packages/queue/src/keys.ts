@@ -29,6 +29,12 @@ export interface RedisKeys {
   readonly channels: string;
   /** LIST of audit records of configuration changes, newest first. */
   readonly audit: string;
+  /** JSON ResponseCampaign of an incident answered by a response campaign (written by the incidents service). */
+  campaign(incidentId: string): string;
+  /** SET of incident ids whose response campaign the detector tracks (open incidents with a campaign). */
+  readonly campaignsActive: string;
+  /** JSON CampaignSeries of a campaign, per time bucket (written by the detector, read by the incidents API). */
+  campaignSeries(incidentId: string): string;
 }
 
 /** Key builders for the incident view under `prefix` (`REDIS_PREFIX`, default `tf:`). Both services import these. */
@@ -46,5 +52,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     silences: `${prefix}config:silences`,
     channels: `${prefix}config:channels`,
     audit: `${prefix}audit`,
+    campaign: (incidentId) => `${prefix}campaign:${incidentId}`,
+    campaignsActive: `${prefix}campaigns:active`,
+    campaignSeries: (incidentId) => `${prefix}campaign-series:${incidentId}`,
   };
 }
