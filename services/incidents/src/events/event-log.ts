@@ -5,6 +5,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from '@tingfe
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
+import { campaignRecordOf } from '../domain/campaign.js';
 import { applyEvent, isOpen, type ApplyOutcome, type IncidentView } from '../domain/incident-view.js';
 import type { IncidentsMetrics } from '../metrics.js';
 
@@ -205,6 +206,14 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
       }
       const alert = event.data['alert'] as { id?: unknown } | undefined;
       if (typeof alert?.id === 'string') tx.set(keys.alertIncident(alert.id), view.id);
+      // The campaign registry the detector tracks: rewritten on every change (new alerts add terms and roots),
+      // dropped from the active set once the incident is resolved (its series stays for the incident page).
+      const campaign = campaignRecordOf(view);
+      if (campaign) {
+        tx.set(keys.campaign(view.id), JSON.stringify(campaign));
+        if (isOpen(view)) tx.sadd(keys.campaignsActive, view.id);
+        else tx.srem(keys.campaignsActive, view.id);
+      }
     }
     tx.set(offsetKey, offset.toString());
     await tx.exec();

@@ -79,6 +79,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
                   },
                 },
                 response: { type: ['object', 'null'] },
+                campaign: { type: 'object', description: 'present when answered by a response campaign: { accounts, startedAt, by }' },
+                campaignSeries: {
+                  type: 'object',
+                  description:
+                    'the detector’s curves for the campaign, per bucket of event time from startMs: narrative, negative, response, reach (arrays), bucketMs, startedAtMs, baseline',
+                },
                 detail: {
                   type: 'object',
                   properties: {

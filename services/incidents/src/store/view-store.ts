@@ -1,5 +1,5 @@
 import { INCIDENT_STATUSES, type IncidentStatus } from '@tingfeng/contracts';
-import type { RedisKeys } from '@tingfeng/queue';
+import type { CampaignSeries, RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
 import { isOpen, summarize, type IncidentSummary, type IncidentView } from '../domain/incident-view.js';
 
@@ -25,6 +25,17 @@ export class ViewStore {
   async get(id: string): Promise<IncidentView | undefined> {
     const raw = await this.redis.get(this.keys.incident(id));
     return raw ? (JSON.parse(raw) as IncidentView) : undefined;
+  }
+
+  /** The curves the detector keeps for the incident's response campaign, if it has written any. */
+  async campaignSeries(id: string): Promise<CampaignSeries | undefined> {
+    const raw = await this.redis.get(this.keys.campaignSeries(id));
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as CampaignSeries;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The open incident for a dedup key, if any. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { CampaignSeries } from '@tingfeng/queue';
 import type { ApiToken } from '../../config.js';
 import type { IncidentCommands } from '../../commands/incident-commands.js';
 import { CommandRejectedError, type Command } from '../../domain/commands.js';
@@ -15,9 +16,17 @@ export interface IncidentRoutesOptions {
   commands: IncidentCommands;
 }
 
-/** The incident detail answer: the view plus the evidence and series derived from its alerts. */
-export function detailOf(view: IncidentView) {
-  return { ...view, detail: incidentDetail(view) };
+/**
+ * The incident detail answer: the view plus the evidence and series derived from its alerts, and, when the incident
+ * is answered by a response campaign, `campaign` (accounts, startedAt) and the detector's `campaignSeries`.
+ */
+export function detailOf(view: IncidentView, campaignSeries?: CampaignSeries) {
+  return {
+    ...view,
+    detail: incidentDetail(view),
+    ...(view.response ? { campaign: { accounts: view.response.accounts, startedAt: view.response.startedAt, by: view.response.by } } : {}),
+    ...(view.response && campaignSeries ? { campaignSeries } : {}),
+  };
 }
 
 export function registerIncidentRoutes(app: FastifyInstance, { tokens, store, commands }: IncidentRoutesOptions): void {
@@ -44,7 +53,7 @@ export function registerIncidentRoutes(app: FastifyInstance, { tokens, store, co
     if (!p) return reply;
     const view = await store.get(p.id);
     if (!view) return reply.code(404).send({ error: 'not_found', message: `incident ${p.id} not found` });
-    return detailOf(view);
+    return detailOf(view, view.response ? await store.campaignSeries(view.id) : undefined);
   });
 
   const mutation = <S extends Parameters<typeof parseOr400>[0]>(
