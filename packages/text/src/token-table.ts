@@ -1,5 +1,15 @@
 import type { IdfTable } from './keywords.js';
-import type { SentimentLexicon } from './sentiment.js';
+
+/**
+ * The parts of a sentiment lexicon the table reads (a `SentimentLexicon` fits); declared here so that sentiment.ts,
+ * which builds on this table, is not imported back.
+ */
+export interface LexiconFacts {
+  words: ReadonlyMap<string, number>;
+  negations: ReadonlySet<string>;
+  degrees: ReadonlyMap<string, number>;
+  prefixes: ReadonlySet<string>;
+}
 
 /** A jieba piece that is a token (not a stopword, whitespace, punctuation or a one- or two-digit number). */
 export const TOKEN = 1;
@@ -22,7 +32,7 @@ const CLAUSE_BREAK = new Set([',', '.', '!', '?', ';', ':', '，', '。', '！',
 
 /** Where a table's facts come from; the token and idf parts are optional (sentiment alone needs neither). */
 export interface TokenTableSources {
-  lexicon: SentimentLexicon;
+  lexicon: LexiconFacts;
   isToken?: (piece: string) => boolean;
   idf?: IdfTable;
 }
