@@ -19,7 +19,7 @@ const MAX_TERMS = 40;
  * Two terms name the same thing when equal, or when one contains the other and both have two or more characters:
  * the segmenter keeps 死去的城市 whole in the root post while the replies burst on 死去.
  */
-function sameTerm(a: string, b: string): boolean {
+export function sameTerm(a: string, b: string): boolean {
   if (a === b) return true;
   if (a.length < 2 || b.length < 2) return false;
   return a.includes(b) || b.includes(a);
