@@ -5,7 +5,9 @@ import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import { closeRedis, createRedis } from '@tingfeng/redis';
+import { redisKeys } from '@tingfeng/queue';
 import { createAlertQueue } from './alerts/queue-sink.js';
+import { CampaignSync } from './campaigns/campaign-sync.js';
 import { CheckpointStore } from './checkpoint/store.js';
 import type { DetectorServiceConfig } from './config.js';
 import { EnrichedConsumer } from './consumers/enriched-consumer.js';
@@ -81,6 +83,25 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
           sink,
           logger,
           metrics,
+          // Response campaigns need every post, so they are tracked in global mode only, by the leader.
+          observer: () =>
+            new CampaignSync({
+              redis,
+              keys: redisKeys(config.REDIS_PREFIX),
+              settings: {
+                bucketMs: config.CAMPAIGN_BUCKET_MS,
+                maxBuckets: config.CAMPAIGN_BUCKETS,
+                checkAfterMs: config.CAMPAIGN_CHECK_AFTER_MS,
+                riseFactor: config.CAMPAIGN_RISE_FACTOR,
+                minPosts: config.CAMPAIGN_MIN_POSTS,
+                maxCampaigns: config.CAMPAIGN_MAX,
+                backfillPosts: config.CAMPAIGN_BACKFILL_POSTS,
+              },
+              refreshMs: config.CAMPAIGN_REFRESH_MS,
+              flushMs: config.CAMPAIGN_FLUSH_MS,
+              logger,
+              metrics,
+            }),
         });
         global = mode;
         shutdown.register('global-mode', () => mode.stop());

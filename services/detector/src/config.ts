@@ -37,6 +37,26 @@ export const DetectorServiceConfigSchema = z.object({
   DETECTOR_CONFIG_FILE: z.string().optional(),
   /** The one knob: above 1 alerts earlier and more often, below 1 later and less. */
   DETECTOR_SENSITIVITY: z.coerce.number().min(0.25).max(4).optional(),
+  /** Prefix of the incident view's keys (`REDIS_PREFIX` of the incidents service): where response campaigns are registered. */
+  REDIS_PREFIX: z.string().default('tf:'),
+  /** `global`: wall time between reads of the active response campaigns from Redis. */
+  CAMPAIGN_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
+  /** `global`: wall time between writes of the campaigns' changed curves to Redis. */
+  CAMPAIGN_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
+  /** Width of a campaign's time bucket (event time). */
+  CAMPAIGN_BUCKET_MS: z.coerce.number().int().min(60_000).default(600_000),
+  /** Buckets kept per campaign (144 × 10 min = a day); older ones are dropped. */
+  CAMPAIGN_BUCKETS: z.coerce.number().int().min(4).max(10_000).default(144),
+  /** Most campaigns tracked at once (memory and per-post work are proportional); the most recently started win. */
+  CAMPAIGN_MAX: z.coerce.number().int().positive().default(50),
+  /** Event time after the response began before the narrative is judged, and the least time between two `response` alerts of one campaign. */
+  CAMPAIGN_CHECK_AFTER_MS: z.coerce.number().int().positive().default(2 * 3_600_000),
+  /** A `response` alert needs the last bucket's narrative count at least this many times the bucket before the response. */
+  CAMPAIGN_RISE_FACTOR: z.coerce.number().nonnegative().default(1.2),
+  /** …and at least this many narrative posts in the last bucket (noise floor). */
+  CAMPAIGN_MIN_POSTS: z.coerce.number().int().nonnegative().default(10),
+  /** Recent posts the leader remembers so a campaign registered after the fact still gets its earlier buckets (0: none). */
+  CAMPAIGN_BACKFILL_POSTS: z.coerce.number().int().nonnegative().default(50_000),
   /** BullMQ key prefix. */
   QUEUE_PREFIX: z.string().default('tf'),
   /** BullMQ queue the alerts go to. */

@@ -49,6 +49,17 @@ export function detectorMetrics(registry: Registry) {
       help: 'Global mode: the merge watermark (event time, Unix seconds)',
       registers: [registry],
     }),
+    campaigns: new Gauge({
+      name: 'tingfeng_detector_campaigns',
+      help: 'Global mode: response campaigns the leader is tracking',
+      registers: [registry],
+    }),
+    campaignPosts: new Counter({
+      name: 'tingfeng_detector_campaign_posts_total',
+      help: 'Global mode: posts counted for a response campaign, by role (response, narrative); a post counts once per campaign',
+      labelNames: ['role'],
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'tingfeng_consumer_lag_messages',
       help: 'Messages behind the partition end after the last batch',

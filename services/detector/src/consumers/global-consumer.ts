@@ -14,6 +14,18 @@ import type { AlertSink } from './enriched-consumer.js';
  */
 export type GlobalConsumerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'aborted';
 
+/**
+ * Sees every post the engine processes, in the merge's order, after the engine, and may raise alerts of its own
+ * (the response campaign tracker). Its state is not in the checkpoint: it keeps its own.
+ */
+export interface PostObserver {
+  /** Loads its state; called once the checkpoint is loaded, before the first post. */
+  start(): Promise<void>;
+  observe(post: EnrichedPost): Alert[];
+  /** `flush`: a graceful stop (save what it holds); false when leadership is lost (write nothing more). */
+  stop(flush: boolean): Promise<void>;
+}
+
 export interface GlobalConsumerOptions {
   kafka: Kafka;
   /** The leader's own consumer group, so it alone is assigned every partition. */
@@ -31,6 +43,8 @@ export interface GlobalConsumerOptions {
   sink: AlertSink;
   logger: Logger;
   metrics: DetectorMetrics;
+  /** Optional: sees each released post after the engine (response campaigns). */
+  observer?: PostObserver | undefined;
   /** Called once when it stops on its own: a checkpoint was refused (the lease is gone) or the consumer died. */
   onGivenUp: (reason: 'fenced' | 'crashed') => void;
 }
@@ -100,6 +114,8 @@ export class GlobalConsumer {
     }
     logger.info({ fromFencingToken: checkpoint?.fencingToken ?? null, savedAt: checkpoint?.savedAt ?? null, partitions: checkpoint?.partitions ?? {} }, 'global state restored');
     if (this.stateValue !== 'starting') return;
+    await this.options.observer?.start();
+    if (this.stateValue !== 'starting') return;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
     if (this.stateValue !== 'starting') return;
@@ -119,6 +135,7 @@ export class GlobalConsumer {
     this.stateValue = 'aborted';
     this.assigned = false;
     clearInterval(this.tickTimer);
+    this.options.observer?.stop(false).catch((err: unknown) => this.options.logger.warn({ err }, 'observer stop after abort failed'));
     this.consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err }, 'disconnect after abort failed'));
   }
 
@@ -130,6 +147,7 @@ export class GlobalConsumer {
     clearInterval(this.tickTimer);
     await this.serial.catch(() => undefined);
     if (wasRunning) await this.save();
+    await this.options.observer?.stop(wasRunning);
     await this.consumer.disconnect();
     if (this.stateValue === 'stopping') this.stateValue = 'stopped';
   }
@@ -178,12 +196,13 @@ export class GlobalConsumer {
   private async drain(): Promise<void> {
     const engine = this.engine;
     if (!this.live() || !engine) return;
-    const { metrics, sink, topic } = this.options;
+    const { metrics, sink, topic, observer } = this.options;
     const released = this.merge.release(Date.now());
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
     for (const item of released) {
-      const emitted = engine.process(item.value);
+      const fromEngine = engine.process(item.value);
+      const emitted = observer ? [...fromEngine, ...observer.observe(item.value)] : fromEngine;
       metrics.posts.inc();
       for (const alert of emitted) {
         alerts.push(alert);

@@ -8,7 +8,7 @@ import { LeaderElector } from '../leader/elector.js';
 import { LeaderLock, type Lease } from '../leader/lock.js';
 import type { DetectorMetrics } from '../metrics.js';
 import type { AlertSink } from './enriched-consumer.js';
-import { GlobalConsumer } from './global-consumer.js';
+import { GlobalConsumer, type PostObserver } from './global-consumer.js';
 
 export interface GlobalModeOptions {
   kafka: Kafka;
@@ -30,6 +30,8 @@ export interface GlobalModeOptions {
   sink: AlertSink;
   logger: Logger;
   metrics: DetectorMetrics;
+  /** Makes the leader's post observer (the response campaign tracker), one per leadership. */
+  observer?: (() => PostObserver) | undefined;
 }
 
 /** What `GET /role` answers. */
@@ -127,6 +129,7 @@ export class GlobalMode {
       sink: o.sink,
       logger: o.logger,
       metrics: o.metrics,
+      observer: o.observer?.(),
       onGivenUp: (reason) => {
         o.logger.warn({ reason, fencingToken: lease.token }, 'global consumer gave up: stepping down');
         this.elector.resign();
