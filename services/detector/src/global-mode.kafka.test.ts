@@ -47,6 +47,8 @@ function settings(run: string, instance: string) {
     DETECTOR_LEADER_RENEW_MS: '1000',
     DETECTOR_LEADER_POLL_MS: '300',
     QUEUE_PREFIX: run,
+    // Its own (empty) campaign registry: no response campaign of another run is tracked here.
+    REDIS_PREFIX: `${run}:view:`,
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     KAFKA_SESSION_TIMEOUT_MS: '8000',
