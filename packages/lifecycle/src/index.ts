@@ -52,23 +52,30 @@ export class ShutdownRegistry {
   }
 }
 
-export interface RunOptions {
+export interface MainOptions<C> {
   /** Component name for logs. */
   name: string;
-  /** How long a graceful stop may take before the process exits anyway. */
-  shutdownGraceTimeMs?: number;
+  /** Reads and validates the settings; a {@link ConfigError} becomes one line on stderr and exit 78. */
+  loadConfig: () => C;
+  /** The composition root: builds the service from its settings. */
+  build: (config: C) => Promise<Service> | Service;
 }
 
+const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+
 /**
- * Runs a service as the process's main job: builds it, starts it, stops it on SIGTERM or SIGINT within a deadline
- * and exits 0; a second signal forces exit. A configuration error prints one line and exits 78 (EX_CONFIG).
+ * Runs a service as the process's main job: loads its settings, builds it, starts it, stops it on SIGTERM or SIGINT
+ * within the settings' `SHUTDOWN_GRACE_MS` (25 s if it has none) and exits 0; a second signal forces exit. A
+ * configuration error prints one line naming the variable and exits 78 (EX_CONFIG), never a stack trace.
  */
-export async function runMain(build: () => Promise<Service> | Service, options: RunOptions): Promise<void> {
+export async function runMain<C extends { SHUTDOWN_GRACE_MS?: number }>(options: MainOptions<C>): Promise<void> {
   const logger = createLogger(options.name);
-  const graceMs = options.shutdownGraceTimeMs ?? 25_000;
   let service: Service;
+  let graceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   try {
-    service = await build();
+    const config = options.loadConfig();
+    graceMs = config.SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    service = await options.build(config);
   } catch (err) {
     failStartup(err, logger);
     return;

@@ -11,6 +11,16 @@ export function createRegistry(service: string): Registry {
   return registry;
 }
 
+/** Consumer lag per partition, as a consumer sees it after each batch: the same series name in every service. */
+export function consumerLagGauge(registry: Registry): Gauge<'topic' | 'partition'> {
+  return new Gauge({
+    name: 'tingfeng_consumer_lag_messages',
+    help: 'Messages behind the partition end after the last batch',
+    labelNames: ['topic', 'partition'],
+    registers: [registry],
+  });
+}
+
 export interface OpsServerOptions {
   port: number;
   host?: string;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
+import { consumerLagGauge, Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
 
 /** The analyzer's series. Names follow tingfeng_<what>_<unit>. */
 export function analyzerMetrics(registry: Registry) {
@@ -30,12 +30,7 @@ export function analyzerMetrics(registry: Registry) {
       help: 'Monitoring schemes skipped because their rule or shape is malformed',
       registers: [registry],
     }),
-    lag: new Gauge({
-      name: 'tingfeng_consumer_lag_messages',
-      help: 'Messages behind the partition end after the last batch',
-      labelNames: ['topic', 'partition'],
-      registers: [registry],
-    }),
+    lag: consumerLagGauge(registry),
   };
 }
 

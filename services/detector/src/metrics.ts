@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
+import { consumerLagGauge, Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
 
 /** The detector's series. */
 export function detectorMetrics(registry: Registry) {
@@ -60,12 +60,7 @@ export function detectorMetrics(registry: Registry) {
       labelNames: ['role'],
       registers: [registry],
     }),
-    lag: new Gauge({
-      name: 'tingfeng_consumer_lag_messages',
-      help: 'Messages behind the partition end after the last batch',
-      labelNames: ['topic', 'partition'],
-      registers: [registry],
-    }),
+    lag: consumerLagGauge(registry),
   };
 }
 

@@ -17,6 +17,8 @@ export const IngestConfigSchema = z.object({
   INGEST_MAX_BODY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** How long a request waits for Kafka's acknowledgement before it is answered 503 (retry later). */
   INGEST_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Graceful stop deadline. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
   /** Bearer tokens accepted from crawlers and webhooks, comma-separated; empty accepts any caller (a trusted network). */
   INGEST_TOKENS: z
     .string()

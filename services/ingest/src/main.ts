@@ -2,4 +2,4 @@ import { runMain } from '@tingfeng/lifecycle';
 import { createIngestApp } from './app.js';
 import { loadIngestConfig } from './config.js';
 
-await runMain(() => createIngestApp(loadIngestConfig()), { name: 'ingest' });
+await runMain({ name: 'ingest', loadConfig: () => loadIngestConfig(), build: createIngestApp });

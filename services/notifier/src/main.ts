@@ -2,4 +2,4 @@ import { runMain } from '@tingfeng/lifecycle';
 import { createNotifierApp } from './app.js';
 import { loadNotifierConfig } from './config.js';
 
-await runMain(() => createNotifierApp(loadNotifierConfig()), { name: 'notifier' });
+await runMain({ name: 'notifier', loadConfig: () => loadNotifierConfig(), build: createNotifierApp });
