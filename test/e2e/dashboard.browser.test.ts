@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
 import { deleteKeysWithPrefix, deleteTopics } from '../../packages/testing/src/index.js';
 import { createIncidentsApp, type IncidentsApp } from '../../services/incidents/src/index.js';
@@ -71,6 +72,40 @@ describe('dashboard in a real browser', () => {
       expect(await page.textContent('#timeline')).toContain('值班员老王');
       expect(await page.isDisabled('#ack-btn')).toBe(true);
       expect(await page.isEnabled('#resolve-btn')).toBe(true);
+
+      // Marked as answered by the city's accounts; the curves the detector would write show beside the others.
+      await page.fill('#campaign-accounts', '昆明发布, 春城晚报');
+      await page.fill('#campaign-started', '2015-10-20T13:00');
+      await page.click('#campaign-form button[type="submit"]');
+      await page.waitForSelector('#campaign-chart');
+      expect(await page.textContent('#campaign-chart')).toContain('昆明发布、春城晚报');
+      const incidentId = (await page.getAttribute('.detail-head', 'data-id'))!;
+      const startMs = Date.parse('2015-10-20T04:00:00.000Z');
+      const series: CampaignSeries = {
+        incidentId,
+        bucketMs: 600_000,
+        startMs,
+        startedAtMs: Date.parse('2015-10-20T05:00:00.000Z'),
+        accounts: ['昆明发布', '春城晚报'],
+        narrative: [300, 320, 310, 290, 280, 285, 270, 240, 200, 180, 150, 120],
+        negative: [220, 240, 230, 200, 190, 180, 150, 120, 90, 70, 50, 40],
+        response: [0, 0, 0, 0, 0, 0, 1, 2, 1, 1, 1, 0],
+        reach: [0, 0, 0, 0, 0, 0, 200_000, 650_000, 380_000, 470_000, 560_000, 0],
+        baseline: { narrative: 285, negative: 180 },
+        lastAlertBucketMs: null,
+        eventTimeMs: startMs + 12 * 600_000,
+      };
+      const redis = new Redis(config.REDIS_URL);
+      await redis.set(redisKeys(config.REDIS_PREFIX).campaignSeries(incidentId), JSON.stringify(series));
+      redis.disconnect();
+      await page.reload();
+      await page.waitForSelector('#campaign-chart svg');
+      // Narrative and response volume, negative share, reach; each chart marks when the response began.
+      expect(await page.locator('#campaign-chart svg path').count()).toBe(4);
+      expect(await page.locator('#campaign-chart svg line.marker').count()).toBe(3);
+      expect(await page.textContent('#campaign-chart')).toContain('舆情声量');
+      expect(await page.textContent('#campaign-chart')).toContain('负面占比');
+      expect(await page.textContent('#campaign-chart')).toContain('回应声量');
 
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });

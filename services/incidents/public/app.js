@@ -168,6 +168,63 @@ function seriesCharts(detail) {
   });
 }
 
+/** The response campaign's curves per bucket: the narrative's volume and negative share against the response's volume and reach. */
+function campaignCharts(cs) {
+  const at = (i) => cs.startMs + i * cs.bucketMs;
+  const points = (values, f = (v) => v) => values.map((v, i) => ({ x: at(i), y: f(v, i) }));
+  const markers = [{ x: cs.startedAtMs, label: '回应开始' }];
+  const volume = [
+    { name: '舆情声量 narrative posts', color: '#c62828', points: points(cs.narrative) },
+    { name: '回应声量 response posts', color: '#1f6feb', points: points(cs.response) },
+  ];
+  const share = [{ name: '负面占比 negative share %', color: '#8e24aa', points: points(cs.negative, (neg, i) => (cs.narrative[i] > 0 ? Math.round((neg / cs.narrative[i]) * 1000) / 10 : 0)) }];
+  const reach = [{ name: '回应触达 response reach (万粉丝)', color: '#2e7d32', points: points(cs.reach, (r) => Math.round(r / 1000) / 10) }];
+  const minutes = Math.round(cs.bucketMs / 60000);
+  return [
+    h('h3', {}, `舆情声量 vs 回应声量 (每 ${minutes} 分钟)`),
+    lineChart(volume, { isTime: true, yLabel: '帖子数 posts', markers }),
+    legend(volume),
+    h('div', { class: 'grid2' }, h('div', {}, h('h3', {}, '负面占比 Negative share'), lineChart(share, { isTime: true, height: 160, yLabel: '%', markers }), legend(share)), h('div', {}, h('h3', {}, '回应触达 Reach'), lineChart(reach, { isTime: true, height: 160, yLabel: '万', markers }), legend(reach))),
+    cs.baseline ? h('p', { class: 'muted' }, `回应前一桶: 舆情 ${cs.baseline.narrative} 条, 负面 ${cs.baseline.negative} 条`) : '',
+  ];
+}
+
+function campaignPanel(inc, act, operate) {
+  if (inc.campaign) {
+    const cs = inc.campaignSeries;
+    return h(
+      'section',
+      { class: 'panel', id: 'campaign-chart' },
+      h('h2', {}, '回应效果 Response campaign'),
+      h('p', {}, `${fmt(inc.campaign.startedAt)} 起 · ${inc.campaign.accounts.join('、')}`),
+      ...(cs ? campaignCharts(cs) : [h('p', { class: 'muted' }, '检测器尚未写入曲线 The detector has not written the curves yet.')]),
+    );
+  }
+  if (!operate || inc.status === 'resolved') return '';
+  const accounts = h('input', { id: 'campaign-accounts', placeholder: '回应账号, 逗号分隔 accounts, e.g. 昆明发布,春城晚报' });
+  const startedAt = h('input', { id: 'campaign-started', type: 'datetime-local', title: '回应开始时间 (留空 = 现在)' });
+  return h(
+    'section',
+    { class: 'panel', id: 'campaign-form' },
+    h('h2', {}, '标记回应 Mark as answered by a response campaign'),
+    h(
+      'form',
+      {
+        class: 'note',
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const list = accounts.value.split(/[,，、\s]+/).map((a) => a.trim()).filter(Boolean);
+          if (list.length === 0) return;
+          act('response', { accounts: list, ...(startedAt.value ? { startedAt: new Date(startedAt.value).toISOString() } : {}) });
+        },
+      },
+      accounts,
+      startedAt,
+      h('button', { type: 'submit' }, '开始跟踪 Track'),
+    ),
+  );
+}
+
 function timelineItem(e) {
   const d = e.data ?? {};
   const extra =
@@ -240,6 +297,7 @@ async function renderDetail(id) {
       h('section', { class: 'panel', id: 'volume-chart' }, h('h2', {}, '声量 Volume: 实际 vs 基线 (observed vs expected)'), ...volumeChart(d.volume)),
       h('section', { class: 'panel', id: 'growth-chart' }, h('h2', {}, '增长曲线 Growth'), ...(d.series.length > 0 ? seriesCharts(d) : [h('p', { class: 'muted' }, '告警未携带曲线 No series in the alerts.')])),
     ),
+    campaignPanel(inc, act, operate),
     h(
       'div',
       { class: 'grid2' },

@@ -15,10 +15,10 @@ function fmtX(x, isTime) {
 }
 
 /**
- * A line chart of one or more series: [{ name, color, points: [{x, y}], dashed? }].
- * Returns an <svg> element; x may be epoch ms (isTime) or an index.
+ * A line chart of one or more series: [{ name, color, points: [{x, y}], dashed? }], with optional vertical
+ * markers [{ x, label }] (e.g. when a response began). Returns an <svg> element; x may be epoch ms (isTime) or an index.
  */
-export function lineChart(series, { isTime = false, width = 560, height = 220, yLabel = '' } = {}) {
+export function lineChart(series, { isTime = false, width = 560, height = 220, yLabel = '', markers = [] } = {}) {
   const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img' });
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) {
@@ -44,6 +44,11 @@ export function lineChart(series, { isTime = false, width = 560, height = 220, y
     svg.append(el('text', { x: sx(x), y: height - 8, 'text-anchor': anchor }, fmtX(x, isTime)));
   }
   if (yLabel) svg.append(el('text', { x: pad.l, y: pad.t - 2 }, yLabel));
+  for (const m of markers) {
+    if (!(m.x >= x0 && m.x <= x1)) continue;
+    svg.append(el('line', { x1: sx(m.x), x2: sx(m.x), y1: pad.t, y2: height - pad.b, stroke: '#8a6d00', 'stroke-dasharray': '3 3', class: 'marker' }));
+    svg.append(el('text', { x: sx(m.x) + 4, y: pad.t + 10, fill: '#8a6d00' }, m.label));
+  }
   for (const s of series) {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
