@@ -27,6 +27,11 @@ export interface RedisKeys {
   readonly silences: string;
   /** JSON channels (Channel[]), secrets included: never returned by the API unredacted. */
   readonly channels: string;
+  /**
+   * JSON monitoring schemes (Scheme[] of `@tingfeng/text`), written by the incidents API, read by the analyzer
+   * (its `ANALYZER_SCHEMES_KEY` must equal this key: `tf:config:schemes` with the default prefix).
+   */
+  readonly schemes: string;
   /** LIST of audit records of configuration changes, newest first. */
   readonly audit: string;
   /** JSON ResponseCampaign of an incident answered by a response campaign (written by the incidents service). */
@@ -51,6 +56,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     routes: `${prefix}config:routes`,
     silences: `${prefix}config:silences`,
     channels: `${prefix}config:channels`,
+    schemes: `${prefix}config:schemes`,
     audit: `${prefix}audit`,
     campaign: (incidentId) => `${prefix}campaign:${incidentId}`,
     campaignsActive: `${prefix}campaigns:active`,

@@ -26,7 +26,10 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_DEDUP_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
-  /** Redis key of the monitoring schemes (JSON array of Scheme) the incidents API writes; `${REDIS_PREFIX}config:schemes`. */
+  /**
+   * Redis key of the monitoring schemes (JSON array of Scheme) the incidents API writes: must equal its
+   * `${REDIS_PREFIX}config:schemes` (`redisKeys(prefix).schemes`), so set both when REDIS_PREFIX is not `tf:`.
+   */
   ANALYZER_SCHEMES_KEY: z.string().min(1).default('tf:config:schemes'),
   /** How often the schemes key is read; a change applies without a restart (one GET when nothing changed). */
   ANALYZER_SCHEMES_REFRESH_MS: z.coerce.number().int().min(100).default(5000),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelsConfigSchema, RoutesConfigSchema } from '@tingfeng/queue';
-import { NewSilenceSchema } from './routes/config-objects.js';
+import { NewSilenceSchema, SchemeSchema, SchemesConfigSchema } from './routes/config-objects.js';
 import { AssignBodySchema, NoteBodySchema, ResolveBodySchema, ResponseBodySchema } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
@@ -11,6 +11,7 @@ const errors = {
   '403': { description: 'The token’s role may not do this', content: { 'application/json': { schema: ref('Error') } } },
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
 
 const mutation = (summary: string, role: string, body?: z.ZodType) => ({
   post: {
@@ -34,7 +35,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       title: 'Tingfeng 听风 incident API',
       version: '0.1.0',
       description:
-        'Incidents grouped from alerts (PagerDuty semantics: triggered → acknowledged → resolved). Bearer tokens from API_TOKENS; roles analyst (read, notes), oncall (+ ack, resolve, assign, response), admin (+ routes, silences, channels).',
+        'Incidents grouped from alerts (PagerDuty semantics: triggered → acknowledged → resolved). Bearer tokens from API_TOKENS; roles analyst (read, notes), oncall (+ ack, resolve, assign, response), admin (+ routes, silences, channels, monitoring schemes).',
     },
     servers: [{ url: publicUrl }],
     security: [{ bearer: [] }],
@@ -170,6 +171,24 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           requestBody: { required: true, content: json(ChannelsConfigSchema) },
           responses: { '200': { description: 'Stored, redacted' }, ...errors },
         },
+      },
+      '/api/schemes': {
+        get: { summary: 'Monitoring schemes (监测方案) the analyzer tags posts with (admin)', responses: { '200': { description: 'Scheme[]', content: json(SchemesConfigSchema) }, ...errors } },
+        put: {
+          summary:
+            'Replace the monitoring schemes (admin; audited). Every rule is compiled as the analyzer does; the first bad one answers 400 `{ error: "invalid_scheme", scheme, message, position? }` (position: 0-based offset in the rule). The analyzer applies a change within ANALYZER_SCHEMES_REFRESH_MS, without a restart.',
+          requestBody: { required: true, content: json(SchemesConfigSchema) },
+          responses: { '200': { description: 'Stored' }, ...errors },
+        },
+      },
+      '/api/schemes/{name}': {
+        put: {
+          summary: 'Create or replace one monitoring scheme (admin; audited); validated like PUT /api/schemes',
+          parameters: [nameParam],
+          requestBody: { required: true, content: json(SchemeSchema.partial({ name: true })) },
+          responses: { '200': { description: 'Stored' }, ...errors },
+        },
+        delete: { summary: 'Remove a monitoring scheme (admin; audited)', parameters: [nameParam], responses: { '204': { description: 'Removed' }, '404': { description: 'No such scheme' }, ...errors } },
       },
       '/api/audit': { get: { summary: 'The last 200 configuration changes, newest first (admin)', responses: { '200': { description: 'Audit records' }, ...errors } } },
       '/api/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },

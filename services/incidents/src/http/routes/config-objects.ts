@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '@tingfeng/logger';
 import {
@@ -14,6 +14,7 @@ import {
   type Silence,
 } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
+import { compileSchemes, type Scheme } from '@tingfeng/text/schemes';
 import type { ApiToken } from '../../config.js';
 import { requires } from '../auth.js';
 import { parseOr400 } from '../validate.js';
@@ -30,9 +31,43 @@ export const NewSilenceSchema = SilenceSchema.extend({ id: z.string().min(1).max
 
 const AUDIT_KEEP = 1000;
 
+/** Most monitoring schemes stored: the detector's per-scheme baselines are capped at the same number. */
+export const MAX_SCHEMES = 1000;
+
 /**
- * Admin configuration stored in Redis for the notifier (`{p}config:routes|silences|channels`).
- * Every change is audited (`{p}audit`, newest first, and the log). Reading channels never shows their secrets.
+ * A monitoring scheme (`Scheme` of `@tingfeng/text`) as the API takes it: the shape is checked here, the rule's
+ * syntax by {@link schemeErrors}. Loose, like the other config objects, so a `description` or other note is kept.
+ */
+export const SchemeSchema = z.looseObject({
+  name: z.string().trim().min(1).max(100),
+  rule: z.string().max(4000),
+  accounts: z.array(z.string().trim().min(1).max(200)).max(5000).optional(),
+  enabled: z.boolean().optional(),
+});
+export const SchemesConfigSchema = z.array(SchemeSchema).max(MAX_SCHEMES);
+
+/** Why a list of schemes cannot be stored: the first bad scheme, by name, with the rule offset when it is syntax. */
+export interface SchemeError {
+  scheme: string;
+  message: string;
+  position?: number;
+}
+
+/**
+ * Checks every rule with the analyzer's own compiler (disabled schemes too: switching one on later must not
+ * surprise anyone), and that names are unique. Undefined when all is well.
+ */
+export function schemeErrors(schemes: readonly Scheme[]): SchemeError | undefined {
+  const matcher = compileSchemes(schemes.map((s) => ({ ...s, enabled: true })));
+  const bad = matcher.invalid[0];
+  if (!bad) return undefined;
+  return { scheme: bad.name, message: `scheme ${bad.name}: ${bad.error}`, ...(bad.position !== undefined ? { position: bad.position } : {}) };
+}
+
+/**
+ * Admin configuration stored in Redis for the notifier (`{p}config:routes|silences|channels`) and the analyzer
+ * (`{p}config:schemes`, the monitoring schemes it polls). Every change is audited (`{p}audit`, newest first, and
+ * the log). Reading channels never shows their secrets.
  */
 export function registerConfigRoutes(app: FastifyInstance, { tokens, redis, keys, logger }: ConfigRoutesOptions): void {
   const admin = requires(tokens, 'admin');
@@ -107,6 +142,53 @@ export function registerConfigRoutes(app: FastifyInstance, { tokens, redis, keys
     });
     await audit(req, 'channels.put', ids.join(','));
     return merged.map(redactChannel);
+  });
+
+  /** Validates and stores the whole list (inside `serial`); the error when it was refused. */
+  const storeSchemes = async (req: FastifyRequest, schemes: Scheme[], action: string, target: string): Promise<SchemeError | undefined> => {
+    const error = schemeErrors(schemes);
+    if (error) return error;
+    await redis.set(keys.schemes, JSON.stringify(schemes));
+    await audit(req, action, target);
+    return undefined;
+  };
+  const refuse = (reply: FastifyReply, error: SchemeError) => reply.code(400).send({ error: 'invalid_scheme', ...error });
+  app.get('/api/schemes', { preHandler: admin }, async () => readJson<Scheme[]>(keys.schemes, []));
+  app.put('/api/schemes', { preHandler: admin }, async (req, reply) => {
+    const body = await parseOr400(SchemesConfigSchema, req.body, reply);
+    if (!body) return reply;
+    const error = await serial(() => storeSchemes(req, body, 'schemes.put', body.map((s) => s.name).join(',') || '0 schemes'));
+    return error ? refuse(reply, error) : body;
+  });
+  // One scheme by name: create or replace it, keeping the others (and their order).
+  app.put('/api/schemes/:name', { preHandler: admin }, async (req, reply) => {
+    const { name } = req.params as { name: string };
+    const body = await parseOr400(SchemeSchema.extend({ name: z.string().trim().optional() }), req.body, reply);
+    if (!body) return reply;
+    if (body.name !== undefined && body.name !== name) return reply.code(400).send({ error: 'invalid_request', message: 'the name in the body differs from the one in the path' });
+    const scheme: Scheme = { ...body, name };
+    const outcome = await serial(async (): Promise<SchemeError | 'full' | undefined> => {
+      const schemes = await readJson<Scheme[]>(keys.schemes, []);
+      const at = schemes.findIndex((s) => s.name === name);
+      if (at < 0 && schemes.length >= MAX_SCHEMES) return 'full';
+      const next = at < 0 ? [...schemes, scheme] : schemes.map((s, i) => (i === at ? scheme : s));
+      return storeSchemes(req, next, 'schemes.upsert', name);
+    });
+    if (outcome === 'full') return reply.code(400).send({ error: 'invalid_request', message: `at most ${MAX_SCHEMES} schemes` });
+    return outcome ? refuse(reply, outcome) : scheme;
+  });
+  app.delete('/api/schemes/:name', { preHandler: admin }, async (req, reply) => {
+    const { name } = req.params as { name: string };
+    const removed = await serial(async () => {
+      const schemes = await readJson<Scheme[]>(keys.schemes, []);
+      const rest = schemes.filter((s) => s.name !== name);
+      if (rest.length === schemes.length) return false;
+      await redis.set(keys.schemes, JSON.stringify(rest));
+      return true;
+    });
+    if (!removed) return reply.code(404).send({ error: 'not_found', message: `scheme ${name} not found` });
+    await audit(req, 'schemes.delete', name);
+    return reply.code(204).send();
   });
 
   app.get('/api/audit', { preHandler: admin }, async () => (await redis.lrange(keys.audit, 0, 199)).map((r) => JSON.parse(r) as unknown));
