@@ -42,6 +42,13 @@ const MAX_STORY_TERMS = 30;
 /** Longest run of empty buckets replayed one by one when the watermark jumps; older ones only decay further. */
 const MAX_CATCH_UP_BUCKETS = 2 * 288;
 
+/** A bucket still open: its counts and the cells it touched (in first-touch order). */
+interface OpenBucket {
+  counts: Float32Array;
+  touched: Int32Array;
+  touchedCount: number;
+}
+
 interface Burst {
   term: string;
   score: number;
@@ -65,7 +72,21 @@ export class StoryDetector {
   private slotMean: Float32Array;
   private slotVariance: Float32Array;
   private slotMax: Float32Array;
-  private open = new Map<number, Float32Array>();
+  /**
+   * Lazy decay: `applied[c]` is the first bucket whose close cell c has not seen yet. Closing a bucket
+   * updates only the cells counted in it; a cell's empty buckets are replayed when it is next read
+   * or written ({@link catchUp}), step by step as the eager update did, so the floats are the same.
+   */
+  private applied: Int32Array;
+  private open = new Map<number, OpenBucket>();
+  /** Zeroed count arrays of closed buckets, reused by the next ones. */
+  private spare: OpenBucket[] = [];
+  /** Buckets per day when a day is a whole number of buckets (the slot pattern repeats), else 0. */
+  private period: number;
+  /** Per bucket offset in the day (bucket mod period): the slot that ends with it, or -1. */
+  private readonly slotEndAt: Int16Array;
+  /** [offset in the day, slot] of every slot end, in offset order. */
+  private readonly slotEnds: [number, number][] = [];
   private nextCloseBucket: number | null = null;
   private closedBuckets = 0;
   private stories: StoryState[] = [];
@@ -82,6 +103,19 @@ export class StoryDetector {
     this.slotMean = new Float32Array(this.size * cfg.storySeasonSlots);
     this.slotVariance = new Float32Array(this.size * cfg.storySeasonSlots);
     this.slotMax = new Float32Array(this.size);
+    this.applied = new Int32Array(this.size);
+    const perDay = 86_400_000 / cfg.storyBucketMs;
+    this.period = Number.isInteger(perDay) ? perDay : 0;
+    this.slotEndAt = new Int16Array(this.period).fill(-1);
+    for (let b = 0; b < this.period; b++) {
+      const slot = this.slotOf(b);
+      if (this.slotOf(b + 1) !== slot) {
+        this.slotEndAt[b] = slot;
+        this.slotEnds.push([b, slot]);
+      }
+    }
+    // Replaying a long gap slot by slot assumes each slot ends once a day.
+    if (new Set(this.slotEnds.map((e) => e[1])).size !== this.slotEnds.length) this.period = 0;
   }
 
   /** Story key of a live, alerted story sharing one of these terms. */
@@ -118,14 +152,19 @@ export class StoryDetector {
   add(post: EnrichedPost, clusterId: string | undefined): Alert[] {
     const cfg = this.cfg;
     let bucket = Math.floor(post.createdAtMs / cfg.storyBucketMs);
-    if (this.nextCloseBucket === null) this.nextCloseBucket = bucket;
+    if (this.nextCloseBucket === null) {
+      this.nextCloseBucket = bucket;
+      this.applied.fill(bucket);
+    }
+    const closedBefore = this.nextCloseBucket;
     if (bucket < this.nextCloseBucket) {
       // Late: its bucket is closed. Its counts go to the oldest open bucket so statistics still see it.
       bucket = this.nextCloseBucket;
       this.foldedLate++;
     }
-    let counts = this.open.get(bucket);
-    if (!counts) this.open.set(bucket, (counts = new Float32Array(this.size)));
+    let open = this.open.get(bucket);
+    if (!open) this.open.set(bucket, (open = this.spare.pop() ?? { counts: new Float32Array(this.size), touched: new Int32Array(this.size), touchedCount: 0 }));
+    const counts = open.counts;
     const { terms, pairs } = this.keysOf(post);
     const slot = this.slotOf(bucket);
     const warm = this.closedBuckets >= cfg.storyWarmupBuckets;
@@ -137,7 +176,9 @@ export class StoryDetector {
       const h2 = ((h1 >>> 15) | 1) >>> 0;
       for (let h = 0; h < cfg.storyHashes; h++) {
         const cell = (h1 + Math.imul(h, h2)) & this.mask;
+        if (counts[cell] === 0) open.touched[open.touchedCount++] = cell;
         const x = ++counts[cell]!;
+        this.catchUp(cell, closedBefore);
         const m = Math.max(this.mean[cell]!, this.slotMean[slot * this.size + cell]!);
         const v = Math.max(this.variance[cell]!, this.slotVariance[slot * this.size + cell]!);
         const score = (x - Math.max(m, cfg.storyBeta)) / (Math.sqrt(v) + cfg.storyBeta);
@@ -269,7 +310,12 @@ export class StoryDetector {
         // A long silence: buckets with no data far behind the watermark are skipped, not replayed.
         let skipTo = lastClosable - MAX_CATCH_UP_BUCKETS;
         for (const b of this.open.keys()) skipTo = Math.min(skipTo, b);
-        this.nextCloseBucket = Math.max(this.nextCloseBucket, skipTo);
+        if (skipTo > this.nextCloseBucket) {
+          // Cells owe only the buckets that were really closed: settle them, then start them after the gap.
+          this.settleAll();
+          this.applied.fill(skipTo);
+          this.nextCloseBucket = skipTo;
+        }
       }
       while (this.nextCloseBucket <= lastClosable) {
         this.closeBucket(this.nextCloseBucket);
@@ -280,41 +326,114 @@ export class StoryDetector {
     for (const s of [...this.stories]) if (s.lastMs < idleBefore) this.drop(s);
   }
 
+  /** Updates the baselines of the cells counted in the bucket; every other cell catches up when next used. */
   private closeBucket(bucket: number): void {
     const cfg = this.cfg;
-    const counts = this.open.get(bucket);
+    const open = this.open.get(bucket);
     this.open.delete(bucket);
-    const alpha = cfg.storyAlpha;
-    const mean = this.mean;
-    const variance = this.variance;
-    const slotMax = this.slotMax;
-    for (let c = 0; c < this.size; c++) {
-      const x = counts ? counts[c]! : 0;
-      // Robust EW update: a burst moves the baseline by at most `clip` deviations per bucket, so a
-      // story that keeps growing is not absorbed into "normal" within a few buckets.
-      const clip = cfg.storyClip * (Math.sqrt(variance[c]!) + cfg.storyBeta);
-      const diff = Math.min(x - mean[c]!, clip);
-      const incr = alpha * diff;
-      mean[c] = mean[c]! + incr;
-      variance[c] = (1 - alpha) * (variance[c]! + diff * incr);
-      if (x > slotMax[c]!) slotMax[c] = x;
-    }
-    const slot = this.slotOf(bucket);
-    if (this.slotOf(bucket + 1) !== slot) {
-      // The slot's last bucket today: fold its peak into the slot's baseline across days.
-      const a = cfg.storySeasonAlpha;
-      const base = slot * this.size;
-      for (let c = 0; c < this.size; c++) {
-        const x = slotMax[c]!;
-        const m = this.slotMean[base + c]!;
-        const diff = x - m;
-        const incr = a * diff;
-        this.slotMean[base + c] = m + incr;
-        this.slotVariance[base + c] = (1 - a) * (this.slotVariance[base + c]! + diff * incr);
-        slotMax[c] = 0;
+    if (open) {
+      const alpha = cfg.storyAlpha;
+      const { counts, touched } = open;
+      const mean = this.mean;
+      const variance = this.variance;
+      const slotMax = this.slotMax;
+      const slot = this.slotOf(bucket);
+      const slotEnds = this.slotOf(bucket + 1) !== slot;
+      for (let i = 0; i < open.touchedCount; i++) {
+        const c = touched[i]!;
+        this.catchUp(c, bucket);
+        const x = counts[c]!;
+        counts[c] = 0;
+        // Robust EW update: a burst moves the baseline by at most `clip` deviations per bucket, so a
+        // story that keeps growing is not absorbed into "normal" within a few buckets.
+        const clip = cfg.storyClip * (Math.sqrt(variance[c]!) + cfg.storyBeta);
+        const diff = Math.min(x - mean[c]!, clip);
+        const incr = alpha * diff;
+        mean[c] = mean[c]! + incr;
+        variance[c] = (1 - alpha) * (variance[c]! + diff * incr);
+        if (x > slotMax[c]!) slotMax[c] = x;
+        // The slot's last bucket today: fold its peak into the slot's baseline across days.
+        if (slotEnds) this.foldSlot(slot, c);
+        this.applied[c] = bucket + 1;
       }
+      open.touchedCount = 0;
+      if (this.spare.length < 4) this.spare.push(open);
     }
     this.closedBuckets++;
+  }
+
+  /** Folds cell c's peak of the slot that just ended into that slot's baseline; false when nothing changed. */
+  private foldSlot(slot: number, c: number): boolean {
+    const a = this.cfg.storySeasonAlpha;
+    const i = slot * this.size + c;
+    const x = this.slotMax[c]!;
+    this.slotMax[c] = 0;
+    const m = this.slotMean[i]!;
+    const v = this.slotVariance[i]!;
+    const diff = x - m;
+    const incr = a * diff;
+    this.slotMean[i] = m + incr;
+    this.slotVariance[i] = (1 - a) * (v + diff * incr);
+    return this.slotMean[i] !== m || this.slotVariance[i] !== v;
+  }
+
+  /**
+   * Replays, for cell c, the closes of buckets [applied[c], to) in which it had no documents, exactly as
+   * the eager update did them (same float32 roundings). An empty bucket's update depends only on the
+   * cell's own state, so once a step changes nothing (the cell is at rest) the remaining ones are skipped.
+   */
+  private catchUp(c: number, to: number): void {
+    const from = this.applied[c]!;
+    if (from >= to) return;
+    this.applied[c] = to;
+    const cfg = this.cfg;
+    const alpha = cfg.storyAlpha;
+    let m = this.mean[c]!;
+    let v = this.variance[c]!;
+    for (let b = from; b < to; b++) {
+      const clip = cfg.storyClip * (Math.sqrt(v) + cfg.storyBeta);
+      const diff = Math.min(0 - m, clip);
+      const incr = alpha * diff;
+      const nextM = Math.fround(m + incr);
+      const nextV = Math.fround((1 - alpha) * (v + diff * incr));
+      if (nextM === m && nextV === v) break;
+      m = nextM;
+      v = nextV;
+    }
+    this.mean[c] = m;
+    this.variance[c] = v;
+    // Slot ends in the gap: the first folds the cell's running peak, the others fold 0.
+    const period = this.period;
+    if (period === 0) {
+      for (let b = from; b < to; b++) {
+        const slot = this.slotOf(b);
+        if (this.slotOf(b + 1) !== slot) this.foldSlot(slot, c);
+      }
+      return;
+    }
+    let offset = ((from % period) + period) % period;
+    const firstDayEnd = Math.min(to, from + period);
+    for (let b = from; b < firstDayEnd; b++) {
+      const slot = this.slotEndAt[offset]!;
+      if (slot >= 0) this.foldSlot(slot, c);
+      if (++offset === period) offset = 0;
+    }
+    if (to <= firstDayEnd) return;
+    // More than a day: each slot's remaining folds are independent of the others' (all fold 0), so
+    // replay them slot by slot, each until it is at rest.
+    const start = firstDayEnd;
+    for (const [end, slot] of this.slotEnds) {
+      const first = start + ((((end - start) % period) + period) % period);
+      if (first >= to) continue;
+      const n = Math.floor((to - 1 - first) / period) + 1;
+      for (let k = 0; k < n; k++) if (!this.foldSlot(slot, c)) break;
+    }
+  }
+
+  /** Brings every cell up to the closed buckets (before a snapshot or a skipped gap). */
+  private settleAll(): void {
+    if (this.nextCloseBucket === null) return;
+    for (let c = 0; c < this.size; c++) this.catchUp(c, this.nextCloseBucket);
   }
 
   counts(): { stories: number; storyOpenBuckets: number; storyTableBytes: number; storyClosedBuckets: number; storyFoldedLate: number } {
@@ -322,20 +441,22 @@ export class StoryDetector {
     return {
       stories: this.stories.length,
       storyOpenBuckets: this.open.size,
-      storyTableBytes: tableBytes + this.open.size * this.size * 4,
+      storyTableBytes: tableBytes + this.applied.byteLength + (this.open.size + this.spare.length) * this.size * 8,
       storyClosedBuckets: this.closedBuckets,
       storyFoldedLate: this.foldedLate,
     };
   }
 
   snapshot(): StorySnapshot {
+    // Settled tables: the snapshot holds the same baselines an eager update would (and any reader can use them).
+    this.settleAll();
     return {
       mean: toBase64(this.mean),
       variance: toBase64(this.variance),
       slotMean: toBase64(this.slotMean),
       slotVariance: toBase64(this.slotVariance),
       slotMax: toBase64(this.slotMax),
-      open: [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([b, counts]) => [b, toBase64(counts)]),
+      open: [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([b, open]) => [b, toBase64(open.counts)]),
       nextCloseBucket: this.nextCloseBucket,
       closedBuckets: this.closedBuckets,
       stories: structuredClone(this.stories),
@@ -349,8 +470,18 @@ export class StoryDetector {
     this.slotMean = fromBase64(s.slotMean, this.size * this.cfg.storySeasonSlots);
     this.slotVariance = fromBase64(s.slotVariance, this.size * this.cfg.storySeasonSlots);
     this.slotMax = fromBase64(s.slotMax, this.size);
-    this.open = new Map(s.open.map(([b, counts]) => [b, fromBase64(counts, this.size)]));
+    this.open = new Map(
+      s.open.map(([b, base64]) => {
+        const counts = fromBase64(base64, this.size);
+        const touched = new Int32Array(this.size);
+        let touchedCount = 0;
+        for (let c = 0; c < this.size; c++) if (counts[c] !== 0) touched[touchedCount++] = c;
+        return [b, { counts, touched, touchedCount }];
+      }),
+    );
+    this.spare = [];
     this.nextCloseBucket = s.nextCloseBucket;
+    this.applied.fill(s.nextCloseBucket ?? 0);
     this.closedBuckets = s.closedBuckets;
     this.stories = structuredClone(s.stories);
     this.foldedLate = s.foldedLate;
