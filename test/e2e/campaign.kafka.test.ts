@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnrichedPost } from '../../packages/contracts/src/index.js';
-import { TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
+import type { Alert, EnrichedPost } from '../../packages/contracts/src/index.js';
+import { QUEUES, TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
 import { DEFAULT_CONFIG, dyingCityScenario, SCENARIO_EPOCH_MS } from '../../packages/detect/src/index.js';
-import { redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
+import { JOB_NAMES, Queue, queueSettings, redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
 import { createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
 import { createDetectorApp } from '../../services/detector/src/app.js';
@@ -169,4 +169,80 @@ describe('a response campaign, tracked by the detector, on the incident page', (
     expect(await redis.smembers(keys.campaignsActive)).toEqual([]);
     expect((await api('GET', `/api/incidents/${incident.id}`, tokens.analyst)).json.campaignSeries).toBeDefined();
   }, 300_000);
+
+  it('raises a `response` alert into the same incident when the narrative is still accelerating two hours after the response', async () => {
+    // A second conversation, a day after the episode: a 鬼城 cascade the city answers at T, which keeps growing.
+    const T = rebuttalOnsetMs + 24 * 3_600_000;
+    const alert: Alert = {
+      id: `${run}-ghost-1`,
+      key: 'cascade:ghost-root',
+      type: 'cascade',
+      at: new Date(T - 30 * 60_000).toISOString(),
+      severity: 'warning',
+      title: '「昆明是鬼城」的帖子正在扩散',
+      terms: ['鬼城', '滇池', '空城'],
+      postIds: ['ghost-root'],
+      rootId: 'ghost-root',
+    };
+    const alerts = new Queue(QUEUES.alerts, queueSettings(redisUrl(), run));
+    await alerts.add(JOB_NAMES.alert, alert, { jobId: alert.id });
+    await alerts.close();
+    const incident = await eventually(
+      async () => ((await api('GET', '/api/incidents', tokens.analyst)).json?.items as { id: string; key: string }[] | undefined)?.find((i) => i.key === alert.key),
+      30_000,
+      'the 鬼城 incident',
+    );
+    const marked = await api('POST', `/api/incidents/${incident.id}/response`, tokens.oncall, { accounts: ['昆明发布'], startedAt: new Date(T).toISOString() });
+    expect(marked.status).toBe(200);
+    const keys = redisKeys(`${run}:`);
+    await eventually(async () => ((await redis.get(keys.campaignSeries(incident.id))) ? true : undefined), 30_000, 'the detector tracking the campaign');
+
+    // Per 10-minute bucket from the one before T: 6 posts before the response, a dip, then faster and faster from 1 h 30;
+    // the bucket ending 2 h after T (12 → 18 → 26) is the first judged. The last bucket (2) only closes it.
+    const counts = [6, 5, 5, 4, 4, 4, 4, 4, 5, 8, 12, 18, 26, 2];
+    const posts: EnrichedPost[] = [];
+    let n = 0;
+    counts.forEach((count, k) => {
+      for (let i = 0; i < count; i++) {
+        const t = T + (k - 1) * BUCKET_MS + Math.floor(((i + 0.5) / count) * BUCKET_MS);
+        const words = ['昆明', '鬼城', '空城', '滇池'];
+        posts.push({
+          id: `${run}-ghost-${++n}`,
+          platform: 'weibo',
+          text: words.join(''),
+          createdAt: new Date(t).toISOString(),
+          createdAtMs: t,
+          author: { id: `ghost-u${n}`, name: `网友鬼${n}`, followers: 100 },
+          ownText: words.join(''),
+          tokens: words,
+          keywords: words,
+          emoticons: [],
+          mentions: [],
+          topics: [],
+          urls: [],
+          repostChain: [],
+          spam: false,
+          // Half negative, then a growing share from 1 h 30: 50 %, 60 %, 70 % in the last three full buckets.
+          sentiment: (k >= 9 ? i / count < 0.3 + 0.1 * (k - 8) : i % 2 === 0) ? -0.5 : 0.4,
+        });
+      }
+    });
+    posts.push({ ...posts[0]!, id: `${run}-ghost-reply`, createdAt: new Date(T + 5 * 60_000).toISOString(), createdAtMs: T + 5 * 60_000, author: { id: 'gov0', name: '昆明发布', followers: 200_000 }, sentiment: 0.5 });
+    await produce(posts);
+
+    const raised = await eventually(
+      async () => {
+        const detail = await api('GET', `/api/incidents/${incident.id}`, tokens.analyst);
+        return (detail.json?.alerts as Alert[] | undefined)?.find((a) => a.key === `campaign:${incident.id}`);
+      },
+      60_000,
+      'a campaign alert in the incident',
+    );
+    expect(raised).toMatchObject({ type: 'response', incidentKey: incident.key, severity: 'critical', observed: 26, expected: 6, accounts: ['昆明发布'] });
+    expect(raised.title).toMatch(/^回应后舆情仍在升温: 「昆明是鬼城」的帖子正在扩散/);
+    expect(raised.window).toEqual({ start: new Date(T + 11 * BUCKET_MS).toISOString(), end: new Date(T + 12 * BUCKET_MS).toISOString() });
+    const detail = await api('GET', `/api/incidents/${incident.id}`, tokens.analyst);
+    expect(detail.json.alerts.filter((a: Alert) => a.key.startsWith('campaign:'))).toHaveLength(1);
+    expect(detail.json.campaignSeries.response.reduce((a: number, b: number) => a + b, 0)).toBe(1);
+  }, 180_000);
 });
