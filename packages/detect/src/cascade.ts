@@ -1,7 +1,7 @@
 import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
-import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, iso, rankOf, round3, topKeys } from './shared.js';
+import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
 
 /** What is known of a root post before or while its reposts arrive. */
 export interface RootInfo {
@@ -11,6 +11,8 @@ export interface RootInfo {
   text: string;
   /** The root post's keywords: what the cascade is about. Absent in snapshots from before it was added. */
   terms?: string[];
+  /** The root post's monitoring schemes, when it has any. */
+  schemes?: string[];
 }
 
 /** One cascade's state: plain data, so it snapshots as JSON. */
@@ -34,6 +36,8 @@ export interface CascadeState {
   amplifiers: [string, number][];
   clusters: [string, number][];
   postIds: string[];
+  /** Monitoring schemes of the children, [name, posts]; absent until a child has one (and in older snapshots). */
+  schemes?: [string, number][];
 }
 
 export interface CascadeSnapshot {
@@ -99,6 +103,7 @@ export class CascadeDetector {
         createdAtMs: post.createdAtMs,
         text: post.ownText.slice(0, 60),
         terms: post.keywords.slice(0, 8),
+        ...(post.schemes && post.schemes.length > 0 ? { schemes: post.schemes } : {}),
       });
       this.index.set(post.id, [post.id, 0, accountName(post)]);
       return [];
@@ -140,6 +145,7 @@ export class CascadeDetector {
     // 引爆点: credit the account whose post this child reposted, when that is not the root itself.
     if (parent && post.parentId !== rootId) bumpTopK(c.amplifiers, parent[2], cfg.maxAmplifiers);
     if (clusterId !== undefined) bumpCluster(c.clusters, clusterId, 32);
+    c.schemes = countSchemes(c.schemes, post);
     if (c.postIds.length < MAX_EVIDENCE - 1) c.postIds.push(post.id);
 
     return this.evaluate(c, post);
@@ -236,6 +242,7 @@ export class CascadeDetector {
           window: { start: iso(Math.min(c.firstChildMs, root?.createdAtMs ?? c.firstChildMs)), end: post.createdAt },
           negativeShare,
           coordinatedShare: coordinatedShare(c.clusters, c.children, this.isCoordinated),
+          ...schemesField(c.schemes, root?.schemes),
           rootAuthor: root?.author ?? null,
           rootFollowers: root?.followers ?? null,
           children: c.children,

@@ -2,7 +2,7 @@ import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
 import type { ResolvedConfig } from './config.js';
 import { hamming, simHash } from './hash.js';
 import { BoundedMap } from './lru.js';
-import { MAX_EVIDENCE, accountName, buildAlert, iso, rankOf, round3 } from './shared.js';
+import { MAX_EVIDENCE, accountName, buildAlert, countSchemes, iso, rankOf, round3, schemesField } from './shared.js';
 
 /** One indexed post: [post id, event ms, simhash lo, simhash hi, cluster id]. */
 type Entry = [string, number, number, number, string];
@@ -21,6 +21,8 @@ export interface ClusterState {
   accounts: string[];
   postIds: string[];
   newestMs: number;
+  /** Monitoring schemes of the cluster's posts, [name, posts]; absent until one has any (and in older snapshots). */
+  schemes?: [string, number][];
 }
 
 export interface CoordinationSnapshot {
@@ -118,6 +120,7 @@ export class CoordinationDetector {
     if (c.members.length > MAX_MEMBERS || c.members[0]![1] < from) c.members = c.members.filter((m) => m[1] >= from).slice(-MAX_MEMBERS);
     if (c.accounts.length < 100 && !c.accounts.includes(accountName(post))) c.accounts.push(accountName(post));
     if (c.postIds.length < MAX_EVIDENCE) c.postIds.push(post.id);
+    c.schemes = countSchemes(c.schemes, post);
 
     // Distinct accounts in the window, each at its highest weight.
     const weights = new Map<string, number>();
@@ -157,6 +160,7 @@ export class CoordinationDetector {
           expected: cfg.coordinationMinAccounts,
           score: round3(weight),
           window: { start: iso(startMs), end: post.createdAt },
+          ...schemesField(c.schemes),
           template: c.template,
           clusterSize: c.size,
           officialShare: round3(official / Math.max(1, c.members.filter((m) => m[1] >= from).length)),

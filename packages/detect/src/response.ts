@@ -1,7 +1,7 @@
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
-import { MAX_EVIDENCE, accountName, buildAlert, iso } from './shared.js';
+import { MAX_EVIDENCE, accountName, buildAlert, countSchemes, iso, schemesField } from './shared.js';
 
 export interface ResponseState {
   /** The alerted cascade or story this response answers. */
@@ -13,6 +13,8 @@ export interface ResponseState {
   postIds: string[];
   terms: string[];
   firstMs: number;
+  /** Monitoring schemes of the official posts, [name, posts]; absent until one has any (and in older snapshots). */
+  schemes?: [string, number][];
 }
 
 export type ResponseSnapshot = [string, ResponseState][];
@@ -41,6 +43,7 @@ export class ResponseTracker {
     if (!r.accounts.includes(name) && r.accounts.length < 100) r.accounts.push(name);
     if (r.postIds.length < MAX_EVIDENCE) r.postIds.push(post.id);
     for (const k of post.keywords) if (!r.terms.includes(k) && r.terms.length < 10) r.terms.push(k);
+    r.schemes = countSchemes(r.schemes, post);
     const first = r.seq === 0 && r.posts >= this.cfg.responseMinPosts;
     const grew = r.seq > 0 && r.posts >= 4 * r.lastEmittedPosts;
     if (!first && !grew) return [];
@@ -59,6 +62,7 @@ export class ResponseTracker {
           accounts: r.accounts,
           observed: r.posts,
           window: { start: iso(r.firstMs), end: post.createdAt },
+          ...schemesField(r.schemes),
           respondsTo: target,
           explain: `posts by configured official accounts on an alerted ${target.split(':')[0]}`,
         },

@@ -68,5 +68,34 @@ export function bumpTopK(counts: [string, number][], key: string, cap: number, b
   counts[min] = [key, counts[min]![1] + by];
 }
 
+/** Most monitoring schemes an alert names. */
+export const MAX_ALERT_SCHEMES = 10;
+/** Scheme counters kept per tracked entity (space-saving top-k): schemes are few, a post matches a handful. */
+const MAX_SCHEME_COUNTS = 32;
+
+/**
+ * Counts a post's monitoring schemes into `counts`. The array is created on the first post that has any, so the
+ * state (and snapshot) of a stream without schemes is unchanged and older snapshots, which lack it, still restore.
+ */
+export function countSchemes(counts: [string, number][] | undefined, post: EnrichedPost): [string, number][] | undefined {
+  const schemes = post.schemes;
+  if (schemes === undefined || schemes.length === 0) return counts;
+  const out = counts ?? [];
+  for (const s of schemes) bumpTopK(out, s, MAX_SCHEME_COUNTS);
+  return out;
+}
+
+/**
+ * The `schemes` field of an alert: the distinct schemes of the posts it counted, most frequent first, at most
+ * {@link MAX_ALERT_SCHEMES}; `extra` (e.g. a cascade root's) count once each. Nothing when there are none, so
+ * alerts of streams without schemes stay as they were.
+ */
+export function schemesField(counts: [string, number][] | undefined, extra?: readonly string[]): { schemes?: string[] } {
+  if ((counts === undefined || counts.length === 0) && (extra === undefined || extra.length === 0)) return {};
+  const all: [string, number][] = counts ? counts.map(([s, n]) => [s, n]) : [];
+  for (const s of extra ?? []) bumpTopK(all, s, Number.MAX_SAFE_INTEGER);
+  return { schemes: topKeys(all, MAX_ALERT_SCHEMES) };
+}
+
 export const topKeys = (counts: [string, number][], k: number): string[] =>
   [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, k).map((e) => e[0]);

@@ -1,7 +1,7 @@
 import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
 import type { ResolvedConfig } from './config.js';
 import { fnv1a } from './hash.js';
-import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, iso, rankOf, round3, topKeys } from './shared.js';
+import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
 
 /** One story: a group of co-bursting terms. Plain data for the snapshot. */
 export interface StoryState {
@@ -21,6 +21,8 @@ export interface StoryState {
   maxScore: number;
   observed: number;
   expected: number;
+  /** Monitoring schemes of the story's posts, [name, posts]; absent until one has any (and in older snapshots). */
+  schemes?: [string, number][];
 }
 
 export interface StorySnapshot {
@@ -252,6 +254,7 @@ export class StoryDetector {
     if (post.sentiment < 0) story.negative++;
     bumpTopK(story.accounts, accountName(post), 50);
     if (clusterId !== undefined) bumpCluster(story.clusters, clusterId, 32);
+    story.schemes = countSchemes(story.schemes, post);
     if (story.postIds.length < MAX_EVIDENCE) story.postIds.push([post.id, post.createdAtMs]);
     if (post.createdAtMs < story.firstMs) {
       story.firstMs = post.createdAtMs;
@@ -288,6 +291,7 @@ export class StoryDetector {
           window: { start: iso(story.firstMs), end: post.createdAt },
           negativeShare: round3(story.negative / story.posts),
           coordinatedShare: coordinatedShare(story.clusters, story.posts, this.isCoordinated),
+          ...schemesField(story.schemes),
           firstPostId: story.firstPostId,
           posts: story.posts,
           explain: `${story.terms.length} co-bursting terms; best significance ${round3(story.maxScore)} = (x − max(mean, β)) / (√var + β) with x=${round3(story.observed)}, mean=${round3(story.expected)}, β=${cfg.storyBeta}`,
