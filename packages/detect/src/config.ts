@@ -117,6 +117,26 @@ export interface DetectorConfig {
   maxCoordinationEntries: number;
   /** Official posts attached to a live story or cascade needed for a `response` alert. */
   responseMinPosts: number;
+
+  // Scheme detector (monitoring schemes, 监测方案): buckets of storyBucketMs; α, β, clip and the hour-of-day
+  // slots are the story detector's (storyAlpha, storyBeta, storyClip, storySeasonSlots, storySeasonAlpha).
+  /** Volume significance (x − max(mean, β)) / (√var + β) of a scheme's posts in the bucket needed to alert. Scaled. */
+  schemeMinScore: number;
+  /** Posts of the scheme in the bucket a volume alert needs. Scaled. */
+  schemeMinCount: number;
+  /** `warning` at this volume significance, `critical` at {@link schemeCriticalScore}. */
+  schemeWarningScore: number;
+  schemeCriticalScore: number;
+  /** Rise of the negative share (sentiment < 0) above its baseline that alerts; `warning` at twice this. */
+  schemeNegativeJump: number;
+  /** The rise must also be this unlikely for the bucket's size: binomial z (share − baseline) / √(p(1−p)/n). Scaled. */
+  schemeNegativeMinScore: number;
+  /** Posts of the scheme in the bucket before its negative share is judged (and a bucket's weight in the baseline). */
+  schemeNegativeMinPosts: number;
+  /** Buckets the stream is watched (from its first post) before a scheme may alert; baselines learn exactly meanwhile. */
+  schemeWarmupBuckets: number;
+  /** Most schemes tracked at once (schemes are configured, so few); the least recently active is dropped first. */
+  maxSchemes: number;
 }
 
 /** The defaults: tuned for Weibo-like streams at city scale. */
@@ -178,6 +198,16 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   maxClusters: 5_000,
   maxCoordinationEntries: 50_000,
   responseMinPosts: 1,
+
+  schemeMinScore: 3,
+  schemeMinCount: 10,
+  schemeWarningScore: 8,
+  schemeCriticalScore: 16,
+  schemeNegativeJump: 0.25,
+  schemeNegativeMinScore: 4,
+  schemeNegativeMinPosts: 20,
+  schemeWarmupBuckets: 12,
+  maxSchemes: 1_000,
 });
 
 /** The settings after {@link DetectorConfig.sensitivity} is applied: what the detectors read. */
@@ -194,6 +224,9 @@ const SCALED: readonly (keyof DetectorConfig)[] = [
   'storyMinAccounts',
   'coordinationMinAccounts',
   'coordinationMinWeight',
+  'schemeMinScore',
+  'schemeMinCount',
+  'schemeNegativeMinScore',
 ];
 
 /** Merges overrides into the defaults, checks them and applies the sensitivity knob. Throws on a bad value. */

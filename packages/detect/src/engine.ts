@@ -6,6 +6,7 @@ import { fnv1a } from './hash.js';
 import { BoundedMap } from './lru.js';
 import { ResponseTracker, type ResponseSnapshot } from './response.js';
 import { NarrativeLinker, type NarrativeSnapshot } from './narratives.js';
+import { SchemeDetector, type SchemeSnapshot } from './scheme.js';
 import { StoryDetector, type StorySnapshot } from './story.js';
 
 /** Counters of what the engine has seen and how much state it holds. */
@@ -36,6 +37,9 @@ export interface DetectorStats {
   flaggedClusters: number;
   responses: number;
   narratives: number;
+  /** Monitoring schemes with baselines, and those dropped at the `maxSchemes` cap. */
+  schemes: number;
+  schemesEvicted: number;
   /** Entries dropped from bounded maps because a cap was reached. */
   evicted: number;
 }
@@ -55,6 +59,8 @@ export interface DetectorSnapshot {
   response: ResponseSnapshot;
   /** Alert-to-incident links; absent in snapshots taken before linking existed. */
   narratives?: { narratives: NarrativeSnapshot; keys: [string, string][] };
+  /** Monitoring-scheme baselines; absent in snapshots taken before the scheme detector existed. */
+  schemes?: SchemeSnapshot;
 }
 
 /** The detectors behind one event-time clock. Not thread-safe; one per partition or per process. */
@@ -96,6 +102,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
   let cascade = new CascadeDetector(cfg, coordination.isCoordinated);
   let story = new StoryDetector(cfg, coordination.isCoordinated);
   let response = new ResponseTracker(cfg);
+  let schemes = new SchemeDetector(cfg);
   let linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
   let seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
   let maxEventMs: number | null = null;
@@ -116,6 +123,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
     if (watermarkMs !== null && toMs <= watermarkMs) return [];
     watermarkMs = toMs;
     story.closeUpTo(toMs);
+    schemes.closeUpTo(toMs);
     if (housekeepingMs === null || toMs >= housekeepingMs + HOUSEKEEPING_MS) {
       housekeepingMs = toMs;
       cascade.expire(toMs);
@@ -153,6 +161,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       out.push(...alerts);
       out.push(...cascade.add(post, clusterId));
       out.push(...story.add(post, clusterId));
+      out.push(...schemes.add(post));
       if (isOfficial(post)) {
         const root = cascade.rootOf(post);
         const target = (root !== undefined ? cascade.alertedKey(root) : undefined) ?? story.alertedStoryFor([...post.keywords, ...post.tokens]);
@@ -182,6 +191,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
         coordination: coordination.snapshot(),
         response: response.snapshot(),
         narratives: linker.snapshot(),
+        schemes: schemes.snapshot(),
       });
     },
     restore(s) {
@@ -191,9 +201,11 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       cascade = new CascadeDetector(cfg, coordination.isCoordinated);
       story = new StoryDetector(cfg, coordination.isCoordinated);
       response = new ResponseTracker(cfg);
+      schemes = new SchemeDetector(cfg);
       linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
       seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
       if (copy.narratives) linker.restore(copy.narratives);
+      if (copy.schemes) schemes.restore(copy.schemes);
       coordination.restore(copy.coordination);
       cascade.restore(copy.cascade);
       story.restore(copy.story);
@@ -215,6 +227,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
         ...coordination.counts(),
         ...response.counts(),
         ...linker.counts(),
+        ...schemes.counts(),
         evicted: cascade.counts().evicted + seen.evicted,
       };
     },
