@@ -10,7 +10,7 @@ const KIND_ZH = {
 };
 const ROLE_CAN = { analyst: ['read', 'note'], oncall: ['read', 'note', 'operate'], admin: ['read', 'note', 'operate', 'admin'] };
 
-const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '' } };
+const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '', scheme: '' } };
 const $ = (sel, root = document) => root.querySelector(sel);
 
 function h(tag, attrs = {}, ...children) {
@@ -87,7 +87,7 @@ function currentRoute() {
 
 function matchesFilters(i) {
   const f = state.filters;
-  return (!f.status || i.status === f.status) && (!f.severity || i.severity === f.severity) && (!f.type || i.type === f.type);
+  return (!f.status || i.status === f.status) && (!f.severity || i.severity === f.severity) && (!f.type || i.type === f.type) && (!f.scheme || (i.schemes ?? []).includes(f.scheme));
 }
 
 function row(i) {
@@ -96,7 +96,13 @@ function row(i) {
     { class: 'incident-row', 'data-id': i.id, 'data-opened': i.openedAt, onclick: () => (location.hash = `#/incidents/${encodeURIComponent(i.id)}`) },
     h('td', {}, badge('sev', i.severity, SEVERITY_ZH)),
     h('td', { class: 'status' }, badge('st', i.status, STATUS_ZH)),
-    h('td', {}, h('a', { href: `#/incidents/${encodeURIComponent(i.id)}`, class: 'title' }, i.title), h('div', { class: 'muted' }, (i.terms ?? []).slice(0, 5).join(' · '))),
+    h(
+      'td',
+      {},
+      h('a', { href: `#/incidents/${encodeURIComponent(i.id)}`, class: 'title' }, i.title),
+      h('div', { class: 'muted' }, (i.terms ?? []).slice(0, 5).join(' · ')),
+      i.schemes?.length ? h('div', { class: 'chips schemes' }, i.schemes.map((s) => h('span', {}, s))) : '',
+    ),
     h('td', {}, i.type),
     h('td', {}, i.alertCount),
     h('td', {}, fmt(i.openedAt)),
@@ -124,7 +130,7 @@ function upsertRow(incident) {
 async function renderList() {
   const view = $('#view');
   view.replaceChildren($('#list-template').content.cloneNode(true));
-  for (const key of ['status', 'severity', 'type']) {
+  for (const key of ['status', 'severity', 'type', 'scheme']) {
     const select = $(`#filter-${key}`);
     select.value = state.filters[key];
     select.addEventListener('change', () => {
@@ -141,6 +147,9 @@ async function renderList() {
   try {
     const page = await api('GET', `/api/incidents?${q}`);
     $('#list-count').textContent = `共 ${page.total} 个事件 incidents`;
+    // Scheme names to pick from: those the listed incidents carry (analysts cannot read the admin scheme list).
+    const names = [...new Set(page.items.flatMap((i) => i.schemes ?? []))].sort();
+    $('#scheme-options').replaceChildren(...names.map((n) => h('option', { value: n })));
     const tbody = $('#incident-rows');
     tbody.replaceChildren(...page.items.map(row));
     if (page.items.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '暂无事件 No incidents.')));
@@ -319,6 +328,8 @@ async function renderDetail(id) {
         { class: 'panel' },
         h('h2', {}, '关键词 Terms'),
         h('div', { class: 'chips', id: 'terms' }, d.terms.map((t) => h('span', {}, t))),
+        h('h2', { style: 'margin-top:14px' }, '监测方案 Schemes'),
+        h('div', { class: 'chips schemes', id: 'schemes' }, inc.schemes?.length ? inc.schemes.map((s) => h('span', {}, s)) : h('span', { class: 'muted' }, '—')),
         h('h2', { style: 'margin-top:14px' }, '账号 Accounts'),
         h('div', { class: 'chips' }, d.accounts.length ? d.accounts.map((a) => h('span', {}, a)) : h('span', { class: 'muted' }, '—')),
         inc.response ? [h('h2', { style: 'margin-top:14px' }, '回应 Response campaign'), h('p', {}, `${fmt(inc.response.startedAt)} · ${inc.response.accounts.join(', ')} · ${inc.response.by}`)] : '',
