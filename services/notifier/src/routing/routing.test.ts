@@ -22,6 +22,10 @@ describe('matchesIncident', () => {
     expect(matchesIncident({ regions: ['云南'] }, withRegion)).toBe(true);
     expect(matchesIncident({ regions: ['四川'] }, withRegion)).toBe(false);
     expect(matchesIncident({ schemes: ['昆明城市形象'] }, withRegion)).toBe(true);
+    expect(matchesIncident({ schemes: ['滇池', '昆明城市形象'] }, withRegion)).toBe(true);
+    expect(matchesIncident({ schemes: ['滇池'] }, withRegion)).toBe(false);
+    expect(matchesIncident({ schemes: ['滇池'] }, incident)).toBe(false);
+    expect(matchesIncident({ schemes: ['滇池'] }, sampleIncident({ schemes: ['滇池'] }))).toBe(true);
   });
 });
 
