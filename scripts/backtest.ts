@@ -1,76 +1,48 @@
 /**
  * pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>]
+ *                [--threads <n>] [--transfer clone|json]
  *
  * Runs the live detectors' code (@tingfeng/detect) over a file in event time, in one process, with
  * neither Kafka nor Redis: one alert per output line, a summary on stderr. Deterministic: the same
- * input gives the same output byte for byte.
+ * input gives the same output byte for byte, whatever `--threads`.
  *
  * Each line is a raw post (validated with parsePost, then analysed with @tingfeng/text) or an
  * enriched post (a line that already carries `tokens`: validated, not re-analysed).
  * "Too far in the future" cannot use the wall clock and stay deterministic, so the backtest's
  * receipt time is the data's own clock: a post is refused as `created_at_future` when it lies more
  * than one day beyond the largest event time accepted before it (the first post sets the clock).
+ *
+ * Threads: `--threads n` (default 1) parses, validates and analyses batches of lines on n worker
+ * threads while the main thread runs the detectors; batches come back in input order, so the output
+ * is the same as `--threads 0` (everything on the main thread). The receipt clock depends on every
+ * earlier post, so workers validate with an open clock and the main thread applies the future check
+ * in order (validatePost's last check, so the verdicts are the same). `--transfer` picks how
+ * enriched posts come back: structured clone (default) or one JSON string per batch.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type Alert, type EnrichedPost, MAX_FUTURE_SKEW_MS, parsePost, type Post, validatePost } from '@tingfeng/contracts';
-import { createDetectorEngine, type DetectorConfig } from '@tingfeng/detect';
+import { createDetectorEngine, type DetectorConfig, type DetectorEngine } from '@tingfeng/detect';
 import { createAnalyzer } from '@tingfeng/text';
-import { createJsonlWriter, InputNotFoundError, readJsonlLines } from './lib/jsonl.js';
+import { createJsonlWriter, InputNotFoundError } from './lib/jsonl.js';
 
-function fail(message: string): never {
-  process.stderr.write(`backtest: ${message}\n`);
-  process.exit(2);
+/** What became of the non-blank lines of one batch, in order. */
+interface BatchResult {
+  /** Per line: the post (analysed or taken as enriched), or null when refused. */
+  posts: (EnrichedPost | null)[];
+  /** Per line: the refusal reason, or null. */
+  reasons: (string | null)[];
+  /** Per line: 1 when it was enriched input (validated, not analysed), else 0. */
+  enriched: number[];
+  analysisMs: number;
 }
 
-const usage = 'usage: pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>]';
-let values: { input?: string; out?: string; config?: string; 'progress-every'?: string };
-try {
-  ({ values } = parseArgs({
-    options: { input: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' }, 'progress-every': { type: 'string' } },
-    strict: true,
-  }));
-} catch (err) {
-  fail(`${(err as Error).message}\n${usage}`);
-}
-if (!values.input) fail(`--input is required\n${usage}`);
-if (!values.out) fail(`--out is required\n${usage}`);
-const progressEvery = Number(values['progress-every'] ?? 100_000);
+/** A batch as it travels back from a worker: the result itself, or as one JSON string. */
+type BatchMessage = { seq: number; result: BatchResult } | { seq: number; json: string };
 
-let overrides: Partial<DetectorConfig> = {};
-if (values.config) {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(values.config, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object of detector settings');
-    overrides = parsed as Partial<DetectorConfig>;
-  } catch (err) {
-    fail(`--config ${values.config}: ${(err as Error).message}`);
-  }
-}
-
-let engine;
-try {
-  engine = createDetectorEngine(overrides);
-} catch (err) {
-  fail(`--config: ${(err as Error).message}`);
-}
-
-/** Lazily created: a file of enriched posts never loads jieba. */
-let analyzer: ReturnType<typeof createAnalyzer> | undefined;
-const wallStart = performance.now();
-let analysisMs = 0;
-let detectionMs = 0;
-let read = 0;
-let accepted = 0;
-let enrichedInput = 0;
-const rejected = new Map<string, number>();
-let clockMs: number | null = null;
-const byType = new Map<string, number>();
-const out = createJsonlWriter(values.out);
-
-const reject = (reason: string): void => {
-  rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
-};
+/** Any date the contract accepts passes the future check with this receipt time; the real check is in order. */
+const OPEN_CLOCK_MS = 8.64e15 - MAX_FUTURE_SKEW_MS;
 
 /** Fills analyzer fields an enriched line may lack, so the detectors always see the contract's shape. */
 function asEnriched(post: Post): EnrichedPost {
@@ -90,85 +62,237 @@ function asEnriched(post: Post): EnrichedPost {
   });
 }
 
-async function emit(alerts: Alert[]): Promise<void> {
-  for (const a of alerts) {
-    byType.set(a.type, (byType.get(a.type) ?? 0) + 1);
-    await out.write(a);
-  }
-}
-
-try {
-  for await (const { line } of readJsonlLines(values.input)) {
-    read++;
-    const receivedAtMs = clockMs === null ? 8.64e15 - MAX_FUTURE_SKEW_MS : clockMs;
-    let post: EnrichedPost;
+/** Parses, validates (open clock) and analyses the lines of a batch; the same code in a worker or on the main thread. */
+function createBatchProcessor(): (text: string) => BatchResult {
+  /** Lazily created: a file of enriched posts never loads jieba. */
+  let analyzer: ReturnType<typeof createAnalyzer> | undefined;
+  return (text) => {
     const t0 = performance.now();
-    // Cheap sniff: only lines that mention tokens are parsed as possibly enriched.
-    let value: unknown;
-    let enriched = false;
-    if (line.includes('"tokens"')) {
-      try {
-        value = JSON.parse(line);
-        enriched = typeof value === 'object' && value !== null && Array.isArray((value as { tokens?: unknown }).tokens);
-      } catch {
-        // Falls through to parsePost, which gives the contract's reason.
+    const result: BatchResult = { posts: [], reasons: [], enriched: [], analysisMs: 0 };
+    // The line breaks readline knows (CRLF, LF, lone CR); blank lines are skipped as readJsonlLines does.
+    for (const line of text.split(/\r?\n|\r/)) {
+      if (line.trim().length === 0) continue;
+      // Cheap sniff: only lines that mention tokens are parsed as possibly enriched.
+      let value: unknown;
+      let enriched = false;
+      if (line.includes('"tokens"')) {
+        try {
+          value = JSON.parse(line);
+          enriched = typeof value === 'object' && value !== null && Array.isArray((value as { tokens?: unknown }).tokens);
+        } catch {
+          // Falls through to parsePost, which gives the contract's reason.
+        }
+      }
+      const r = enriched ? validatePost(value, { receivedAtMs: OPEN_CLOCK_MS }) : parsePost(line, { receivedAtMs: OPEN_CLOCK_MS });
+      result.reasons.push(r.ok ? null : r.reason);
+      result.enriched.push(r.ok && enriched ? 1 : 0);
+      if (!r.ok) result.posts.push(null);
+      else if (enriched) result.posts.push(asEnriched(r.post));
+      else {
+        analyzer ??= createAnalyzer();
+        result.posts.push(analyzer.analyze(r.post));
       }
     }
-    if (enriched) {
-      const r = validatePost(value, { receivedAtMs });
-      if (!r.ok) {
-        reject(r.reason);
-        continue;
-      }
-      post = asEnriched(r.post);
-      enrichedInput++;
-    } else {
-      const r = parsePost(line, { receivedAtMs });
-      if (!r.ok) {
-        reject(r.reason);
-        continue;
-      }
-      analyzer ??= createAnalyzer();
-      post = analyzer.analyze(r.post);
-    }
-    const t1 = performance.now();
-    analysisMs += t1 - t0;
-    accepted++;
-    clockMs = clockMs === null ? post.createdAtMs : Math.max(clockMs, post.createdAtMs);
-    const alerts = engine.process(post);
-    detectionMs += performance.now() - t1;
-    if (alerts.length > 0) await emit(alerts);
-    if (progressEvery > 0 && read % progressEvery === 0) {
-      const s = (performance.now() - wallStart) / 1000;
-      process.stderr.write(`backtest: ${read} lines, ${accepted} posts, ${[...byType.values()].reduce((a, b) => a + b, 0)} alerts, ${Math.round(read / s)} lines/s\n`);
+    result.analysisMs = performance.now() - t0;
+    return result;
+  };
+}
+
+if (!isMainThread) {
+  const processBatch = createBatchProcessor();
+  const asJson = (workerData as { transfer: string }).transfer === 'json';
+  parentPort!.on('message', (m: { seq: number; bytes: Uint8Array }) => {
+    const result = processBatch(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('utf8'));
+    parentPort!.postMessage(asJson ? { seq: m.seq, json: JSON.stringify(result) } : { seq: m.seq, result });
+  });
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  function fail(message: string): never {
+    process.stderr.write(`backtest: ${message}\n`);
+    process.exit(2);
+  }
+
+  const usage = 'usage: pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>] [--threads <n>] [--transfer clone|json]';
+  let values: { input?: string; out?: string; config?: string; 'progress-every'?: string; threads?: string; transfer?: string };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        input: { type: 'string' },
+        out: { type: 'string' },
+        config: { type: 'string' },
+        'progress-every': { type: 'string' },
+        threads: { type: 'string' },
+        transfer: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\n${usage}`);
+  }
+  if (!values.input) fail(`--input is required\n${usage}`);
+  if (!values.out) fail(`--out is required\n${usage}`);
+  const progressEvery = Number(values['progress-every'] ?? 100_000);
+  const threads = Number(values.threads ?? 1);
+  if (!Number.isInteger(threads) || threads < 0 || threads > 16) fail(`--threads must be an integer 0..16\n${usage}`);
+  const transfer = values.transfer ?? 'clone';
+  if (transfer !== 'clone' && transfer !== 'json') fail(`--transfer must be clone or json\n${usage}`);
+
+  let overrides: Partial<DetectorConfig> = {};
+  if (values.config) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(values.config, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object of detector settings');
+      overrides = parsed as Partial<DetectorConfig>;
+    } catch (err) {
+      fail(`--config ${values.config}: ${(err as Error).message}`);
     }
   }
-} catch (err) {
-  if (err instanceof InputNotFoundError) fail(err.message);
-  throw err;
-}
-const t1 = performance.now();
-await emit(engine.flush());
-detectionMs += performance.now() - t1;
-await out.close();
-analyzer?.close();
 
-const seconds = (performance.now() - wallStart) / 1000;
-const stats = engine.stats();
-const summary = {
-  lines: read,
-  posts: accepted,
-  enrichedInput,
-  rejected: [...rejected.values()].reduce((a, b) => a + b, 0),
-  rejectedByReason: Object.fromEntries([...rejected.entries()].sort()),
-  duplicates: stats.duplicates,
-  late: stats.late,
-  spam: stats.spam,
-  alerts: [...byType.values()].reduce((a, b) => a + b, 0),
-  alertsByType: Object.fromEntries([...byType.entries()].sort()),
-  seconds: Math.round(seconds * 100) / 100,
-  postsPerSecond: Math.round(read / Math.max(seconds, 1e-9)),
-  analysisMs: Math.round(analysisMs),
-  detectionMs: Math.round(detectionMs),
-};
-process.stderr.write(`backtest: ${JSON.stringify(summary)}\n`);
+  let engine: DetectorEngine;
+  try {
+    engine = createDetectorEngine(overrides);
+  } catch (err) {
+    fail(`--config: ${(err as Error).message}`);
+  }
+
+  const input = values.input;
+  if (input !== '-' && (!existsSync(input) || !statSync(input).isFile())) fail(new InputNotFoundError(input).message);
+
+  const wallStart = performance.now();
+  let analysisMs = 0;
+  let detectionMs = 0;
+  let waitMs = 0;
+  let read = 0;
+  let accepted = 0;
+  let enrichedInput = 0;
+  const rejected = new Map<string, number>();
+  let clockMs: number | null = null;
+  const byType = new Map<string, number>();
+  const out = createJsonlWriter(values.out);
+
+  const reject = (reason: string): void => {
+    rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
+  };
+
+  async function emit(alerts: Alert[]): Promise<void> {
+    for (const a of alerts) {
+      byType.set(a.type, (byType.get(a.type) ?? 0) + 1);
+      await out.write(a);
+    }
+  }
+
+  /** Detection over one batch, in input order: the receipt clock, the future check, the engine. */
+  async function detect(batch: BatchResult): Promise<void> {
+    analysisMs += batch.analysisMs;
+    for (let i = 0; i < batch.posts.length; i++) {
+      read++;
+      const post = batch.posts[i];
+      if (!post) reject(batch.reasons[i]!);
+      else if (clockMs !== null && post.createdAtMs > clockMs + MAX_FUTURE_SKEW_MS) reject('created_at_future');
+      else {
+        accepted++;
+        if (batch.enriched[i] === 1) enrichedInput++;
+        clockMs = clockMs === null ? post.createdAtMs : Math.max(clockMs, post.createdAtMs);
+        const t0 = performance.now();
+        const alerts = engine.process(post);
+        detectionMs += performance.now() - t0;
+        if (alerts.length > 0) await emit(alerts);
+      }
+      if (progressEvery > 0 && read % progressEvery === 0) {
+        const s = (performance.now() - wallStart) / 1000;
+        process.stderr.write(`backtest: ${read} lines, ${accepted} posts, ${[...byType.values()].reduce((a, b) => a + b, 0)} alerts, ${Math.round(read / s)} lines/s\n`);
+      }
+    }
+  }
+
+  // Batches of whole lines: each chunk is cut after its last newline (0x0a never occurs inside a UTF-8 sequence).
+  const stream: NodeJS.ReadableStream = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  let submit: (bytes: Buffer) => Promise<BatchResult>;
+  let stop = (): Promise<void> => Promise.resolve();
+  if (threads === 0) {
+    const processBatch = createBatchProcessor();
+    submit = (bytes) => Promise.resolve(processBatch(bytes.toString('utf8')));
+  } else {
+    // This same file is the worker; tsx's loader is registered in it first (workers do not inherit it).
+    const entry = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    const workers = Array.from({ length: threads }, () => new Worker(entry, { eval: true, workerData: { transfer } }));
+    const pending = new Map<number, (r: BatchResult) => void>();
+    for (const w of workers) {
+      w.on('message', (m: BatchMessage) => {
+        const done = pending.get(m.seq)!;
+        pending.delete(m.seq);
+        done('json' in m ? (JSON.parse(m.json) as BatchResult) : m.result);
+      });
+      w.on('error', (err) => fail(`worker: ${err.stack ?? err.message}`));
+    }
+    let seq = 0;
+    submit = (bytes) => {
+      const n = seq++;
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const copy = own ? bytes : Buffer.from(bytes);
+      return new Promise<BatchResult>((resolve) => {
+        pending.set(n, resolve);
+        workers[n % workers.length]!.postMessage({ seq: n, bytes: copy }, [copy.buffer as ArrayBuffer]);
+      });
+    };
+    stop = async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    };
+  }
+
+  // Results are consumed in submission order; a few batches per worker stay in flight.
+  const inFlight: Promise<BatchResult>[] = [];
+  const maxInFlight = Math.max(1, 3 * threads);
+  const drainOne = async (): Promise<void> => {
+    const t0 = performance.now();
+    const batch = await inFlight.shift()!;
+    waitMs += performance.now() - t0;
+    await detect(batch);
+  };
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of stream) {
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    const cut = bytes.lastIndexOf(0x0a);
+    if (cut < 0) {
+      carry = bytes;
+      continue;
+    }
+    carry = Buffer.from(bytes.subarray(cut + 1));
+    inFlight.push(submit(Buffer.from(bytes.subarray(0, cut + 1))));
+    while (inFlight.length >= maxInFlight) await drainOne();
+  }
+  if (carry.length > 0) inFlight.push(submit(carry));
+  while (inFlight.length > 0) await drainOne();
+  await stop();
+
+  const t1 = performance.now();
+  const tail = engine.flush();
+  detectionMs += performance.now() - t1;
+  await emit(tail);
+  await out.close();
+
+  const seconds = (performance.now() - wallStart) / 1000;
+  const stats = engine.stats();
+  const summary = {
+    lines: read,
+    posts: accepted,
+    enrichedInput,
+    rejected: [...rejected.values()].reduce((a, b) => a + b, 0),
+    rejectedByReason: Object.fromEntries([...rejected.entries()].sort()),
+    duplicates: stats.duplicates,
+    late: stats.late,
+    spam: stats.spam,
+    alerts: [...byType.values()].reduce((a, b) => a + b, 0),
+    alertsByType: Object.fromEntries([...byType.entries()].sort()),
+    seconds: Math.round(seconds * 100) / 100,
+    postsPerSecond: Math.round(read / Math.max(seconds, 1e-9)),
+    threads,
+    analysisMs: Math.round(analysisMs),
+    detectionMs: Math.round(detectionMs),
+    waitMs: Math.round(waitMs),
+  };
+  process.stderr.write(`backtest: ${JSON.stringify(summary)}\n`);
+}

@@ -1,5 +1,5 @@
 /**
- * pnpm bench:backtest [--copies 12] [--runs 3] [--threads <n,...>] [--keep <dir>]
+ * pnpm bench:backtest [--copies 12] [--runs 3] [--threads <n,...>] [--transfer <clone,json>] [--keep <dir>]
  *
  * Builds a deterministic corpus of short raw posts: `--copies` runs of the daily-peak scenario (4 simulated days,
  * ~16,000 posts each) laid end to end in event time, ids prefixed per copy, through `toRawPost`; writes it as JSONL to a
@@ -7,7 +7,8 @@
  * figures share the machine's load:
  *  (a) floor: reading the file line by line + JSON.parse + validatePost (what any backtest pays);
  *  (b) `pnpm backtest` end to end on the raw file, spawned (`node --import tsx scripts/backtest.ts`), per `--threads`
- *      value (0 = single-threaded), and on the enriched file;
+ *      value (0 = single-threaded) and, with threads, per `--transfer` (how workers return enriched posts), and on
+ *      the enriched file;
  *  (c) detection only (the engine over posts already in memory) and analysis only (`analyze()` over validated posts).
  * Prints posts/s of each and the ratios to the floor. Figures, not assertions.
  */
@@ -26,12 +27,14 @@ const { values } = parseArgs({
     copies: { type: 'string', default: '12' },
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0,1,2' },
+    transfer: { type: 'string', default: 'clone,json' },
     keep: { type: 'string' },
   },
 });
 const copies = Number(values.copies);
 const runs = Math.max(1, Number(values.runs));
 const threadCounts = values.threads.split(',').map(Number);
+const transfers = values.transfer.split(',');
 
 const DAY_MS = 86_400_000;
 const scenario = dailyPeakScenario();
@@ -95,10 +98,11 @@ interface BacktestRun {
   output: string;
 }
 
-function backtest(input: string, threads: number | undefined): BacktestRun {
-  const out = join(dir, `alerts-${threads ?? 'default'}.jsonl`);
+function backtest(input: string, threads: number | undefined, transfer?: string): BacktestRun {
+  const out = join(dir, `alerts-${threads ?? 'default'}-${transfer ?? ''}.jsonl`);
   const args = ['--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0'];
   if (threads !== undefined) args.push('--threads', String(threads));
+  if (transfer !== undefined) args.push('--transfer', transfer);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
   const ms = performance.now() - t0;
@@ -130,13 +134,16 @@ const report = (label: string, run: BacktestRun): void => {
   outputs.set(label, run.output);
   const s = run.summary;
   process.stdout.write(
-    `(b) ${label.padEnd(42)}${`${s.postsPerSecond.toLocaleString('en')} posts/s`.padStart(18)}  wall ${run.ms.toFixed(0)} ms (process), analysis ${s.analysisMs} ms, detection ${s.detectionMs} ms, ${s.alerts} alerts, backtest/floor time ${((s.seconds * 1000) / floorMs).toFixed(2)}×\n`,
+    `(b) ${label.padEnd(48)}${`${s.postsPerSecond.toLocaleString('en')} posts/s`.padStart(18)}  wall ${run.ms.toFixed(0)} ms (process), analysis ${s.analysisMs} ms, detection ${s.detectionMs} ms, ${s.alerts} alerts, backtest/floor time ${((s.seconds * 1000) / floorMs).toFixed(2)}×\n`,
   );
 };
 // Probe whether this backtest knows --threads (the bench also measures older checkouts).
-const knowsThreads = readFileSync(join(import.meta.dirname, 'backtest.ts'), 'utf8').includes("'threads'");
+const knowsThreads = readFileSync(join(import.meta.dirname, 'backtest.ts'), 'utf8').includes('--threads');
 for (const threads of knowsThreads ? threadCounts : [undefined]) {
-  report(`backtest raw${threads === undefined ? '' : ` --threads ${threads}`}`, best(() => backtest(rawFile, threads), (r) => r.summary.seconds));
+  for (const transfer of threads ? transfers : [undefined]) {
+    const label = `backtest raw${threads === undefined ? '' : ` --threads ${threads}`}${transfer === undefined ? '' : ` --transfer ${transfer}`}`;
+    report(label, best(() => backtest(rawFile, threads, transfer), (r) => r.summary.seconds));
+  }
 }
 report(`backtest enriched${knowsThreads ? ' --threads 0' : ''}`, best(() => backtest(enrichedFile, knowsThreads ? 0 : undefined), (r) => r.summary.seconds));
 const distinct = new Set([...outputs.values()]);
