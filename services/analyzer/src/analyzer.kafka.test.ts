@@ -88,4 +88,20 @@ describe('analyzer on a real broker', () => {
     expect(letter.source).toMatchObject({ topic: inputTopic });
     expect(letters[0]!.headers.reason).toBe(letter.reason);
   }, 180_000);
+
+  it('writes a batch of long posts in slices the broker accepts (no record batch over max.message.bytes)', async () => {
+    // 300 posts of 15,000 characters: several MB of enriched output from one fetch, far over the 1 MiB default.
+    const long = makePosts(300, randomName('long')).map((p) => ({ ...p, text: `${p.text} ${'昆明的天气很好，滇池边的海鸥又回来了。'.repeat(750)}` }));
+    const producer = createTestKafka().producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < long.length; i += 20) {
+      await producer.send({ topic: inputTopic, acks: -1, messages: long.slice(i, i + 20).map((p) => ({ key: p.id, value: JSON.stringify(p) })) });
+    }
+    await producer.disconnect();
+    const ids = new Set(long.map((p) => p.id));
+    const all = await consumeAll(outputTopic, { count: valid.length + long.length, isolation: 'read_committed', timeoutMs: 120_000 });
+    const arrived = all.map((m) => (JSON.parse(m.value!) as { id: string }).id).filter((id) => ids.has(id));
+    expect(new Set(arrived).size).toBe(long.length);
+    expect(arrived.length).toBe(long.length);
+  }, 180_000);
 });

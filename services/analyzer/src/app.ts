@@ -80,6 +80,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
         outputTopic: config.ANALYZER_OUTPUT_TOPIC,
         dlqTopic: config.ANALYZER_DLQ_TOPIC,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        maxMessagesPerTransaction: config.ANALYZER_MAX_TX_MESSAGES,
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

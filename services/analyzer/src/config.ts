@@ -24,6 +24,8 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_DEDUP_PREFIX: z.string().default('tf:seen:'),
   /** How long a post's identity is remembered; a redelivery later than this is processed again. */
   ANALYZER_DEDUP_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  /** Most messages written in one Kafka transaction: larger amortises the commit, smaller redoes less after a crash. */
+  ANALYZER_MAX_TX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(5000),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
   /**

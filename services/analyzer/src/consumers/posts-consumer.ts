@@ -19,6 +19,44 @@ export interface PostsConsumerOptions {
   maxMessagesPerTransaction?: number;
 }
 
+interface OutgoingMessage {
+  topic: string;
+  message: { key: string | null; value: string; headers?: Record<string, string> };
+}
+
+/**
+ * kafkajs writes everything one send holds for a partition as one record batch, and the broker refuses a batch over
+ * the topic's `max.message.bytes` (1 MiB by default). Sends within a transaction are therefore cut to this size.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Consecutive slices of at most `maxBytes` of values each (a single larger message goes alone). */
+function* sliceByBytes(messages: OutgoingMessage[], maxBytes: number): Generator<OutgoingMessage[]> {
+  let slice: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.message.value.length * 3;
+    if (slice.length > 0 && bytes + size > maxBytes) {
+      yield slice;
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(m);
+    bytes += size;
+  }
+  if (slice.length > 0) yield slice;
+}
+
+function byTopic(slice: OutgoingMessage[]): { topic: string; messages: OutgoingMessage['message'][] }[] {
+  const grouped = new Map<string, OutgoingMessage['message'][]>();
+  for (const m of slice) {
+    const list = grouped.get(m.topic) ?? [];
+    list.push(m.message);
+    grouped.set(m.topic, list);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
 /**
  * Consumes `posts` and writes enriched posts, dead letters and the consumed offsets in one Kafka transaction per chunk:
  * a crash before commit aborts the writes and the chunk is consumed again; after commit, nothing is consumed twice.
@@ -80,15 +118,11 @@ export class PostsConsumer {
       const outcome = await processBatch(input, analyzer, claim, Date.now());
       const tx = await producer.transaction();
       try {
-        const topicMessages = [];
-        if (outcome.enriched.length > 0) topicMessages.push({ topic: this.options.outputTopic, messages: outcome.enriched });
-        if (outcome.deadLetters.length > 0) {
-          topicMessages.push({
-            topic: this.options.dlqTopic,
-            messages: outcome.deadLetters.map((d) => ({ key: d.key, value: d.value, headers: { reason: d.reason } })),
-          });
-        }
-        if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+        const outgoing: OutgoingMessage[] = [
+          ...outcome.enriched.map((m) => ({ topic: this.options.outputTopic, message: m })),
+          ...outcome.deadLetters.map((d) => ({ topic: this.options.dlqTopic, message: { key: d.key, value: d.value, headers: { reason: d.reason } } })),
+        ];
+        for (const slice of sliceByBytes(outgoing, MAX_REQUEST_BYTES)) await tx.sendBatch({ topicMessages: byTopic(slice), acks: -1 });
         await tx.sendOffsets({
           consumerGroupId: this.options.groupId,
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
