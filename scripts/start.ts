@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TOPIC_SPECS, TOPICS, type Incident } from '@tingfeng/contracts';
+import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
 import { createTopics, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '@tingfeng/testing/infra';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -216,21 +216,35 @@ async function main(): Promise<void> {
   });
   const replayDone = new Promise<number>((resolve) => replay.once('exit', (code) => resolve(code ?? 1)));
 
-  // Tell the story as it happens: incidents opened, raised, acknowledged.
-  const seen = new Map<string, string>();
+  // Tell the story as it happens: incidents opened, alerts joining them, severity raised, acknowledged.
+  interface Summary {
+    id: string;
+    type: string;
+    status: string;
+    severity: string;
+    title: string;
+    alertCount: number;
+  }
+  const seen = new Map<string, Summary>();
   const headers = { authorization: `Bearer ${tokens.admin}` };
   const watchIncidents = async () => {
     try {
       const res = await fetch(`http://127.0.0.1:${ports.incidents}/api/incidents?limit=100`, { headers });
       if (!res.ok) return;
-      const body = (await res.json()) as { incidents?: Incident[]; items?: Incident[] } | Incident[];
-      const list = Array.isArray(body) ? body : (body.incidents ?? body.items ?? []);
-      for (const inc of [...list].reverse()) {
-        const state = `${inc.status}/${inc.severity}/${inc.alerts?.length ?? 0}`;
-        if (seen.get(inc.id) === state) continue;
-        const verb = !seen.has(inc.id) ? 'opened' : 'updated';
-        seen.set(inc.id, state);
-        say(`  🚨 incident ${verb}: [${inc.severity}] ${inc.type} 「${inc.title}」 (${inc.status})`);
+      const body = (await res.json()) as { items: Summary[] };
+      for (const inc of [...body.items].reverse()) {
+        const before = seen.get(inc.id);
+        seen.set(inc.id, inc);
+        if (!before) {
+          say(`  🚨 incident opened: [${inc.severity}] ${inc.type} 「${inc.title}」`);
+        } else if (before.alertCount !== inc.alertCount || before.severity !== inc.severity || before.status !== inc.status) {
+          const what = [
+            inc.alertCount !== before.alertCount ? `${inc.alertCount} alerts` : '',
+            inc.severity !== before.severity ? `severity ${before.severity} → ${inc.severity}` : '',
+            inc.status !== before.status ? inc.status : '',
+          ].filter(Boolean);
+          say(`  🔗 incident ${inc.id.slice(0, 12)}… (${inc.type}) now ${what.join(', ')}`);
+        }
       }
     } catch {
       // the API is busy or restarting: try again on the next tick
@@ -257,7 +271,8 @@ async function main(): Promise<void> {
   const alerts = await metric(ports.detector, 'tingfeng_alerts_emitted_total');
   say('\n──────── what happened ────────');
   say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
-  say(`alerts: ${alerts} emitted by the detector; incidents: ${seen.size} (one per story, cascade or campaign, not one per alert)`);
+  say(`alerts: ${alerts} emitted by the detector, gathered into ${seen.size} incidents (one per conversation, not one per alert):`);
+  for (const inc of seen.values()) say(`  • [${inc.severity}] ${inc.alertCount} alerts, ${inc.status}: ${inc.title}`);
   say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens — on-call: ${tokens.oncall}   analyst: ${tokens.analyst}   admin: ${tokens.admin}`);
   say(`API: curl -H 'authorization: Bearer ${tokens.analyst}' http://127.0.0.1:${ports.incidents}/api/incidents`);
   say(`ingest more posts: curl -H 'content-type: application/json' -d @posts.json http://127.0.0.1:${ports.ingest}/ingest`);
