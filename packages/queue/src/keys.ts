@@ -34,7 +34,7 @@ export interface RedisKeys {
   readonly schemes: string;
   /** LIST of audit records of configuration changes, newest first. */
   readonly audit: string;
-  /** JSON ResponseCampaign of an incident answered by a response campaign (written by the incidents service). */
+  /** JSON CampaignRecord of an incident answered by a response campaign (written by the incidents service, read by the detector). */
   campaign(incidentId: string): string;
   /** SET of incident ids whose response campaign the detector tracks (open incidents with a campaign). */
   readonly campaignsActive: string;
