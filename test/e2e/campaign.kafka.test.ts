@@ -241,7 +241,16 @@ describe('a response campaign, tracked by the detector, on the incident page', (
     expect(raised).toMatchObject({ type: 'response', incidentKey: incident.key, severity: 'critical', observed: 26, expected: 6, accounts: ['昆明发布'] });
     expect(raised.title).toMatch(/^回应后舆情仍在升温: 「昆明是鬼城」的帖子正在扩散/);
     expect(raised.window).toEqual({ start: new Date(T + 11 * BUCKET_MS).toISOString(), end: new Date(T + 12 * BUCKET_MS).toISOString() });
-    const detail = await api('GET', `/api/incidents/${incident.id}`, tokens.analyst);
+    // The curves reach Redis on the tracker's own flush timer, which may trail the alert.
+    const detail = await eventually(
+      async () => {
+        const d = await api('GET', `/api/incidents/${incident.id}`, tokens.analyst);
+        const responses = (d.json?.campaignSeries?.response as number[] | undefined)?.reduce((a, b) => a + b, 0) ?? 0;
+        return responses > 0 ? d : undefined;
+      },
+      30_000,
+      'the response post in the campaign curves',
+    );
     expect(detail.json.alerts.filter((a: Alert) => a.key.startsWith('campaign:'))).toHaveLength(1);
     expect(detail.json.campaignSeries.response.reduce((a: number, b: number) => a + b, 0)).toBe(1);
   }, 180_000);
