@@ -1,15 +1,19 @@
 /**
- * pnpm eval [--json]
+ * pnpm eval [--json] [--generated-tokens]
  *
  * Generates the labelled scenarios (seeded, deterministic; packages/detect/src/scenarios) and scores
  * the detectors on them: per scenario, detection delay (event-time minutes from onset), recall,
  * precision, false alarms per simulated day, and the cascade `critical` call's precision and lead time.
+ * By default each post goes through the real analyzer first, as in production; `--generated-tokens` scores the
+ * detectors on the generator's own tokens and flags instead (isolating the detectors from the analyzer).
  */
 import { parseArgs } from 'node:util';
 import { allScenarios, runScenario } from '@tingfeng/detect';
+import { analyzeScenarios } from './lib/scenario-analysis.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' } }, strict: true });
-const rows = allScenarios().map((s) => {
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, 'generated-tokens': { type: 'boolean' } }, strict: true });
+const scenarios = values['generated-tokens'] ? allScenarios() : analyzeScenarios(allScenarios());
+const rows = scenarios.map((s) => {
   const { alertList: _alerts, ...score } = runScenario(s);
   return { description: s.description, ...score };
 });

@@ -21,6 +21,12 @@ describe('detectSpam', () => {
     expect(check('ＱＱ号：12345678 加我').spam).toBe(true);
     expect(check('楼盘特价，咨询13812345678').spam).toBe(true);
   });
+  it('flags a handle written straight after the app name, and 代购 adverts', () => {
+    const v = check('加微信dg938低价代购正品优惠，昆明同城当天送达');
+    expect(v.spam).toBe(true);
+    expect(v.reason).toMatch(/contact:加微信/);
+    expect(check('朋友找代购买了假货，大家小心').spam).toBe(false);
+  });
   it('flags posts that are mostly links and mentions', () => {
     expect(check('@a1 @b2 @c3 http://t.cn/x1 看').reason).toMatch(/markup_heavy/);
   });

@@ -32,7 +32,8 @@ export const SPAM_THRESHOLD = 2;
 
 // Patterns run on lowercased text; full-width forms are already half-width.
 const PATTERN_RULES: readonly PatternRule[] = [
-  { name: 'contact:加微信', pattern: /加\s*(?:我\s*)?(?:微信|薇信|威信|徽信|v信|vx|wx|v|q|qq|扣扣)(?![a-z])/, weight: 2 },
+  // A Chinese name of the app may run straight into the handle (加微信dg938); a bare letter (加v, 加q) may not run into a word.
+  { name: 'contact:加微信', pattern: /加\s*(?:我\s*)?(?:(?:微信|薇信|威信|徽信|v信|扣扣)|(?:vx|wx|v|q|qq)(?![a-z]))/, weight: 2 },
   { name: 'contact:微信号', pattern: /(?:微信|薇信|威信|v信|vx|wx)\s*(?:号)?\s*[:：]?\s*[a-z][a-z0-9_-]{5,19}/, weight: 2 },
   { name: 'contact:qq号', pattern: /(?:qq|扣扣)\s*(?:号|群)?\s*[:：]?\s*\d{5,11}/, weight: 2 },
   { name: 'contact:私信咨询', pattern: /私信\s*(?:我|咨询|了解|领取|获取|详谈)|(?:咨询|详情|联系)\s*(?:请)?\s*私信/, weight: 1.5 },
@@ -41,6 +42,7 @@ const PATTERN_RULES: readonly PatternRule[] = [
   { name: 'ad:代理招商', pattern: /招代理|代理加盟|诚招|招商加盟|招商|加盟/, weight: 1.5 },
   { name: 'ad:扫码', pattern: /扫码|扫一扫|二维码/, weight: 1 },
   { name: 'ad:点击链接', pattern: /点击链接|戳链接|点链接|链接领取|领取福利|免费领/, weight: 1.5 },
+  { name: 'ad:代购', pattern: /代购|正品低价|低价正品|同城(?:当天)?送达|货到付款/, weight: 1 },
   { name: 'ad:优惠返现', pattern: /优惠券?|返现|返利|特价|限时抢购|秒杀|包邮|折扣/, weight: 1 },
   { name: 'ad:首付…万', pattern: /首付.{0,12}?万/, weight: 1 },
   { name: 'ad:买房户型', pattern: /买.{0,8}?(?:三室|两室|二室|一室|户型|公寓|商铺)|[一二两三四]室[一二两]?厅?|准现房?|现房|精装/, weight: 1 },
