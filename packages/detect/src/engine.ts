@@ -141,11 +141,10 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       const hi = fnv1a(identity, 0x12345678) & 0xfffff;
       const lo = fnv1a(identity);
       const idKey = hi * 0x100000000 + lo;
-      if (seen.has(idKey)) {
+      if (!seen.add(idKey, 1)) {
         counters.duplicates++;
         return [];
       }
-      seen.set(idKey, 1);
       const t = post.createdAtMs;
       const out: Alert[] = [];
       if (watermarkMs !== null && t < watermarkMs) counters.late++;
