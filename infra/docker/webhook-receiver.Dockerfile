@@ -29,6 +29,6 @@ COPY --from=build /out ./
 USER node
 EXPOSE 3900
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node","-e","require('net').connect((process.env.WEBHOOK_RECEIVER_PORT||3900),'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"]
+  CMD ["node","-e","fetch('http://127.0.0.1:'+(process.env.WEBHOOK_RECEIVER_PORT||3900)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -74,6 +74,22 @@ describe('webhook receiver (real HTTP, the real sender)', () => {
     expect([fs.vendorCode, fs.retriable]).toEqual([19021, false]);
   });
 
+  it('answers GET /healthz and /readyz without counting them or using up the planned failures', async () => {
+    receiver = await startWebhookReceiver({ secret: 'whsec', failFirst: 1, print: (l) => lines.push(l) });
+    for (const path of ['/healthz', '/readyz']) {
+      const res = await fetch(`${receiver.url}${path}`);
+      expect([path, res.status]).toEqual([path, 200]);
+      expect(await res.json()).toEqual({ status: 'ok' });
+    }
+    expect(receiver.attempts).toBe(0);
+    // Still a webhook for POST: the first one is the planned failure.
+    const channel: ChannelTarget = { id: 'h', type: 'webhook', url: `${receiver.url}/healthz`, secret: 'whsec' };
+    expect((await rejection(send(channel))).retriable).toBe(true);
+    await send(channel);
+    expect(receiver.received.map((m) => m.path)).toEqual(['/healthz']);
+    expect((await fetch(`${receiver.url}/elsewhere`)).status).toBe(405);
+  });
+
   it('a refused connection is retriable and its error names no URL', async () => {
     receiver = await startWebhookReceiver({ print: () => {} });
     const url = `${receiver.url}/cgi-bin/webhook/send?key=s3cr3t`;

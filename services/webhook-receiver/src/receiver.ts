@@ -99,6 +99,7 @@ function summaryLine(message: ReceivedMessage): string {
  * A local stand-in for the places notifications go: Tingfeng's generic webhook on any path, and the WeCom
  * (`/cgi-bin/webhook/send`), DingTalk (`/robot/send`) and Feishu (`/open-apis/bot/v2/hook/<token>`) bot endpoints,
  * answering as each vendor does. Verifies signatures, prints one line per message, keeps what it accepted.
+ * `GET /healthz` and `GET /readyz` answer 200 for container health checks.
  */
 export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -109,6 +110,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
   const secret = options.secret;
 
   const server = createServer((req, res) => {
+    // Container probes, answered before anything is counted so they never use up WEBHOOK_FAIL_FIRST or show as
+    // attempts. It depends on nothing, so listening is being ready: /readyz says the same as /healthz.
+    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) return json(res, 200, { status: 'ok' });
     void (async () => {
       attempts += 1;
       if (req.method !== 'POST') return json(res, 405, { error: 'POST only' });
