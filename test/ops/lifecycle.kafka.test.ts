@@ -8,6 +8,8 @@ import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
 import { Redis } from '@tingfeng/redis';
 import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, makePosts, randomName, redisUrl } from '@tingfeng/testing';
+import type { GlobalCheckpoint } from '../../services/detector/src/checkpoint/fenced-store.js';
+import { mergedOrder, type PartitionMessage } from '../../services/detector/src/merge/event-time-merge.js';
 import { freePort, metricValue, startService, waitFor, type ServiceProcess } from './child-process.js';
 
 const running: ServiceProcess[] = [];
@@ -27,6 +29,22 @@ async function produce(topic: string, values: { key: string; value: string }[]):
   await producer.connect();
   for (let i = 0; i < values.length; i += 1000) await producer.send({ topic, messages: values.slice(i, i + 1000), acks: -1 });
   await producer.disconnect();
+}
+
+/** Alerts on the BullMQ queue `alerts` under `prefix`: job hashes `<prefix>:alerts:<jobId>` holding `data`. */
+async function queuedAlerts(redis: Redis, prefix: string): Promise<Map<string, Alert>> {
+  const out = new Map<string, Alert>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:alerts:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      if ((await redis.type(key)) !== 'hash') continue;
+      const data = await redis.hget(key, 'data');
+      if (data) out.set(key.slice(`${prefix}:alerts:`.length), JSON.parse(data) as Alert);
+    }
+  } while (cursor !== '0');
+  return out;
 }
 
 async function stopWithSigterm(proc: ServiceProcess): Promise<void> {
@@ -103,22 +121,6 @@ describe('detector (partitioned mode) stopped with SIGTERM mid-stream', () => {
     await deleteTopics([topic]);
   });
 
-  /** Alerts on the BullMQ queue `alerts` under the run's prefix: job hashes `<prefix>:alerts:<jobId>` holding `data`. */
-  async function queuedAlerts(): Promise<Map<string, Alert>> {
-    const out = new Map<string, Alert>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${run}:alerts:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        if ((await redis.type(key)) !== 'hash') continue;
-        const data = await redis.hget(key, 'data');
-        if (data) out.set(key.slice(`${run}:alerts:`.length), JSON.parse(data) as Alert);
-      }
-    } while (cursor !== '0');
-    return out;
-  }
-
   it('exits 0, and after a restart the queued alerts are exactly those of an uninterrupted run', async () => {
     const posts = dyingCityScenario().posts;
     await createTopics([{ name: topic, partitions: 3 }]);
@@ -187,10 +189,145 @@ describe('detector (partitioned mode) stopped with SIGTERM mid-stream', () => {
     );
     await stopWithSigterm(second);
 
-    const got = await queuedAlerts();
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, alert] of expected) expect(got.get(id), id).toEqual(alert);
     // Reported rather than asserted: a fast machine may finish the scenario before the signal lands.
     if (!stoppedEarly) console.warn('detector finished the scenario before SIGTERM; the restart had nothing left to do');
+  }, 300_000);
+});
+
+describe('detector (global mode): the leader stopped with SIGTERM mid-stream', () => {
+  const topic = randomName('enriched-global');
+  const run = randomName('globterm');
+  const redis = new Redis(redisUrl());
+  const lockKey = `${run}:global:${topic}:leader`;
+
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redis, run);
+    redis.disconnect();
+    await deleteTopics([topic]);
+  });
+
+  async function checkpoint(): Promise<GlobalCheckpoint<unknown> | undefined> {
+    const state = await redis.hget(`${run}:global:${topic}`, 'state');
+    return state ? (JSON.parse(state) as GlobalCheckpoint<unknown>) : undefined;
+  }
+
+  it('exits 0 and gives the lock up, the standby takes over at once, and the alerts are those of an uninterrupted run', async () => {
+    const posts = dyingCityScenario().posts;
+    await createTopics([{ name: topic, partitions: 3 }]);
+    await produce(topic, posts.map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) })));
+
+    // The reference, as services/detector/src/global-mode.kafka.test.ts computes it: one engine fed every partition's
+    // messages in the merge's order.
+    const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
+    const byPartition = new Map<number, PartitionMessage<EnrichedPost>[]>();
+    for (const m of consumed) {
+      const post = JSON.parse(m.value!) as EnrichedPost;
+      const list = byPartition.get(m.partition) ?? [];
+      list.push({ offset: BigInt(m.offset), eventTimeMs: post.createdAtMs, value: post });
+      byPartition.set(m.partition, list);
+    }
+    const highOffsets = new Map([...byPartition].map(([p, list]) => [p, (list.reduce((max, m) => (m.offset > max ? m.offset : max), 0n) + 1n).toString()]));
+    const engine = createDetectorEngine();
+    const expected = new Map<string, Alert>();
+    for (const item of mergedOrder(byPartition)) for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+    expect(expected.size).toBeGreaterThan(0);
+
+    const settings = (instance: string, port: number) => ({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      REDIS_URL: redisUrl(),
+      DETECTOR_MODE: 'global',
+      DETECTOR_INPUT_TOPIC: topic,
+      DETECTOR_GROUP_ID: `${run}-group`,
+      DETECTOR_INSTANCE_ID: instance,
+      DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
+      DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
+      // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
+      DETECTOR_IDLE_PARTITION_MS: '3000',
+      // Far longer than this test may run: a standby that leads before the end was handed the lock, it did not
+      // wait for it to expire.
+      DETECTOR_LEADER_TTL_MS: '600000',
+      DETECTOR_LEADER_RENEW_MS: '1000',
+      DETECTOR_LEADER_POLL_MS: '200',
+      QUEUE_PREFIX: run,
+      // Its own (empty) campaign registry: no response campaign of another run is tracked here.
+      REDIS_PREFIX: `${run}:view:`,
+      METRICS_PORT: String(port),
+      SHUTDOWN_GRACE_MS: '20000',
+    });
+    const caughtUp = (saved: GlobalCheckpoint<unknown> | undefined) => saved !== undefined && [...highOffsets].every(([p, high]) => saved.partitions[p]?.resumeOffset === high);
+
+    const ports = new Map([
+      ['one', await freePort()],
+      ['two', await freePort()],
+    ]);
+    const processes = new Map([...ports].map(([name, port]) => [name, launch('detector', settings(name, port))]));
+    const alive = () => {
+      for (const [name, proc] of processes) if (proc.child.exitCode !== null) throw new Error(`${name} exited early: ${proc.stderr()}`);
+    };
+
+    // A checkpoint part-way through the input, then SIGTERM to whichever instance leads.
+    let leader: string | undefined;
+    await waitFor(
+      async () => {
+        alive();
+        const saved = await checkpoint();
+        const partial = saved !== undefined && Object.values(saved.partitions).some((pos) => pos.resumeOffset !== '0') && !caughtUp(saved);
+        if (partial) leader = (await redis.get(lockKey))?.split(':')[0];
+        return leader !== undefined;
+      },
+      150_000,
+      'a leader part-way through the input',
+    );
+    const victim = processes.get(leader!)!;
+    const [standbyName, standby] = [...processes].find(([name]) => name !== leader)!;
+    await stopWithSigterm(victim);
+
+    // The stop released the lock: it is free, or the standby already holds it with the next token. Held by the
+    // stopped leader, it would stay so for the whole TTL.
+    const holder = await redis.get(lockKey);
+    expect(holder === null || (holder.startsWith(`${standbyName}:`) && holder.endsWith('|2')), `lock after the stop: ${holder}`).toBe(true);
+    const handedOver = await checkpoint();
+    expect(handedOver?.fencingToken).toBe(1);
+    const stoppedEarly = !caughtUp(handedOver);
+
+    await waitFor(
+      async () => {
+        if (standby.child.exitCode !== null) throw new Error(`${standbyName} exited early: ${standby.stderr()}`);
+        const saved = await checkpoint();
+        return saved?.fencingToken === 2 && caughtUp(saved);
+      },
+      150_000,
+      'the standby leading and caught up',
+    );
+    const role = (await (await fetch(`http://127.0.0.1:${ports.get(standbyName)!}/role`)).json()) as { role: string; fencingToken: number };
+    expect([role.role, role.fencingToken]).toEqual(['leader', 2]);
+
+    // The stopped instance comes back as a standby; then both stop gracefully and leave the lock free.
+    const restarted = launch('detector', settings(leader!, ports.get(leader!)!));
+    await waitFor(
+      async () => {
+        if (restarted.child.exitCode !== null) throw new Error(`restarted ${leader} exited early: ${restarted.stderr()}`);
+        try {
+          const r = (await (await fetch(`http://127.0.0.1:${ports.get(leader!)!}/role`)).json()) as { role: string };
+          return r.role === 'standby';
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      'the restarted instance standing by',
+    );
+    await stopWithSigterm(standby);
+    await stopWithSigterm(restarted);
+    // Whichever of the two ended as leader (the restarted one may have taken over), its stop released the lock.
+    expect(await redis.get(lockKey)).toBeNull();
+
+    const got = await queuedAlerts(redis, run);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, alert] of expected) expect(got.get(id), id).toEqual(alert);
+    if (!stoppedEarly) console.warn('the global leader had read the whole scenario before SIGTERM; the standby had nothing left to do');
   }, 300_000);
 });
