@@ -14,6 +14,33 @@ export function fnv1a(text: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/**
+ * FNV-1a in pieces, without building the joined string: `fnv1aFinish(fnv1aStep(fnv1aStep(seed, a), b))`
+ * equals `fnv1a(a + b, seed)`. `fnv1aStep` leaves out the final avalanche, so a prefix's state can be reused.
+ */
+export function fnv1aStep(state: number, text: string): number {
+  let h = state;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** One UTF-16 code unit into an {@link fnv1aStep} state. */
+export function fnv1aChar(state: number, code: number): number {
+  return Math.imul(state ^ code, 0x01000193);
+}
+
+/** The final avalanche of {@link fnv1a}, on a state from {@link fnv1aStep}. */
+export function fnv1aFinish(state: number): number {
+  let h = state;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
 /** A deterministic alert id: the same key and per-key emission sequence always give the same id. */
 export function alertId(key: string, seq: number): string {
   return createHash('sha1').update(`${key}|${seq}`).digest('hex').slice(0, 20);

@@ -1,6 +1,6 @@
 import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
 import type { ResolvedConfig } from './config.js';
-import { fnv1a } from './hash.js';
+import { fnv1a, fnv1aChar, fnv1aFinish, fnv1aStep } from './hash.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
 
 /** One story: a group of co-bursting terms. Plain data for the snapshot. */
@@ -93,6 +93,12 @@ export class StoryDetector {
   private closedBuckets = 0;
   private stories: StoryState[] = [];
   private foldedLate = 0;
+  /** Per-post scratch: the post's terms, the sorted head its pairs are made of, the last cell measured. */
+  private readonly terms: string[] = [];
+  private readonly head: string[] = [];
+  private bestScore = 0;
+  private bestCount = 0;
+  private bestExpected = 0;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -134,21 +140,41 @@ export class StoryDetector {
     return Math.floor(minuteOfDay / (1440 / this.cfg.storySeasonSlots));
   }
 
-  /** The terms and pairs a post contributes. */
-  private keysOf(post: EnrichedPost): { terms: string[]; pairs: [string, string][] } {
-    const cfg = this.cfg;
-    const terms: string[] = [];
-    const seen = new Set<string>();
-    for (const t of [...post.keywords, ...post.topics.map((x) => x.replace(/#/g, '')), ...post.tokens]) {
-      if (t.length < 2 || seen.has(t)) continue;
-      seen.add(t);
-      terms.push(t);
-      if (terms.length >= cfg.storyMaxTermsPerPost) break;
+  /**
+   * The terms a post contributes, into `this.terms` (first `storyMaxTermsPerPost` distinct keywords, topics
+   * without `#`, tokens, of 2+ characters), and the sorted head the pairs are made of, into `this.head`.
+   * Reused arrays: this runs for every post.
+   */
+  private collectTerms(post: EnrichedPost): void {
+    const terms = this.terms;
+    terms.length = 0;
+    const max = this.cfg.storyMaxTermsPerPost;
+    if (this.offer(post.keywords, false, max) && this.offer(post.topics, true, max)) this.offer(post.tokens, false, max);
+    const head = this.head;
+    head.length = 0;
+    const n = Math.min(terms.length, this.cfg.storyPairTerms);
+    // Insertion sort of at most a handful of distinct terms: the order of Array.prototype.sort (UTF-16 code units).
+    for (let i = 0; i < n; i++) {
+      const t = terms[i]!;
+      let j = head.length;
+      while (j > 0 && head[j - 1]! > t) {
+        head[j] = head[j - 1]!;
+        j--;
+      }
+      head[j] = t;
     }
-    const head = terms.slice(0, cfg.storyPairTerms).sort();
-    const pairs: [string, string][] = [];
-    for (let i = 0; i < head.length; i++) for (let j = i + 1; j < head.length; j++) pairs.push([head[i]!, head[j]!]);
-    return { terms, pairs };
+  }
+
+  /** Adds a list's new terms to `this.terms`; false once the post has its maximum. */
+  private offer(list: readonly string[], topics: boolean, max: number): boolean {
+    const terms = this.terms;
+    for (let i = 0; i < list.length; i++) {
+      const t = topics ? list[i]!.replace(/#/g, '') : list[i]!;
+      if (t.length < 2 || terms.includes(t)) continue;
+      terms.push(t);
+      if (terms.length >= max) return false;
+    }
+    return true;
   }
 
   add(post: EnrichedPost, clusterId: string | undefined): Alert[] {
@@ -166,47 +192,79 @@ export class StoryDetector {
     }
     let open = this.open.get(bucket);
     if (!open) this.open.set(bucket, (open = this.spare.pop() ?? { counts: new Float32Array(this.size), touched: new Int32Array(this.size), touchedCount: 0 }));
-    const counts = open.counts;
-    const { terms, pairs } = this.keysOf(post);
-    const slot = this.slotOf(bucket);
+    this.collectTerms(post);
+    const terms = this.terms;
+    const head = this.head;
+    const slotBase = this.slotOf(bucket) * this.size;
     const warm = this.closedBuckets >= cfg.storyWarmupBuckets;
-    const bursts: Burst[] = [];
-    const measure = (key: string, label: string): void => {
-      let best: Burst | undefined;
-      // Double hashing: cell_h = h1 + h·h2, one string hash for every table row.
-      const h1 = fnv1a(key);
-      const h2 = ((h1 >>> 15) | 1) >>> 0;
-      for (let h = 0; h < cfg.storyHashes; h++) {
-        const cell = (h1 + Math.imul(h, h2)) & this.mask;
-        if (counts[cell] === 0) open.touched[open.touchedCount++] = cell;
-        const x = ++counts[cell]!;
-        this.catchUp(cell, closedBefore);
-        const m = Math.max(this.mean[cell]!, this.slotMean[slot * this.size + cell]!);
-        const v = Math.max(this.variance[cell]!, this.slotVariance[slot * this.size + cell]!);
-        const score = (x - Math.max(m, cfg.storyBeta)) / (Math.sqrt(v) + cfg.storyBeta);
-        // Count-min: the least inflated cell is the most truthful.
-        if (best === undefined || score < best.score) best = { term: label, score, count: x, expected: m };
+    let bursts: Burst[] | undefined;
+    for (let i = 0; i < terms.length; i++) {
+      const t = terms[i]!;
+      if (this.measure(open, fnv1a(t), slotBase, closedBefore) && warm) (bursts ??= []).push(this.burst(t));
+    }
+    // Pairs of the sorted head, hashed as `a\u0001b` without building the string.
+    for (let i = 0; i < head.length; i++) {
+      const a = head[i]!;
+      const stateA = fnv1aChar(fnv1aStep(0x811c9dc5, a), 1);
+      for (let j = i + 1; j < head.length; j++) {
+        const b = head[j]!;
+        if (this.measure(open, fnv1aFinish(fnv1aStep(stateA, b)), slotBase, closedBefore) && warm) (bursts ??= []).push(this.burst(`${a}+${b}`));
       }
-      if (warm && best && best.count >= cfg.storyMinCount && best.score >= cfg.storyMinScore) bursts.push(best);
-    };
-    for (const t of terms) measure(t, t);
-    for (const [a, b] of pairs) measure(`${a}\u0001${b}`, `${a}+${b}`);
+    }
     // Join the live story sharing the most of this post's terms (the oldest on a tie).
-    const termSet = new Set(terms);
     let story: StoryState | undefined;
-    let overlap = 0;
-    for (const s of this.stories) {
-      let n = 0;
-      for (const [t] of s.terms) if (termSet.has(t)) n++;
-      if (n > overlap) {
-        overlap = n;
-        story = s;
+    if (this.stories.length > 0) {
+      let overlap = 0;
+      for (const s of this.stories) {
+        let n = 0;
+        for (const [t] of s.terms) if (terms.includes(t)) n++;
+        if (n > overlap) {
+          overlap = n;
+          story = s;
+        }
       }
     }
     // A post that bursts nothing still counts towards a live story it belongs to: the story's size,
     // accounts and negative share describe all of its posts, not only those that crossed the line.
-    if (bursts.length === 0 && story === undefined) return [];
-    return this.attach(post, bursts, story, clusterId);
+    if (bursts === undefined && story === undefined) return [];
+    return this.attach(post, bursts ?? [], story, clusterId);
+  }
+
+  /**
+   * Counts one key (its FNV-1a hash) in the open bucket, in every table row by double hashing
+   * (cell_h = h1 + h·h2), and scores it; the least inflated cell is the most truthful (count-min). Leaves that
+   * cell's figures in `best*` and says whether they make a burst (before the warm-up test).
+   */
+  private measure(open: OpenBucket, h1: number, slotBase: number, closedBefore: number): boolean {
+    const cfg = this.cfg;
+    const counts = open.counts;
+    const h2 = ((h1 >>> 15) | 1) >>> 0;
+    let bestScore = 0;
+    let bestCount = 0;
+    let bestExpected = 0;
+    for (let h = 0; h < cfg.storyHashes; h++) {
+      const cell = (h1 + Math.imul(h, h2)) & this.mask;
+      if (counts[cell] === 0) open.touched[open.touchedCount++] = cell;
+      const x = ++counts[cell]!;
+      this.catchUp(cell, closedBefore);
+      const m = Math.max(this.mean[cell]!, this.slotMean[slotBase + cell]!);
+      const v = Math.max(this.variance[cell]!, this.slotVariance[slotBase + cell]!);
+      const score = (x - Math.max(m, cfg.storyBeta)) / (Math.sqrt(v) + cfg.storyBeta);
+      if (h === 0 || score < bestScore) {
+        bestScore = score;
+        bestCount = x;
+        bestExpected = m;
+      }
+    }
+    this.bestScore = bestScore;
+    this.bestCount = bestCount;
+    this.bestExpected = bestExpected;
+    return cfg.storyHashes > 0 && bestCount >= cfg.storyMinCount && bestScore >= cfg.storyMinScore;
+  }
+
+  /** The burst {@link measure} just found, under its label. */
+  private burst(term: string): Burst {
+    return { term, score: this.bestScore, count: this.bestCount, expected: this.bestExpected };
   }
 
   private attach(post: EnrichedPost, bursts: Burst[], existing: StoryState | undefined, clusterId: string | undefined): Alert[] {
