@@ -1,5 +1,7 @@
-// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list) and #/incidents/<id>.
+// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list), #/incidents/<id>, #/schemes.
 import { legend, lineChart } from './charts.js';
+import { $, h } from './dom.js';
+import { renderSchemes } from './schemes.js';
 
 const TOKEN_KEY = 'tingfeng.token';
 const STATUS_ZH = { triggered: '待处理', acknowledged: '已确认', resolved: '已解决' };
@@ -11,19 +13,6 @@ const KIND_ZH = {
 const ROLE_CAN = { analyst: ['read', 'note'], oncall: ['read', 'note', 'operate'], admin: ['read', 'note', 'operate', 'admin'] };
 
 const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '', scheme: '' } };
-const $ = (sel, root = document) => root.querySelector(sel);
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (k === 'class') node.className = v;
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return node;
-}
 
 const fmt = (iso) => {
   if (!iso) return '—';
@@ -40,7 +29,7 @@ async function api(method, path, body) {
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(json.message ?? `HTTP ${res.status}`), { status: res.status });
+  if (!res.ok) throw Object.assign(new Error(json.message ?? `HTTP ${res.status}`), { status: res.status, body: json });
   return json;
 }
 
@@ -79,6 +68,7 @@ function connectStream() {
 }
 
 function currentRoute() {
+  if (location.hash === '#/schemes') return { name: 'schemes' };
   const m = /^#\/incidents\/(.+)$/.exec(location.hash);
   return m ? { name: 'detail', id: decodeURIComponent(m[1]) } : { name: 'list' };
 }
@@ -360,6 +350,10 @@ async function renderDetail(id) {
 
 function render() {
   const route = currentRoute();
+  const page = route.name === 'schemes' ? 'schemes' : 'list';
+  for (const a of document.querySelectorAll('nav.pages a')) a.classList.toggle('active', a.dataset.page === page);
+  document.title = `听风 Tingfeng · ${page === 'schemes' ? '监测方案' : '舆情事件'}`;
+  if (route.name === 'schemes') return renderSchemes($('#view'), { api, role: state.me?.role, canAdmin: can('admin'), showError });
   return route.name === 'detail' ? renderDetail(route.id) : renderList();
 }
 
