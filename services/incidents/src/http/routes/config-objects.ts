@@ -71,6 +71,8 @@ export function schemeErrors(schemes: readonly Scheme[]): SchemeError | undefine
  */
 export function registerConfigRoutes(app: FastifyInstance, { tokens, redis, keys, logger }: ConfigRoutesOptions): void {
   const admin = requires(tokens, 'admin');
+  // Schemes hold no secrets and are how analysts filter: every role may read them; only admins change them.
+  const reader = requires(tokens, 'read');
   let tail: Promise<unknown> = Promise.resolve();
   // Read-modify-write of one JSON value: serialised so two admins' edits do not lose one another.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -153,7 +155,7 @@ export function registerConfigRoutes(app: FastifyInstance, { tokens, redis, keys
     return undefined;
   };
   const refuse = (reply: FastifyReply, error: SchemeError) => reply.code(400).send({ error: 'invalid_scheme', ...error });
-  app.get('/api/schemes', { preHandler: admin }, async () => readJson<Scheme[]>(keys.schemes, []));
+  app.get('/api/schemes', { preHandler: reader }, async () => readJson<Scheme[]>(keys.schemes, []));
   app.put('/api/schemes', { preHandler: admin }, async (req, reply) => {
     const body = await parseOr400(SchemesConfigSchema, req.body, reply);
     if (!body) return reply;
