@@ -106,11 +106,12 @@ describe('监测方案 page in a real browser', () => {
       await row('昆明衰落').waitFor({ state: 'detached' });
       expect((await stored()).map((s) => s.name)).toEqual(['官方回应', '滇池污染']);
 
-      // An analyst sees the page read-only: every control disabled, and no list (GET /api/schemes is admin-only).
+      // An analyst sees the list read-only: every control disabled.
       await page.fill('#token-input', TEST_TOKENS.analyst);
       await page.click('#token-save');
       await page.waitForSelector('#whoami:has-text("analyst")');
-      await page.waitForSelector('#scheme-list-locked');
+      await page.waitForSelector('#scheme-list');
+      expect(await page.isDisabled(`${'#scheme-list'} button.delete`)).toBe(true);
       for (const control of ['#scheme-save', '#scheme-name', '#scheme-rule', '#scheme-accounts', '#scheme-enabled']) {
         expect(await page.isDisabled(control), control).toBe(true);
       }

@@ -60,15 +60,13 @@ export async function renderSchemes(view, ctx) {
     view.replaceChildren(h('div', { class: 'empty' }, '请输入访问令牌 Enter an API token.'));
     return;
   }
-  // GET /api/schemes is admin-only: other roles see the page's form and syntax, read-only, without the list.
+  // Every role reads the list (analysts filter by schemes); only admins change it.
   let schemes = null;
   let listError = null;
-  if (canAdmin) {
-    try {
-      schemes = await api('GET', '/api/schemes');
-    } catch (err) {
-      listError = err;
-    }
+  try {
+    schemes = await api('GET', '/api/schemes');
+  } catch (err) {
+    listError = err;
   }
   const current = editing !== null ? schemes?.find((s) => s.name === editing) : undefined;
   if (!current) editing = null;
@@ -158,7 +156,7 @@ export async function renderSchemes(view, ctx) {
         h('thead', {}, h('tr', {}, h('th', {}, '名称 Name'), h('th', {}, '规则 Rule'), h('th', {}, '账号 Accounts'), h('th', {}, '状态'), h('th', {}, '操作'))),
         h('tbody', {}, schemes.length ? schemes.map(row) : h('tr', { class: 'empty' }, h('td', { colspan: 5 }, '暂无方案: 在上方新增 No schemes yet; add one above.'))),
       )
-    : h('p', { class: 'muted', id: 'scheme-list-locked' }, listError ? `无法读取方案 Cannot read the schemes: ${listError.message}` : `方案列表仅管理员可见 Only admins can read the scheme list (角色 role: ${role}).`);
+    : h('p', { class: 'muted', id: 'scheme-list-error' }, `无法读取方案 Cannot read the schemes: ${listError?.message ?? ''}`);
 
   view.replaceChildren(
     h(
