@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
@@ -87,13 +88,13 @@ export class CascadeDetector {
   }
 
   /** The root a post belongs to, if it is a repost or comment; undefined for an original post. */
-  rootOf(post: EnrichedPost): string | undefined {
+  rootOf(post: DetectorPost): string | undefined {
     if (post.rootId !== undefined && post.rootId !== post.id) return post.rootId;
     if (post.parentId !== undefined) return this.index.peek(post.parentId)?.[0] ?? post.parentId;
     return undefined;
   }
 
-  add(post: EnrichedPost, clusterId: string | undefined): Alert[] {
+  add(post: DetectorPost, clusterId: string | undefined): Alert[] {
     const cfg = this.cfg;
     const rootId = this.rootOf(post);
     if (rootId === undefined) {
@@ -197,7 +198,7 @@ export class CascadeDetector {
     return 0;
   }
 
-  private evaluate(c: CascadeState, post: EnrichedPost): Alert[] {
+  private evaluate(c: CascadeState, post: DetectorPost): Alert[] {
     const cfg = this.cfg;
     const v = this.velocity(c, c.lastChildMs);
     const vPrev = this.velocity(c, c.lastChildMs - cfg.cascadeVelocityWindowMs);

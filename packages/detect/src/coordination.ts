@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { hamming, simHash } from './hash.js';
 import { BoundedMap } from './lru.js';
@@ -61,7 +62,7 @@ export class CoordinationDetector {
 
   constructor(
     private readonly cfg: ResolvedConfig,
-    private readonly isOfficial: (post: EnrichedPost) => boolean,
+    private readonly isOfficial: (post: DetectorPost) => boolean,
   ) {
     this.clusters = new BoundedMap(cfg.maxClusters);
     this.flagged = new BoundedMap(cfg.maxClusters * 4);
@@ -70,7 +71,7 @@ export class CoordinationDetector {
   isCoordinated = (clusterId: string): boolean => this.flagged.has(clusterId);
 
   /** Indexes the post; returns its cluster id (undefined when it has too little own text) and any alert. */
-  add(post: EnrichedPost): { clusterId: string | undefined; alerts: Alert[] } {
+  add(post: DetectorPost): { clusterId: string | undefined; alerts: Alert[] } {
     const cfg = this.cfg;
     const text = normaliseForDuplicates(post.ownText);
     if (text.length < cfg.coordinationMinChars) return { clusterId: undefined, alerts: [] };
@@ -109,7 +110,7 @@ export class CoordinationDetector {
     return { clusterId: cluster.id, alerts: this.join(cluster, post) };
   }
 
-  private join(c: ClusterState, post: EnrichedPost): Alert[] {
+  private join(c: ClusterState, post: DetectorPost): Alert[] {
     const cfg = this.cfg;
     const t = post.createdAtMs;
     const account = post.author.id;
@@ -172,7 +173,7 @@ export class CoordinationDetector {
   }
 
   /** Young, low-follower accounts weigh up to 1.5; old, well-followed ones 0.5. */
-  private weightOf(post: EnrichedPost): number {
+  private weightOf(post: DetectorPost): number {
     const cfg = this.cfg;
     const createdMs = post.author.createdAt ? Date.parse(post.author.createdAt) : Number.NaN;
     const ageMs = Number.isNaN(createdMs) ? Number.POSITIVE_INFINITY : post.createdAtMs - createdMs;

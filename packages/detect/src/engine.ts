@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import type { Alert } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import { CascadeDetector, type CascadeSnapshot } from './cascade.js';
 import { DEFAULT_CONFIG, type DetectorConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { CoordinationDetector, type CoordinationSnapshot } from './coordination.js';
@@ -68,7 +69,7 @@ export interface DetectorEngine {
   /** The settings in force (sensitivity applied). */
   readonly config: ResolvedConfig;
   /** Feeds one post (any order); returns the alerts it tipped, in a deterministic order. */
-  process(post: EnrichedPost): Alert[];
+  process(post: DetectorPost): Alert[];
   /** Moves the watermark to at least `eventTimeMs` (e.g. on idle partitions), closing windows behind it. */
   advanceWatermark(eventTimeMs: number): Alert[];
   /** End of input: closes every open window. */
@@ -96,7 +97,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
   const given: DetectorConfig = { ...DEFAULT_CONFIG, officialAccounts: [...DEFAULT_CONFIG.officialAccounts] };
   for (const [k, v] of Object.entries(requested)) if (v !== undefined) (given as unknown as Record<string, unknown>)[k] = v;
   const officials = new Set(cfg.officialAccounts);
-  const isOfficial = (post: EnrichedPost): boolean => officials.has(post.author.id) || (post.author.name !== undefined && officials.has(post.author.name));
+  const isOfficial = (post: DetectorPost): boolean => officials.has(post.author.id) || (post.author.name !== undefined && officials.has(post.author.name));
 
   let coordination = new CoordinationDetector(cfg, isOfficial);
   let cascade = new CascadeDetector(cfg, coordination.isCoordinated);

@@ -7,3 +7,4 @@ export { sameTerm } from './narratives.js';
 export { simHash, hamming, alertId } from './hash.js';
 export { allScenarios, campaignScenario, dailyPeakScenario, demoPosts, dyingCityScenario, outOfOrderScenario, slowPostScenario, spamScenario, toRawPost, runScenario, scoreScenario, topTenthCascades, SCENARIO_EPOCH_MS } from './scenarios/index.js';
 export type { LabelledEvent, RawPost, Scenario, ScenarioScore } from './scenarios/index.js';
+export type { DetectorPost } from './post.js';

@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import type { Alert } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
 import { MAX_EVIDENCE, accountName, buildAlert, countSchemes, iso, schemesField } from './shared.js';
@@ -31,7 +32,7 @@ export class ResponseTracker {
     this.responses = new BoundedMap(256);
   }
 
-  add(post: EnrichedPost, target: string): Alert[] {
+  add(post: DetectorPost, target: string): Alert[] {
     let r = this.responses.get(target);
     if (!r) {
       r = { target, seq: 0, posts: 0, lastEmittedPosts: 0, accounts: [], postIds: [], terms: [], firstMs: post.createdAtMs };

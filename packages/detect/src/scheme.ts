@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
 import { MAX_EVIDENCE, buildAlert, bumpTopK, iso, rankOf, round3, topKeys } from './shared.js';
@@ -102,7 +103,7 @@ export class SchemeDetector {
   }
 
   /** Counts a post (every post: the stream's clock starts the warm-up) in the buckets of its schemes. */
-  add(post: EnrichedPost): Alert[] {
+  add(post: DetectorPost): Alert[] {
     const cfg = this.cfg;
     let bucket = Math.floor(post.createdAtMs / cfg.storyBucketMs);
     this.nextCloseBucket ??= bucket;
@@ -156,7 +157,7 @@ export class SchemeDetector {
     return state;
   }
 
-  private evaluate(s: SchemeState, open: SchemeBucket, post: EnrichedPost): Alert[] {
+  private evaluate(s: SchemeState, open: SchemeBucket, post: DetectorPost): Alert[] {
     const cfg = this.cfg;
     if (s.closed < cfg.schemeWarmupBuckets) return [];
     const slot = this.slotOf(open.bucket);
@@ -205,7 +206,7 @@ export class SchemeDetector {
     s: SchemeState,
     signal: SchemeSignal,
     open: SchemeBucket,
-    post: EnrichedPost,
+    post: DetectorPost,
     severity: Severity,
     evidence: readonly string[],
     fields: { title: string; observed: number; expected: number; score: number; explain: string },

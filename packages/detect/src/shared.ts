@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import { SEVERITY_RANK } from '@tingfeng/contracts';
 import { alertId } from './hash.js';
 
@@ -19,7 +20,7 @@ export function buildAlert(fields: AlertDraft, seq: number): Alert {
 export type AlertDraft = Pick<Alert, 'key' | 'type' | 'at' | 'severity' | 'title' | 'terms' | 'postIds'> & Record<string, unknown>;
 
 /** The name a person knows an account by. */
-export const accountName = (post: EnrichedPost): string => post.author.name ?? post.author.id;
+export const accountName = (post: DetectorPost): string => post.author.name ?? post.author.id;
 
 /**
  * Per-entity counts of the near-duplicate clusters its posts belong to, kept to `cap` entries by
@@ -77,7 +78,7 @@ const MAX_SCHEME_COUNTS = 32;
  * Counts a post's monitoring schemes into `counts`. The array is created on the first post that has any, so the
  * state (and snapshot) of a stream without schemes is unchanged and older snapshots, which lack it, still restore.
  */
-export function countSchemes(counts: [string, number][] | undefined, post: EnrichedPost): [string, number][] | undefined {
+export function countSchemes(counts: [string, number][] | undefined, post: DetectorPost): [string, number][] | undefined {
   const schemes = post.schemes;
   if (schemes === undefined || schemes.length === 0) return counts;
   const out = counts ?? [];

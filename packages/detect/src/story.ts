@@ -1,4 +1,5 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { fnv1a, fnv1aChar, fnv1aFinish, fnv1aStep } from './hash.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
@@ -145,7 +146,7 @@ export class StoryDetector {
    * without `#`, tokens, of 2+ characters), and the sorted head the pairs are made of, into `this.head`.
    * Reused arrays: this runs for every post.
    */
-  private collectTerms(post: EnrichedPost): void {
+  private collectTerms(post: DetectorPost): void {
     const terms = this.terms;
     terms.length = 0;
     const max = this.cfg.storyMaxTermsPerPost;
@@ -177,7 +178,7 @@ export class StoryDetector {
     return true;
   }
 
-  add(post: EnrichedPost, clusterId: string | undefined): Alert[] {
+  add(post: DetectorPost, clusterId: string | undefined): Alert[] {
     const cfg = this.cfg;
     let bucket = Math.floor(post.createdAtMs / cfg.storyBucketMs);
     if (this.nextCloseBucket === null) {
@@ -267,7 +268,7 @@ export class StoryDetector {
     return { term, score: this.bestScore, count: this.bestCount, expected: this.bestExpected };
   }
 
-  private attach(post: EnrichedPost, bursts: Burst[], existing: StoryState | undefined, clusterId: string | undefined): Alert[] {
+  private attach(post: DetectorPost, bursts: Burst[], existing: StoryState | undefined, clusterId: string | undefined): Alert[] {
     const cfg = this.cfg;
     bursts.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : 1));
     const burstTerms = new Set<string>();
