@@ -6,8 +6,8 @@ import type { Logger } from '@tingfeng/logger';
 export type { Admin, Consumer, EachBatchPayload, Producer, KafkaMessage, Transaction } from 'kafkajs';
 export { Kafka };
 
-// Not among the names Node finds in kafkajs's CommonJS exports, so it is read off the default export.
-const { ConfigResourceTypes } = kafkajs;
+// Not among the names Node finds in kafkajs's CommonJS exports, so they are read off the default export.
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export interface KafkaSettings {
   /** Broker list, `host:port` each. */
@@ -53,34 +53,68 @@ export function createProducer(kafka: Kafka, config: Pick<ProducerConfig, 'trans
   });
 }
 
+/** Which topics {@link ensureTopics} sees to, and how it creates the missing ones. */
+export interface EnsureTopicsOptions {
+  /** The topics; default every topic the system declares (`TOPIC_SPECS`). */
+  specs?: readonly TopicSpec[];
+  /**
+   * Replicas of each partition of a topic created here (a service's `KAFKA_REPLICATION_FACTOR`); default 1, right
+   * for one broker only. Existing topics keep theirs: Kafka changes a replication factor only by reassignment.
+   */
+  replicationFactor?: number;
+}
+
 /**
- * Creates missing topics with the partition counts and configs the code declares. Existing topics get the declared
- * configs applied again (so a raised size limit reaches an old topic); their partition counts are left alone.
+ * Creates missing topics with the partition counts and configs the code declares, with `replicationFactor` replicas.
+ * Existing topics get the declared configs applied again (so a raised size limit reaches an old topic), keeping their
+ * other topic-level settings (such as `min.insync.replicas` set by an operator); their partition counts are left alone.
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[] = TOPIC_SPECS): Promise<void> {
+export async function ensureTopics(admin: Admin, options: EnsureTopicsOptions = {}): Promise<void> {
+  const specs = options.specs ?? TOPIC_SPECS;
   const existing = new Set(await admin.listTopics());
   const present = specs.filter((s) => existing.has(s.name) && s.configs && Object.keys(s.configs).length > 0);
   if (present.length > 0) {
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: present.map((s) => ({
-        type: ConfigResourceTypes.TOPIC,
-        name: s.name,
-        configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-      })),
+    // kafkajs sends the legacy AlterConfigs, which replaces a topic's whole set of overrides: without the current
+    // ones sent back, every service start would reset what was set by hand (checked on Kafka 3.9).
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
     });
+    const changed = [];
+    for (const spec of present) {
+      const entries = described.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? [];
+      const overrides = new Map(entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG).map((e) => [e.configName, e.configValue]));
+      const declared = Object.entries(spec.configs ?? {});
+      if (declared.every(([name, value]) => overrides.get(name) === value)) continue;
+      for (const [name, value] of declared) overrides.set(name, value);
+      changed.push({
+        type: ConfigResourceTypes.TOPIC,
+        name: spec.name,
+        configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+      });
+    }
+    if (changed.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changed });
   }
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((s) => ({
-      topic: s.name,
-      numPartitions: s.partitions,
-      replicationFactor: 1,
-      configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-    })),
-  });
+  const replicationFactor = options.replicationFactor ?? 1;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor,
+        configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } catch (err) {
+    // kafkajs says only "Topic creation errors"; the start-up failure should name the topic and the broker's reason
+    // (a replication factor above the broker count reads "Replication-factor is invalid").
+    if (!(err instanceof kafkajs.KafkaJSAggregateError)) throw err;
+    const reasons = err.errors.map((e) => (typeof e === 'string' ? e : 'topic' in e && typeof e.topic === 'string' ? `${e.topic}: ${e.message}` : e.message));
+    throw new Error(`could not create topics with replication factor ${replicationFactor}: ${reasons.join('; ')}`, { cause: err });
+  }
 }
 
 /** Consumer lag per partition of a group on a topic: the latest offset minus the committed one. */

@@ -57,7 +57,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
 
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin);
+      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       await admin.disconnect();
 
       const producer = createProducer(kafka, { transactionalId: `tingfeng-analyzer-${config.ANALYZER_INSTANCE_ID}` });

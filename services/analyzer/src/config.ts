@@ -8,6 +8,8 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const AnalyzerConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   /** Redis holding the de-duplication keys. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Topic of raw posts to consume. */

@@ -57,7 +57,7 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
 
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin);
+      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       await admin.disconnect();
 
       const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady, routes: { '/role': role } });

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '@tingfeng/config';
 export const DetectorServiceConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   /** Redis holding checkpoints and the BullMQ alerts queue. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Topic of enriched posts to consume. */

@@ -56,7 +56,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       const base = TOPIC_SPECS.find((s) => s.name === TOPICS.incidentEvents)!;
       // The topic name may be a test's own; the spec (one partition, kept forever) is the declared one.
       const spec: TopicSpec = { ...base, name: config.INCIDENT_EVENTS_TOPIC as TopicName };
-      await ensureTopics(admin, [spec]);
+      await ensureTopics(admin, { specs: [spec], replicationFactor: config.KAFKA_REPLICATION_FACTOR });
 
       const producer = createProducer(kafka);
       await producer.connect();

@@ -27,6 +27,8 @@ export function parseApiTokens(value: string | undefined): ApiToken[] {
 export const IncidentsConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   /** Redis holding the incident view, the config objects and the BullMQ queues. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of the incident view's keys (`{p}incident:<id>` …); the notifier must use the same. */

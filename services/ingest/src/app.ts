@@ -43,7 +43,7 @@ export function createIngestApp(config: IngestConfig): IngestApp {
     async start() {
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin);
+      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       await admin.disconnect();
       await producer.connect();
       shutdown.register('producer', () => producer.disconnect());

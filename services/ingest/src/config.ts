@@ -5,6 +5,8 @@ import { list, loadConfig } from '@tingfeng/config';
 export const IngestConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   /** Topic valid posts are produced to. */
   INGEST_TOPIC: z.string().default(TOPICS.posts),
   /** Topic refused posts are produced to, with the reason. */

@@ -88,7 +88,7 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
 
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin);
+      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       await admin.disconnect();
       const producer = createProducer(kafka);
       await producer.connect();

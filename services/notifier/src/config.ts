@@ -9,6 +9,8 @@ const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const NotifierConfigSchema = z.object({
   /** Kafka brokers, comma-separated host:port. */
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   /** Redis holding the queues, the incident view and the routing/silence/channel configuration. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of the incident view and config keys; must match the incidents service's. */
