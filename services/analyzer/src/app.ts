@@ -81,6 +81,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
         dlqTopic: config.ANALYZER_DLQ_TOPIC,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         maxMessagesPerTransaction: config.ANALYZER_MAX_TX_MESSAGES,
+        maxOutputBytes: config.ANALYZER_MAX_OUTPUT_BYTES,
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

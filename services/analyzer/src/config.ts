@@ -28,6 +28,11 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_DEDUP_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
   /** Most messages written in one Kafka transaction: larger amortises the commit, smaller redoes less after a crash. */
   ANALYZER_MAX_TX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /**
+   * Largest enriched post written to the output topic; a larger one (a valid post near 1 MiB grows when enriched) is
+   * dead-lettered as `too_large` instead of failing its transaction forever. Keep below the topic's max.message.bytes.
+   */
+  ANALYZER_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 - 8 * 1024),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
   /**

@@ -17,6 +17,8 @@ export interface PostsConsumerOptions {
   sessionTimeoutMs: number;
   /** Largest number of messages written in one transaction. */
   maxMessagesPerTransaction?: number;
+  /** Largest enriched post written; a larger one is dead-lettered as `too_large` (the broker would refuse it). */
+  maxOutputBytes?: number;
 }
 
 interface OutgoingMessage {
@@ -115,7 +117,7 @@ export class PostsConsumer {
       if (!last) return;
       const stopTimer = metrics.batchSeconds.startTimer();
       const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
-      const outcome = await processBatch(input, analyzer, claim, Date.now());
+      const outcome = await processBatch(input, analyzer, claim, Date.now(), this.options.maxOutputBytes);
       const tx = await producer.transaction();
       try {
         const outgoing: OutgoingMessage[] = [
