@@ -25,8 +25,13 @@ export interface OpsServerOptions {
   port: number;
   host?: string;
   registry: Registry;
-  /** Readiness: connected and assigned. Liveness is answering at all. */
+  /** Readiness: connected and assigned. */
   isReady: () => boolean;
+  /**
+   * Liveness beyond answering at all: false once a part has failed for good (a consumer that crashed and will not
+   * restart), so the orchestrator restarts a process that would otherwise sit idle while looking healthy.
+   */
+  isLive?: () => boolean;
   /** Extra GET routes answering JSON. */
   routes?: Record<string, () => unknown>;
 }
@@ -42,7 +47,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ serve
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const live = options.isLive?.() ?? true;
+      res.writeHead(live ? 200 : 503, { 'content-type': 'application/json' }).end(live ? '{"status":"ok"}' : '{"status":"failed"}');
     } else if (path === '/readyz') {
       const ready = options.isReady();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready }));

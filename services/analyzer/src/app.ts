@@ -64,7 +64,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
       await producer.connect();
       shutdown.register('producer', () => producer.disconnect());
 
-      const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady: () => consumer?.ready ?? false });
+      const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady: () => consumer?.ready ?? false, isLive: () => consumer?.live ?? true });
       metricsPort = ops.port;
       shutdown.register('ops-server', () => ops.close());
 

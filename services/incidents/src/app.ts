@@ -100,6 +100,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         metrics,
         publicUrl: config.PUBLIC_URL,
         isReady: () => ready && log.live,
+        // Without its applier the view never moves again; a restart replays the log from the stored offset.
+        isLive: () => log.state !== 'failed',
       });
       await http.listen({ host: config.INCIDENTS_HOST, port: config.INCIDENTS_PORT });
       shutdown.register('http', () => http.close());

@@ -66,6 +66,7 @@ function byTopic(slice: OutgoingMessage[]): { topic: string; messages: OutgoingM
 export class PostsConsumer {
   readonly consumer: Consumer;
   private assigned = false;
+  private crashed = false;
 
   constructor(private readonly options: PostsConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -81,7 +82,9 @@ export class PostsConsumer {
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.assigned = false;
-      options.logger.error({ err: e.payload.error }, 'consumer crashed');
+      // kafkajs restarts after a retriable error; after any other it stops for good and the process would idle.
+      if (!e.payload.restart) this.crashed = true;
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; restarting' : 'consumer crashed for good; failing liveness');
     });
     this.consumer.on(this.consumer.events.STOP, () => {
       this.assigned = false;
@@ -90,6 +93,11 @@ export class PostsConsumer {
 
   get ready(): boolean {
     return this.assigned;
+  }
+
+  /** False once the consumer crashed without restarting: `/healthz` fails so the process is restarted. */
+  get live(): boolean {
+    return !this.crashed;
   }
 
   async start(): Promise<void> {

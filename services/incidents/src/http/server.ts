@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   metrics: IncidentsMetrics;
   publicUrl: string;
   isReady: () => boolean;
+  /** False once a part failed for good (the applier crashed without restarting): `/healthz` answers 503. */
+  isLive?: () => boolean;
 }
 
 /** The API, the live stream, the dashboard and the ops endpoints on one fastify instance. */
@@ -52,7 +54,10 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     await reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) => {
+    const live = o.isLive?.() ?? true;
+    return reply.code(live ? 200 : 503).send({ status: live ? 'ok' : 'failed' });
+  });
   app.get('/readyz', async (_req, reply) => reply.code(o.isReady() ? 200 : 503).send({ ready: o.isReady() }));
   app.get('/metrics', async (_req, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
   const document = openApiDocument(o.publicUrl);
