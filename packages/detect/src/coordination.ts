@@ -39,7 +39,44 @@ const MAX_MEMBERS = 2_000;
 
 /** Removes Weibo markup and anything but letters and digits, so templates compare on their words. */
 export function normaliseForDuplicates(text: string): string {
-  return text.replace(MARKUP_AND_PUNCTUATION, '').toLowerCase();
+  return plainNormalised(text) ?? text.replace(MARKUP_AND_PUNCTUATION, '').toLowerCase();
+}
+
+/**
+ * The same result without the Unicode regex, for the common text: no markup (`http`, `@`, `[`) and only
+ * characters whose class is certain here: ASCII, CJK ideographs U+4E00–9FEF (letters without case), and the
+ * usual Chinese and full-width punctuation (never letters or digits). Anything else: undefined, the regex decides.
+ */
+function plainNormalised(text: string): string | undefined {
+  if (text.includes('http') || text.includes('@') || text.includes('[')) return undefined;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let keep: boolean;
+    if (c < 0x80) {
+      if (c >= 0x41 && c <= 0x5a) return undefined; // upper case: leave the lowering to the regex path
+      keep = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a);
+    } else if (c >= 0x4e00 && c <= 0x9fef) keep = true;
+    else if (
+      c === 0xb7 ||
+      (c >= 0x2010 && c <= 0x2027) ||
+      (c >= 0x3000 && c <= 0x3004) ||
+      (c >= 0x3008 && c <= 0x3011) ||
+      (c >= 0x3014 && c <= 0x301b) ||
+      (c >= 0xff01 && c <= 0xff0f) ||
+      (c >= 0xff1a && c <= 0xff20) ||
+      (c >= 0xff3b && c <= 0xff40) ||
+      (c >= 0xff5b && c <= 0xff65)
+    )
+      keep = false;
+    else return undefined;
+    if (!keep) {
+      if (i > from) out += text.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 // One pass: links, @mentions, [emoticons], then anything that is not a letter or a digit.
@@ -123,6 +160,8 @@ export class CoordinationDetector {
     if (c.postIds.length < MAX_EVIDENCE) c.postIds.push(post.id);
     c.schemes = countSchemes(c.schemes, post);
 
+    // Fewer members than the accounts needed: no alert, whatever their weights (most clusters hold one post).
+    if (c.members.length < cfg.coordinationMinAccounts) return [];
     // Distinct accounts in the window, each at its highest weight.
     const weights = new Map<string, number>();
     let official = 0;

@@ -57,9 +57,12 @@ export function popcount32(x: number): number {
 /** A 64-bit SimHash as two unsigned 32-bit halves. */
 export type SimHash = readonly [number, number];
 
+/** Scratch of {@link simHash}: one per process (it never re-enters), not an allocation per post. */
+const SIMHASH_WEIGHTS = new Int32Array(64);
+
 /** SimHash over character n-grams: near-identical texts differ in few bits. */
 export function simHash(text: string, n: number): SimHash {
-  const weights = new Int32Array(64);
+  const weights = SIMHASH_WEIGHTS.fill(0);
   const grams = text.length <= n ? 1 : text.length - n + 1;
   for (let i = 0; i < grams; i++) {
     // FNV-1a of the n-gram in place (no substring), then a second, independent 32 bits by remixing.
