@@ -1,6 +1,6 @@
 /**
  * pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>]
- *                [--threads <n>] [--transfer clone|json]
+ *                [--threads <n>] [--transfer compact|json|clone]
  *
  * Runs the live detectors' code (@tingfeng/detect) over a file in event time, in one process, with
  * neither Kafka nor Redis: one alert per output line, a summary on stderr. Deterministic: the same
@@ -17,20 +17,23 @@
  * is the same as `--threads 0` (everything on the main thread). The receipt clock depends on every
  * earlier post, so workers validate with an open clock and the main thread applies the future check
  * in order (validatePost's last check, so the verdicts are the same). `--transfer` picks how
- * enriched posts come back: structured clone (default) or one JSON string per batch.
+ * enriched posts come back: `compact` (default: only the fields the detectors read, `DetectorPost`,
+ * one JSON array per post, one JSON string per batch), `json` (whole enriched posts, one JSON string
+ * per batch) or `clone` (whole enriched posts, structured clone). The detectors read nothing else, so
+ * every transfer gives the same alerts.
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type Alert, type EnrichedPost, MAX_FUTURE_SKEW_MS, parsePost, type Post, validatePost } from '@tingfeng/contracts';
-import { createDetectorEngine, type DetectorConfig, type DetectorEngine } from '@tingfeng/detect';
+import { type Alert, type EnrichedPost, MAX_FUTURE_SKEW_MS, parsePost, type Post, type RepostHop, validatePost } from '@tingfeng/contracts';
+import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorPost } from '@tingfeng/detect';
 import { createAnalyzer } from '@tingfeng/text';
 import { createJsonlWriter, InputNotFoundError } from './lib/jsonl.js';
 
 /** What became of the non-blank lines of one batch, in order. */
 interface BatchResult {
-  /** Per line: the post (analysed or taken as enriched), or null when refused. */
-  posts: (EnrichedPost | null)[];
+  /** Per line: the post (analysed or taken as enriched; across threads only what the detectors read), or null when refused. */
+  posts: (DetectorPost | null)[];
   /** Per line: the refusal reason, or null. */
   reasons: (string | null)[];
   /** Per line: 1 when it was enriched input (validated, not analysed), else 0. */
@@ -38,8 +41,83 @@ interface BatchResult {
   analysisMs: number;
 }
 
-/** A batch as it travels back from a worker: the result itself, or as one JSON string. */
-type BatchMessage = { seq: number; result: BatchResult } | { seq: number; json: string };
+/** A batch as it travels back from a worker: the result itself, as one JSON string, or compact (posts as {@link PostRow}s). */
+type BatchMessage = { seq: number; result: BatchResult } | { seq: number; json: string } | { seq: number; compact: string };
+
+/** How a worker returns enriched posts: see the header. */
+type Transfer = 'clone' | 'json' | 'compact';
+
+/**
+ * A {@link DetectorPost} as a JSON array, absent fields as null: no key names to write and parse, and no field the
+ * detectors do not read (the raw text, urls, mentions, emoticons; the author's other fields).
+ */
+type PostRow = [
+  id: string,
+  platform: string,
+  createdAt: string,
+  createdAtMs: number,
+  authorId: string,
+  authorName: string | null,
+  authorFollowers: number | null,
+  authorCreatedAt: string | null,
+  ownText: string,
+  tokens: string[],
+  keywords: string[],
+  topics: string[],
+  repostChain: RepostHop[],
+  spam: 0 | 1,
+  sentiment: number,
+  parentId: string | null,
+  rootId: string | null,
+  schemes: string[] | null,
+];
+
+function toRow(p: DetectorPost): PostRow {
+  const a = p.author;
+  return [
+    p.id, p.platform, p.createdAt, p.createdAtMs, a.id, a.name ?? null, a.followers ?? null, a.createdAt ?? null,
+    p.ownText, p.tokens, p.keywords, p.topics, p.repostChain, p.spam ? 1 : 0, p.sentiment,
+    p.parentId ?? null, p.rootId ?? null, p.schemes ?? null,
+  ];
+}
+
+/** The post again, with the fields a {@link DetectorPost} has (an absent optional one is left out, as the analyzer leaves it). */
+function fromRow(r: PostRow): DetectorPost {
+  const author: DetectorPost['author'] = { id: r[4] };
+  if (r[5] !== null) author.name = r[5];
+  if (r[6] !== null) author.followers = r[6];
+  if (r[7] !== null) author.createdAt = r[7];
+  const p: DetectorPost = {
+    id: r[0], platform: r[1], createdAt: r[2], createdAtMs: r[3], author,
+    ownText: r[8], tokens: r[9], keywords: r[10], topics: r[11], repostChain: r[12], spam: r[13] === 1, sentiment: r[14],
+  };
+  if (r[15] !== null) p.parentId = r[15];
+  if (r[16] !== null) p.rootId = r[16];
+  if (r[17] !== null) p.schemes = r[17];
+  return p;
+}
+
+/** A batch's result with its posts as rows, for {@link Transfer} `compact`. */
+type CompactBatch = Omit<BatchResult, 'posts'> & { posts: (PostRow | null)[] };
+
+function decodeBatch(m: BatchMessage): BatchResult {
+  if ('result' in m) return m.result;
+  if ('json' in m) return JSON.parse(m.json) as BatchResult;
+  const c = JSON.parse(m.compact) as CompactBatch;
+  const posts = new Array<DetectorPost | null>(c.posts.length);
+  for (let i = 0; i < posts.length; i++) {
+    const row = c.posts[i]!;
+    posts[i] = row === null ? null : fromRow(row);
+  }
+  return { posts, reasons: c.reasons, enriched: c.enriched, analysisMs: c.analysisMs };
+}
+
+function encodeBatch(seq: number, result: BatchResult, transfer: Transfer): BatchMessage {
+  if (transfer === 'clone') return { seq, result };
+  if (transfer === 'json') return { seq, json: JSON.stringify(result) };
+  const posts = result.posts.map((p) => (p === null ? null : toRow(p)));
+  return { seq, compact: JSON.stringify({ posts, reasons: result.reasons, enriched: result.enriched, analysisMs: result.analysisMs } satisfies CompactBatch) };
+}
 
 /** Any date the contract accepts passes the future check with this receipt time; the real check is in order. */
 const OPEN_CLOCK_MS = 8.64e15 - MAX_FUTURE_SKEW_MS;
@@ -100,10 +178,10 @@ function createBatchProcessor(): (text: string) => BatchResult {
 
 if (!isMainThread) {
   const processBatch = createBatchProcessor();
-  const asJson = (workerData as { transfer: string }).transfer === 'json';
+  const transfer = (workerData as { transfer: Transfer }).transfer;
   parentPort!.on('message', (m: { seq: number; bytes: Uint8Array }) => {
     const result = processBatch(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('utf8'));
-    parentPort!.postMessage(asJson ? { seq: m.seq, json: JSON.stringify(result) } : { seq: m.seq, result });
+    parentPort!.postMessage(encodeBatch(m.seq, result, transfer));
   });
 } else {
   await main();
@@ -115,7 +193,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const usage = 'usage: pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>] [--threads <n>] [--transfer clone|json]';
+  const usage = 'usage: pnpm backtest --input <posts.jsonl or -> --out <alerts.jsonl or -> [--config <detector.json>] [--progress-every <n>] [--threads <n>] [--transfer compact|json|clone]';
   let values: { input?: string; out?: string; config?: string; 'progress-every'?: string; threads?: string; transfer?: string };
   try {
     ({ values } = parseArgs({
@@ -137,8 +215,8 @@ async function main(): Promise<void> {
   const progressEvery = Number(values['progress-every'] ?? 100_000);
   const threads = Number(values.threads ?? 1);
   if (!Number.isInteger(threads) || threads < 0 || threads > 16) fail(`--threads must be an integer 0..16\n${usage}`);
-  const transfer = values.transfer ?? 'clone';
-  if (transfer !== 'clone' && transfer !== 'json') fail(`--transfer must be clone or json\n${usage}`);
+  const transfer = (values.transfer ?? 'compact') as Transfer;
+  if (transfer !== 'compact' && transfer !== 'clone' && transfer !== 'json') fail(`--transfer must be compact, json or clone\n${usage}`);
 
   let overrides: Partial<DetectorConfig> = {};
   if (values.config) {
@@ -224,7 +302,7 @@ async function main(): Promise<void> {
       w.on('message', (m: BatchMessage) => {
         const done = pending.get(m.seq)!;
         pending.delete(m.seq);
-        done('json' in m ? (JSON.parse(m.json) as BatchResult) : m.result);
+        done(decodeBatch(m));
       });
       w.on('error', (err) => fail(`worker: ${err.stack ?? err.message}`));
     }

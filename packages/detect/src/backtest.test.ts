@@ -17,7 +17,7 @@ function backtest(input: string, ...args: string[]): { alerts: string; summary: 
 }
 
 describe('pnpm backtest on worker threads', () => {
-  it('writes the same bytes and counts with --threads 0, 1 and 2 and either transfer', () => {
+  it('writes the same bytes and counts with --threads 0, 1 and 2 and every transfer (compact, json, clone)', () => {
     // The dying-city episode as raw posts, some enriched lines, CRLF, blank and refused lines (bad JSON,
     // a post two days ahead of the data's clock) spread over many batches.
     const lines = demoPosts().map((p) => JSON.stringify(p));
@@ -30,7 +30,7 @@ describe('pnpm backtest on worker threads', () => {
     expect(single.alerts.split('\n').length).toBeGreaterThan(5);
     expect(single.summary).toMatchObject({ enrichedInput: 500, rejectedByReason: { not_json: 1, created_at_future: 1 } });
     const counts = ({ seconds, postsPerSecond, threads, analysisMs, detectionMs, waitMs, ...rest }: Record<string, unknown>) => rest;
-    for (const args of [['--threads', '1'], ['--threads', '2'], ['--threads', '2', '--transfer', 'json']]) {
+    for (const args of [['--threads', '1'], ['--threads', '2'], ['--threads', '1', '--transfer', 'json'], ['--threads', '2', '--transfer', 'clone']]) {
       const threaded = backtest(input, ...args);
       expect(threaded.alerts).toBe(single.alerts);
       expect(counts(threaded.summary)).toEqual(counts(single.summary));
