@@ -13,12 +13,31 @@ export function createRedis(url: string, logger: Logger, options: RedisOptions =
   return client;
 }
 
-/** Quits gracefully, disconnecting if QUIT fails; safe on a closed client. */
+/** How long QUIT may wait for its answer before the connection is simply dropped. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/**
+ * Quits gracefully when connected, disconnecting if QUIT fails or goes unanswered; safe on a closed client. A client
+ * that is not connected (Redis down, reconnecting) is disconnected at once: with `maxRetriesPerRequest: null` its QUIT
+ * would wait in the offline queue for a Redis that may never come back, holding up the whole shutdown.
+ */
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.quit();
+    await Promise.race([
+      client.quit(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('QUIT unanswered')), QUIT_TIMEOUT_MS);
+      }),
+    ]);
   } catch {
     client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
