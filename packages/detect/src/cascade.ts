@@ -98,14 +98,15 @@ export class CascadeDetector {
     const cfg = this.cfg;
     const rootId = this.rootOf(post);
     if (rootId === undefined) {
-      this.roots.set(post.id, {
+      const info: RootInfo = {
         author: accountName(post),
         followers: post.author.followers ?? 0,
         createdAtMs: post.createdAtMs,
         text: post.ownText.slice(0, 60),
         terms: post.keywords.slice(0, 8),
-        ...(post.schemes && post.schemes.length > 0 ? { schemes: post.schemes } : {}),
-      });
+      };
+      if (post.schemes && post.schemes.length > 0) info.schemes = post.schemes;
+      this.roots.set(post.id, info);
       this.index.set(post.id, [post.id, 0, accountName(post)]);
       return [];
     }
