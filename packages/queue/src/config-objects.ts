@@ -104,16 +104,24 @@ export const REDACTED = '[redacted]';
 export function redactChannel(channel: Channel): Channel {
   const out: Channel = { ...channel };
   if (out.secret !== undefined) out.secret = REDACTED;
-  out.url = redactUrl(out.url);
+  out.url = redactUrl(out.url, out.type === 'feishu');
   return out;
 }
 
-function redactUrl(url: string): string {
+/**
+ * The URL without its credentials: query values (WeCom `key`, DingTalk `access_token`), user info and, when
+ * `pathToken` is set, the last path segment (Feishu puts the bot's token there: `/open-apis/bot/v2/hook/<token>`).
+ */
+function redactUrl(url: string, pathToken: boolean): string {
   try {
     const u = new URL(url);
-    if (u.search === '' && u.username === '' && u.password === '') return url;
+    const segments = u.pathname.split('/');
+    const last = segments.length - 1;
+    const tokenInPath = pathToken && (segments[last] ?? '') !== '';
+    if (u.search === '' && u.username === '' && u.password === '' && !tokenInPath) return url;
+    if (tokenInPath) segments[last] = REDACTED;
     const params = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${REDACTED}`).join('&');
-    return `${u.protocol}//${u.host}${u.pathname}${params ? `?${params}` : ''}`;
+    return `${u.protocol}//${u.host}${segments.join('/')}${params ? `?${params}` : ''}`;
   } catch {
     return REDACTED;
   }
