@@ -50,7 +50,8 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
   });
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err, url: req.url }, 'request failed');
+    // The path only: /api/stream takes its bearer token as ?token=, which must never reach the logs.
+    if (status === 500) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
     await reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
   });
 

@@ -14,6 +14,8 @@ const HEARTBEAT_MS = 15_000;
  */
 export function registerStreamRoute(app: FastifyInstance, { tokens, log }: { tokens: readonly ApiToken[]; log: IncidentEventLog }): void {
   const open = new Set<ServerResponse>();
+  // One listener per open dashboard: past ten, Node would warn of a leak that is not one (cleanup removes each).
+  log.setMaxListeners(0);
   app.addHook('preClose', async () => {
     for (const res of open) res.end();
     open.clear();
