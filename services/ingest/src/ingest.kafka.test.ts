@@ -78,4 +78,21 @@ describe('POST /ingest on a real broker', () => {
     expect(metrics).toMatch(/tingfeng_ingest_accepted_total\{service="ingest"\} 5/);
     expect(metrics).toMatch(/tingfeng_ingest_rejected_total\{.*reason="not_json".*\} 1/);
   });
+
+  it('refuses invalid UTF-8: the NDJSON line that carries it (dead-lettered with its bytes), a whole JSON body with 400', async () => {
+    const [a, b] = makePosts(2, randomName('u'));
+    const bad = Buffer.concat([Buffer.from('{"id":"bad","text":"昆明'), Buffer.from([0xff, 0xfe]), Buffer.from('","createdAt":"2015-10-20T10:00:00+08:00","author":{"id":"u1"}}')]);
+    const ndjson = Buffer.concat([Buffer.from(`${JSON.stringify(a)}\n`), bad, Buffer.from(`\n${JSON.stringify(b)}\n`)]);
+    const res = await fetch(`${base}/ingest`, { method: 'POST', body: ndjson, headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: 1, rejections: [{ index: 1, reason: 'invalid_utf8' }] });
+    const letters = await consumeAll(dlqTopic, { count: 4, idleMs: 2000 });
+    const letter = letters.map((m) => JSON.parse(m.value!) as DeadLetter).find((l) => l.reason === 'invalid_utf8');
+    expect(Buffer.from(letter!.rawBase64, 'base64')).toEqual(bad);
+
+    const json = Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]);
+    const whole = await fetch(`${base}/ingest`, { method: 'POST', body: json, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+    expect(whole.status).toBe(400);
+    expect(await whole.json()).toMatchObject({ error: 'invalid_utf8' });
+  });
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { deadLetter, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
@@ -20,9 +21,9 @@ interface Rejection {
   detail: string;
 }
 
-/** One item of a request: its decoded value, or why it could not be decoded, and its raw text for the DLQ. */
+/** One item of a request: its decoded value, or why it could not be decoded, and its raw text (or bytes) for the DLQ. */
 interface Item {
-  raw: string;
+  raw: string | Buffer;
   value?: unknown;
   error?: { reason: RejectReason; detail: string };
 }
@@ -32,11 +33,13 @@ interface Item {
  * the answer counts both and gives each refusal's index and reason. It answers after Kafka has acknowledged.
  */
 export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
-  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
-    done(null, { ndjson: body as string });
+  // Bodies arrive as bytes: decoding them as strings would turn invalid UTF-8 into U+FFFD silently, and the
+  // contract refuses invalid UTF-8.
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, { ndjson: body as Buffer });
   });
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, { json: body as string });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, { json: body as Buffer });
   });
 
   app.post('/ingest', async (req, reply) => {
@@ -44,34 +47,38 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (!token || !options.tokens.includes(token)) return reply.code(401).send({ error: 'a valid bearer token is required' });
     }
-    const body = req.body as { ndjson?: string; json?: string } | undefined;
+    const body = req.body as { ndjson?: Buffer; json?: Buffer } | undefined;
     let items: Item[];
     if (body?.json !== undefined) {
+      // One array: its items cannot be told apart in bytes that do not decode, so the whole body is refused.
+      if (!isUtf8(body.json)) return reply.code(400).send({ error: 'invalid_utf8', detail: 'the body is not valid UTF-8' });
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.json);
+        parsed = JSON.parse(body.json.toString('utf8'));
       } catch (err) {
         return reply.code(400).send({ error: 'not_json', detail: (err as Error).message });
       }
       const values = Array.isArray(parsed) ? parsed : [parsed];
       items = values.map((value) => ({ raw: JSON.stringify(value) ?? 'undefined', value }));
     } else if (body?.ndjson !== undefined) {
-      items = body.ndjson
-        .split('\n')
-        .filter((line) => line.trim().length > 0)
-        .map((raw) => {
+      items = splitLines(body.ndjson)
+        .map((bytes): Item | undefined => {
+          if (!isUtf8(bytes)) return { raw: bytes, error: { reason: 'invalid_utf8', detail: 'the line is not valid UTF-8' } };
+          const raw = bytes.toString('utf8');
+          if (raw.trim().length === 0) return undefined;
           try {
             return { raw, value: JSON.parse(raw) as unknown };
           } catch (err) {
             return { raw, error: { reason: 'not_json' as const, detail: (err as Error).message } };
           }
-        });
+        })
+        .filter((item): item is Item => item !== undefined);
     } else {
       return reply.code(415).send({ error: 'send application/json (an array of posts) or application/x-ndjson' });
     }
 
     const receivedAtMs = Date.now();
-    const posts: { key: string; value: string }[] = [];
+    const posts: { key: string; value: string | Buffer }[] = [];
     const letters: { key: null; value: string; headers: { reason: string } }[] = [];
     const rejections: Rejection[] = [];
     items.forEach((item, index) => {
@@ -118,4 +125,16 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       rejections: rejections.slice(0, 100),
     });
   });
+}
+
+/** The lines of an NDJSON body as bytes (a trailing `\r` dropped), so each can be checked for UTF-8 on its own. */
+function splitLines(body: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let at = body.indexOf(0x0a); at !== -1; at = body.indexOf(0x0a, start)) {
+    lines.push(body.subarray(start, at));
+    start = at + 1;
+  }
+  lines.push(body.subarray(start));
+  return lines.map((line) => (line.at(-1) === 0x0d ? line.subarray(0, -1) : line));
 }
