@@ -1,5 +1,5 @@
 /**
- * pnpm bench:backtest [--copies 12] [--runs 3] [--threads <n,...>] [--transfer <clone,json>] [--keep <dir>]
+ * pnpm bench:backtest [--copies 12] [--runs 3] [--threads <n,...>] [--transfer <compact,json,clone>] [--keep <dir>]
  *
  * Builds a deterministic corpus of short raw posts: `--copies` runs of the daily-peak scenario (4 simulated days,
  * ~16,000 posts each) laid end to end in event time, ids prefixed per copy, through `toRawPost`; writes it as JSONL to a
@@ -7,8 +7,8 @@
  * figures share the machine's load:
  *  (a) floor: reading the file line by line + JSON.parse + validatePost (what any backtest pays);
  *  (b) `pnpm backtest` end to end on the raw file, spawned (`node --import tsx scripts/backtest.ts`), per `--threads`
- *      value (0 = single-threaded) and, with threads, per `--transfer` (how workers return enriched posts), and on
- *      the enriched file;
+ *      value (0 = single-threaded) and, with threads, per `--transfer` (how workers return enriched posts: the
+ *      detectors' fields as compact rows, or whole posts as JSON or structured clones), and on the enriched file;
  *  (c) detection only (the engine over posts already in memory) and analysis only (`analyze()` over validated posts).
  * Prints posts/s of each and the ratios to the floor. Figures, not assertions.
  */
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     copies: { type: 'string', default: '12' },
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0,1,2' },
-    transfer: { type: 'string', default: 'clone,json' },
+    transfer: { type: 'string', default: 'compact,json,clone' },
     keep: { type: 'string' },
   },
 });
