@@ -112,6 +112,9 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
         // A caller that retries after a 503 may send a post twice: the analyzer's de-duplication absorbs it.
         const outcome = await Promise.race([options.producer.sendBatch({ topicMessages, acks: -1 }), timedOut]);
         if (outcome === 'timeout') return reply.code(503).send({ error: 'Kafka did not acknowledge in time; retry later' });
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'Kafka refused the batch');
+        return reply.code(503).send({ error: `Kafka did not accept the batch (${(err as Error).message}); retry later` });
       } finally {
         clearTimeout(timer);
       }
