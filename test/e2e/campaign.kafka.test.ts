@@ -9,6 +9,7 @@ import { createDetectorApp } from '../../services/detector/src/app.js';
 import { DetectorServiceConfigSchema } from '../../services/detector/src/config.js';
 import { createIncidentsApp } from '../../services/incidents/src/app.js';
 import { IncidentsConfigSchema } from '../../services/incidents/src/config.js';
+import { apiClient } from './support/incidents.js';
 
 /**
  * A response campaign through real Kafka, Redis and HTTP: the dying-city episode's enriched posts up to the city's
@@ -31,7 +32,7 @@ const responsePosts = scenario.posts.filter((p) => p.author.name !== undefined &
 type Stoppable = { stop(): Promise<void> };
 const started: Stoppable[] = [];
 let redis: Redis;
-let api: (method: string, path: string, token: string, body?: unknown) => Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+let api: ReturnType<typeof apiClient>;
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -88,16 +89,7 @@ describe('a response campaign, tracked by the detector, on the incident page', (
       started.push(app);
       await app.start();
     }
-    const base = `http://127.0.0.1:${incidents.port}`;
-    api = async (method, path, token, body) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, json: text ? JSON.parse(text) : undefined };
-    };
+    api = apiClient(incidents);
     await produce(before);
   }, 180_000);
 

@@ -3,34 +3,21 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { deleteKeysWithPrefix, deleteTopics } from '../../packages/testing/src/index.js';
-import { createIncidentsApp, type IncidentsApp } from '../../services/incidents/src/index.js';
 import { launchChromium } from '../../services/incidents/src/testing/browser.js';
-import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS, testIncidentsConfig } from '../../services/incidents/src/testing/fixtures.js';
+import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
+import { IncidentsHarness } from './support/incidents.js';
 
 // The app's info lines would bury vitest's report; warnings and errors still show.
 process.env['LOG_LEVEL'] ??= 'warn';
 
 const artifacts = join(import.meta.dirname, '../../test-artifacts');
-const config = testIncidentsConfig();
-let app: IncidentsApp | undefined;
-
-afterAll(async () => {
-  await app?.stop();
-  const redis = new Redis(config.REDIS_URL);
-  try {
-    await deleteKeysWithPrefix(redis, config.REDIS_PREFIX);
-    await deleteKeysWithPrefix(redis, `${config.QUEUE_PREFIX}:`);
-  } finally {
-    redis.disconnect();
-  }
-  await deleteTopics([config.INCIDENT_EVENTS_TOPIC]);
-});
+const harness = new IncidentsHarness();
+afterAll(() => harness.cleanUp());
+const config = harness.isolated();
 
 describe('dashboard in a real browser', () => {
   it('shows the incident live, acknowledges it, and renders Chinese', { timeout: 600_000 }, async () => {
-    app = createIncidentsApp(config);
-    await app.start();
+    const app = await harness.start(config);
     const base = `http://127.0.0.1:${app.port}`;
     const browser = await launchChromium({ viewport: { width: 1280, height: 1100 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     try {

@@ -2,58 +2,16 @@ import { Redis } from '../../packages/redis/src/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../packages/contracts/src/index.js';
 import { Queue, queueSettings } from '../../packages/queue/src/index.js';
-import { deleteKeysWithPrefix, deleteTopics } from '../../packages/testing/src/index.js';
-import { createIncidentsApp, type IncidentsApp, type IncidentsConfig } from '../../services/incidents/src/index.js';
-import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS, testIncidentsConfig } from '../../services/incidents/src/testing/fixtures.js';
+import { deleteKeysWithPrefix } from '../../packages/testing/src/index.js';
+import type { IncidentsConfig } from '../../services/incidents/src/index.js';
+import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
+import { apiClient, IncidentsHarness } from './support/incidents.js';
 
 // The app's info lines would bury vitest's report; warnings and errors still show.
 process.env['LOG_LEVEL'] ??= 'warn';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
-
-/** Starts an app on its own topic and prefixes; everything it leaves behind is removed after the file. */
-async function startApp(config: IncidentsConfig): Promise<IncidentsApp> {
-  const app = createIncidentsApp(config);
-  cleanups.push(() => app.stop());
-  await app.start();
-  return app;
-}
-
-function isolated(env: Record<string, string> = {}): IncidentsConfig {
-  const config = testIncidentsConfig(env);
-  cleanups.push(async () => {
-    const redis = new Redis(config.REDIS_URL);
-    try {
-      await deleteKeysWithPrefix(redis, config.REDIS_PREFIX);
-      await deleteKeysWithPrefix(redis, `${config.QUEUE_PREFIX}:`);
-    } finally {
-      redis.disconnect();
-    }
-    await deleteTopics([config.INCIDENT_EVENTS_TOPIC]);
-  });
-  return config;
-}
-
-function client(app: IncidentsApp) {
-  const base = `http://127.0.0.1:${app.port}`;
-  return async (method: string, path: string, token?: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (token) headers['authorization'] = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test answers are inspected freely
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, json };
-  };
-}
+const harness = new IncidentsHarness();
+afterAll(() => harness.cleanUp());
 
 async function notificationJobs(config: IncidentsConfig) {
   const queue = new Queue(QUEUES.notifications, queueSettings(config.REDIS_URL, config.QUEUE_PREFIX));
@@ -67,9 +25,9 @@ async function notificationJobs(config: IncidentsConfig) {
 
 describe('incidents service through real Kafka, Redis and HTTP', () => {
   it('groups alerts by key, enforces roles, acks and resolves, reopens, and rebuilds the view from incident-events', async () => {
-    const config = isolated();
-    let app = await startApp(config);
-    let api = client(app);
+    const config = harness.isolated();
+    let app = await harness.start(config);
+    let api = apiClient(app);
 
     await enqueueAlerts(config, [dyingCityAlert('a1', 'info'), dyingCityAlert('a2', 'warning', { observed: 30 }), dyingCityAlert('a3', 'critical', { observed: 80 }), dyingCityAlert('a4', 'info')]);
     const first = await eventually(async () => {
@@ -84,7 +42,7 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
     // A redelivered alert (same id, new job) adds nothing.
     await enqueueAlerts(config, [dyingCityAlert('a2', 'warning')]);
     const dupQueue = new Queue(QUEUES.alerts, queueSettings(config.REDIS_URL, config.QUEUE_PREFIX));
-    cleanups.push(() => dupQueue.close());
+    harness.defer(() => dupQueue.close());
     await dupQueue.add('alert', dyingCityAlert('a2', 'warning'), { jobId: 'a2-redelivered' });
     await eventually(async () => (((await dupQueue.getJobCounts('completed'))['completed'] ?? 0) >= 5 ? true : undefined), 20_000, 'redelivery processed');
     expect((await api('GET', `/api/incidents/${incident.id}`, TEST_TOKENS.analyst)).json.alerts).toHaveLength(4);
@@ -181,8 +139,8 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
     } finally {
       redis.disconnect();
     }
-    app = await startApp(config);
-    api = client(app);
+    app = await harness.start(config);
+    api = apiClient(app);
     expect((await fetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);
     const after = {
       list: (await api('GET', '/api/incidents', TEST_TOKENS.analyst)).json,
@@ -192,8 +150,8 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
 
     // A restart without a wipe resumes from the stored offset and changes nothing.
     await app.stop();
-    app = await startApp(config);
-    api = client(app);
+    app = await harness.start(config);
+    api = apiClient(app);
     expect((await api('GET', '/api/incidents', TEST_TOKENS.analyst)).json).toEqual(before.list);
 
     // And the rebuilt view keeps grouping: the open incident takes the next alert of its key.
@@ -205,9 +163,9 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
   });
 
   it('resolves an incident quiet for the auto-resolve period, as system:auto-resolve', async () => {
-    const config = isolated({ INCIDENT_AUTO_RESOLVE_MS: '1500', INCIDENT_AUTO_RESOLVE_CHECK_MS: '250' });
-    const app = await startApp(config);
-    const api = client(app);
+    const config = harness.isolated({ INCIDENT_AUTO_RESOLVE_MS: '1500', INCIDENT_AUTO_RESOLVE_CHECK_MS: '250' });
+    const app = await harness.start(config);
+    const api = apiClient(app);
     await enqueueAlerts(config, [dyingCityAlert('q1', 'warning', { key: 'story:昆明|鬼城', type: 'story' })]);
     const resolved = await eventually(async () => {
       const r = await api('GET', '/api/incidents?status=resolved', TEST_TOKENS.analyst);
@@ -224,9 +182,9 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
   });
 
   it('stores routing, silences and channels for the notifier, admin only, secrets redacted on read, every change audited', async () => {
-    const config = isolated();
-    const app = await startApp(config);
-    const api = client(app);
+    const config = harness.isolated();
+    const app = await harness.start(config);
+    const api = apiClient(app);
     const channels = [
       { id: 'hook', type: 'webhook', url: 'http://127.0.0.1:9999/hook', secret: 'hmac-secret-1' },
       { id: 'wecom', type: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=bot-key-1', ratePerMinute: 20 },
@@ -240,7 +198,7 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
     // Writing back what was read keeps the secrets.
     expect((await api('PUT', '/api/channels', TEST_TOKENS.admin, read.json)).status).toBe(200);
     const redis = new Redis(config.REDIS_URL);
-    cleanups.push(async () => redis.disconnect());
+    harness.defer(() => redis.disconnect());
     expect(JSON.parse((await redis.get(`${config.REDIS_PREFIX}config:channels`))!)).toEqual(channels);
 
     const routes = { rules: [{ id: 'critical', match: { minSeverity: 'warning', types: ['cascade'] }, channels: ['hook', 'wecom'], escalation: [{ afterMs: 600_000, channels: ['hook'] }] }] };

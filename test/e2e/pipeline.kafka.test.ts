@@ -12,6 +12,7 @@ import { IncidentsConfigSchema } from '../../services/incidents/src/config.js';
 import { createNotifierApp } from '../../services/notifier/src/app.js';
 import { NotifierConfigSchema } from '../../services/notifier/src/config.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../services/webhook-receiver/src/receiver.js';
+import { apiClient } from './support/incidents.js';
 
 /**
  * The whole system through real Kafka, Redis and HTTP: the dying-city episode goes in as raw posts; the analyzer,
@@ -28,7 +29,7 @@ const ESCALATION_AFTER_MS = 4000;
 type Stoppable = { stop(): Promise<void> };
 const started: Stoppable[] = [];
 let receiver: WebhookReceiver;
-let api: (method: string, path: string, token: string) => Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+let api: ReturnType<typeof apiClient>;
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -92,12 +93,7 @@ describe('the dying-city episode, end to end', () => {
       started.push(app);
       await app.start();
     }
-    const base = `http://127.0.0.1:${incidents.port}`;
-    api = async (method, path, token) => {
-      const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-      const text = await res.text();
-      return { status: res.status, json: text ? JSON.parse(text) : undefined };
-    };
+    api = apiClient(incidents);
 
     const producer = createTestKafka().producer({ idempotent: true });
     await producer.connect();

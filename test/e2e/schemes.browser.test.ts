@@ -3,33 +3,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { deleteKeysWithPrefix, deleteTopics } from '../../packages/testing/src/index.js';
-import { createIncidentsApp, type IncidentsApp } from '../../services/incidents/src/index.js';
 import { launchChromium } from '../../services/incidents/src/testing/browser.js';
-import { TEST_TOKENS, testIncidentsConfig } from '../../services/incidents/src/testing/fixtures.js';
+import { TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
+import { IncidentsHarness } from './support/incidents.js';
 
 process.env['LOG_LEVEL'] ??= 'warn';
 
 const artifacts = join(import.meta.dirname, '../../test-artifacts');
-const config = testIncidentsConfig();
-let app: IncidentsApp | undefined;
-
-afterAll(async () => {
-  await app?.stop();
-  const redis = new Redis(config.REDIS_URL);
-  try {
-    await deleteKeysWithPrefix(redis, config.REDIS_PREFIX);
-    await deleteKeysWithPrefix(redis, `${config.QUEUE_PREFIX}:`);
-  } finally {
-    redis.disconnect();
-  }
-  await deleteTopics([config.INCIDENT_EVENTS_TOPIC]);
-});
+const harness = new IncidentsHarness();
+afterAll(() => harness.cleanUp());
+const config = harness.isolated();
 
 describe('监测方案 page in a real browser', () => {
   it('lets an admin add, switch off, correct and delete schemes, with a bad rule shown at its position; read-only for an analyst', { timeout: 600_000 }, async () => {
-    app = createIncidentsApp(config);
-    await app.start();
+    const app = await harness.start(config);
     const base = `http://127.0.0.1:${app.port}`;
     const redis = new Redis(config.REDIS_URL);
     const stored = async () => JSON.parse((await redis.get(redisKeys(config.REDIS_PREFIX).schemes)) ?? '[]') as { name: string; rule: string; enabled?: boolean; accounts?: string[] }[];
