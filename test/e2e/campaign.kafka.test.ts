@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, EnrichedPost } from '../../packages/contracts/src/index.js';
 import { QUEUES, TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
 import { DEFAULT_CONFIG, dyingCityScenario, SCENARIO_EPOCH_MS } from '../../packages/detect/src/index.js';
+import { enrichedPost } from '../../packages/detect/src/testing.js';
 import { JOB_NAMES, Queue, queueSettings, redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
 import { createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
@@ -198,25 +199,18 @@ describe('a response campaign, tracked by the detector, on the incident page', (
       for (let i = 0; i < count; i++) {
         const t = T + (k - 1) * BUCKET_MS + Math.floor(((i + 0.5) / count) * BUCKET_MS);
         const words = ['昆明', '鬼城', '空城', '滇池'];
-        posts.push({
-          id: `${run}-ghost-${++n}`,
-          platform: 'weibo',
-          text: words.join(''),
-          createdAt: new Date(t).toISOString(),
-          createdAtMs: t,
-          author: { id: `ghost-u${n}`, name: `网友鬼${n}`, followers: 100 },
-          ownText: words.join(''),
-          tokens: words,
-          keywords: words,
-          emoticons: [],
-          mentions: [],
-          topics: [],
-          urls: [],
-          repostChain: [],
-          spam: false,
-          // Half negative, then a growing share from 1 h 30: 50 %, 60 %, 70 % in the last three full buckets.
-          sentiment: (k >= 9 ? i / count < 0.3 + 0.1 * (k - 8) : i % 2 === 0) ? -0.5 : 0.4,
-        });
+        posts.push(
+          enrichedPost({
+            id: `${run}-ghost-${++n}`,
+            createdAtMs: t,
+            author: { id: `ghost-u${n}`, name: `网友鬼${n}`, followers: 100 },
+            ownText: words.join(''),
+            tokens: words,
+            keywords: words,
+            // Half negative, then a growing share from 1 h 30: 50 %, 60 %, 70 % in the last three full buckets.
+            sentiment: (k >= 9 ? i / count < 0.3 + 0.1 * (k - 8) : i % 2 === 0) ? -0.5 : 0.4,
+          }),
+        );
       }
     });
     posts.push({ ...posts[0]!, id: `${run}-ghost-reply`, createdAt: new Date(T + 5 * 60_000).toISOString(), createdAtMs: T + 5 * 60_000, author: { id: 'gov0', name: '昆明发布', followers: 200_000 }, sentiment: 0.5 });

@@ -2,6 +2,7 @@ import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { describe, expect, it } from 'vitest';
 import { createDetectorEngine } from './engine.js';
 import { campaignScenario, dyingCityScenario, outOfOrderScenario } from './scenarios/generate.js';
+import { enrichedPost } from './testing.js';
 
 const run = (posts: readonly EnrichedPost[]): Alert[] => {
   const engine = createDetectorEngine();
@@ -10,24 +11,6 @@ const run = (posts: readonly EnrichedPost[]): Alert[] => {
   out.push(...engine.flush());
   return out;
 };
-
-const post = (over: Partial<EnrichedPost> & { id: string; createdAtMs: number }): EnrichedPost => ({
-  platform: 'weibo',
-  text: over.ownText ?? '',
-  createdAt: new Date(over.createdAtMs).toISOString(),
-  author: { id: `a-${over.id}`, name: `a-${over.id}`, followers: 50 },
-  ownText: '',
-  tokens: [],
-  keywords: [],
-  emoticons: [],
-  mentions: [],
-  topics: [],
-  urls: [],
-  repostChain: [],
-  spam: false,
-  sentiment: 0,
-  ...over,
-});
 
 describe('DetectorEngine', () => {
   it('is deterministic: same input order, same alerts byte for byte (ids included)', () => {
@@ -57,10 +40,10 @@ describe('DetectorEngine', () => {
   it('counts a post delivered twice once, and counts late posts', () => {
     const engine = createDetectorEngine();
     const t = Date.parse('2015-10-20T10:00:00+08:00');
-    engine.process(post({ id: '1', createdAtMs: t }));
-    engine.process(post({ id: '1', createdAtMs: t }));
-    engine.process(post({ id: '2', createdAtMs: t + 3600_000 }));
-    engine.process(post({ id: '3', createdAtMs: t + 60_000 }));
+    engine.process(enrichedPost({ id: '1', createdAtMs: t }));
+    engine.process(enrichedPost({ id: '1', createdAtMs: t }));
+    engine.process(enrichedPost({ id: '2', createdAtMs: t + 3600_000 }));
+    engine.process(enrichedPost({ id: '3', createdAtMs: t + 60_000 }));
     const s = engine.stats();
     expect(s.posts).toBe(4);
     expect(s.duplicates).toBe(1);
@@ -70,9 +53,9 @@ describe('DetectorEngine', () => {
 
   it('never turns spam into a cascade or story, and ignores pure reposts for near-duplicates', () => {
     const t = Date.parse('2015-10-20T10:00:00+08:00');
-    const posts: EnrichedPost[] = [post({ id: 'root', createdAtMs: t, ownText: '加微信低价代购', spam: true })];
-    for (let i = 0; i < 400; i++) posts.push(post({ id: `s${i}`, createdAtMs: t + i * 1000, rootId: 'root', parentId: 'root', spam: true, ownText: '加微信低价代购正品优惠', tokens: ['加微信', '代购'] }));
-    for (let i = 0; i < 400; i++) posts.push(post({ id: `r${i}`, createdAtMs: t + i * 1000, rootId: 'other', parentId: 'other', ownText: '' }));
+    const posts: EnrichedPost[] = [enrichedPost({ id: 'root', createdAtMs: t, ownText: '加微信低价代购', spam: true })];
+    for (let i = 0; i < 400; i++) posts.push(enrichedPost({ id: `s${i}`, createdAtMs: t + i * 1000, rootId: 'root', parentId: 'root', spam: true, ownText: '加微信低价代购正品优惠', tokens: ['加微信', '代购'] }));
+    for (let i = 0; i < 400; i++) posts.push(enrichedPost({ id: `r${i}`, createdAtMs: t + i * 1000, rootId: 'other', parentId: 'other', ownText: '' }));
     const alerts = run(posts);
     expect(alerts.filter((a) => a.type === 'coordination')).toEqual([]);
     expect(alerts.filter((a) => a.type === 'story')).toEqual([]);
@@ -89,7 +72,7 @@ describe('DetectorEngine', () => {
     const engine = createDetectorEngine({ officialAccounts: officials });
     const out: Alert[] = [];
     officials.forEach((name, i) =>
-      out.push(...engine.process(post({ id: `o${i}`, createdAtMs: t + i * 30_000, author: { id: `g${i}`, name, followers: 100 }, ownText: '关于网传昆明是一座正在死去的城市的情况说明，请大家理性看待' }))),
+      out.push(...engine.process(enrichedPost({ id: `o${i}`, createdAtMs: t + i * 30_000, author: { id: `g${i}`, name, followers: 100 }, ownText: '关于网传昆明是一座正在死去的城市的情况说明，请大家理性看待' }))),
     );
     expect(out.map((a) => a.type)).toEqual(['response']);
   });

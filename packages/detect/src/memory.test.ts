@@ -1,6 +1,6 @@
-import type { EnrichedPost } from '@tingfeng/contracts';
 import { describe, expect, it } from 'vitest';
 import { createDetectorEngine } from './engine.js';
+import { enrichedPost } from './testing.js';
 
 describe('memory is bounded by the config, not the input', () => {
   it('keeps state within budget over 5 million distinct tokens', () => {
@@ -14,10 +14,8 @@ describe('memory is bounded by the config, not the input', () => {
     for (let i = 0; i < posts; i++) {
       const tokens: string[] = [];
       for (let k = 0; k < tokensPerPost; k++) tokens.push(`t${i * tokensPerPost + k}`);
-      const p: EnrichedPost = {
+      const p = enrichedPost({
         id: `p${i}`,
-        platform: 'weibo',
-        text: tokens.join(' '),
         createdAt: '',
         createdAtMs: t0 + i * 500,
         author: { id: `u${i % 50_000}`, followers: i % 1000 },
@@ -25,14 +23,7 @@ describe('memory is bounded by the config, not the input', () => {
         ownText: tokens.join(' '),
         tokens,
         keywords: tokens.slice(0, 5),
-        emoticons: [],
-        mentions: [],
-        topics: [],
-        urls: [],
-        repostChain: [],
-        spam: false,
-        sentiment: 0,
-      };
+      });
       engine.process(p);
       if (i === 100_000) sizeAfterWarmup = JSON.stringify(engine.snapshot()).length;
     }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createDetectorEngine, type DetectorSnapshot } from './engine.js';
 import { dailyPeakScenario, dyingCityScenario, SCENARIO_EPOCH_MS } from './scenarios/generate.js';
 import { Rng } from './scenarios/rng.js';
+import { enrichedPost } from './testing.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -21,27 +22,15 @@ const run = (posts: readonly EnrichedPost[], snapshotAt?: number): Alert[] => {
 let seq = 0;
 function post(t: number, schemes: string[], o: { negative?: boolean; words?: string[] } = {}): EnrichedPost {
   seq++;
-  const id = `s${seq}`;
-  return {
-    id,
-    platform: 'weibo',
-    text: '',
-    createdAt: new Date(t).toISOString(),
+  return enrichedPost({
+    id: `s${seq}`,
     createdAtMs: t,
     author: { id: `u${seq % 997}`, name: `用户${seq % 997}`, followers: 50 },
-    ownText: '',
     // Distinct words per post: nothing here should make a story burst.
-    tokens: [],
     keywords: o.words ?? [],
-    emoticons: [],
-    mentions: [],
-    topics: [],
-    urls: [],
-    repostChain: [],
-    spam: false,
     sentiment: o.negative ? -0.6 : 0.2,
     schemes,
-  };
+  });
 }
 
 /** Posts of one scheme: `rate(t)` per minute (Poisson), each negative with probability `negative(t)`. */

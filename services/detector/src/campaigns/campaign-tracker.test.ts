@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnrichedPost } from '@tingfeng/contracts';
 import { alertId } from '@tingfeng/detect';
+import { enrichedPost } from '@tingfeng/detect/testing';
 import type { CampaignRecord } from '@tingfeng/queue';
 import { CampaignMatcher, CampaignTrack, factsOf } from './campaign-track.js';
 import { CampaignTracker, type CampaignTrackerSettings } from './campaign-tracker.js';
@@ -14,25 +15,17 @@ let seq = 0;
 function post(tMs: number, o: { author?: string; name?: string; words?: string[]; sentiment?: number; rootId?: string; followers?: number; spam?: boolean } = {}): EnrichedPost {
   const id = `p${++seq}`;
   const words = o.words ?? [];
-  return {
+  return enrichedPost({
     id,
-    platform: 'weibo',
-    text: words.join(''),
-    createdAt: new Date(tMs).toISOString(),
     createdAtMs: tMs,
     author: { id: o.author ?? `u${seq}`, ...(o.name ? { name: o.name } : {}), ...(o.followers !== undefined ? { followers: o.followers } : {}) },
     ...(o.rootId ? { rootId: o.rootId } : {}),
     ownText: words.join(''),
     tokens: words,
     keywords: words.slice(0, 3),
-    emoticons: [],
-    mentions: [],
-    topics: [],
-    urls: [],
-    repostChain: [],
     spam: o.spam ?? false,
     sentiment: o.sentiment ?? 0,
-  };
+  });
 }
 
 const record: CampaignRecord = {
