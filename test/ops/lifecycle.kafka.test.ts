@@ -4,12 +4,11 @@
  * a restart then continues where it stopped, with nothing lost and nothing duplicated downstream.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
-import { createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
+import { dyingCityScenario } from '@tingfeng/detect';
 import { Redis } from '@tingfeng/redis';
-import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, makePosts, randomName, redisUrl } from '@tingfeng/testing';
+import { consumeAll, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, makePosts, producePosts, randomName, redisUrl } from '@tingfeng/testing';
 import type { GlobalCheckpoint } from '../../services/detector/src/checkpoint/fenced-store.js';
-import { mergedOrder, type PartitionMessage } from '../../services/detector/src/merge/event-time-merge.js';
+import { detectorSettings, globalCheckpoint, globalReference, partitionedReference, queuedAlerts } from '../../services/detector/src/testing.js';
 import { freePort, metricValue, startService, waitFor, type ServiceProcess } from './child-process.js';
 
 const running: ServiceProcess[] = [];
@@ -22,29 +21,6 @@ function launch(dir: string, env: Record<string, string>): ServiceProcess {
   const proc = startService(dir, env);
   running.push(proc);
   return proc;
-}
-
-async function produce(topic: string, values: { key: string; value: string }[]): Promise<void> {
-  const producer = createTestKafka().producer({ idempotent: true });
-  await producer.connect();
-  for (let i = 0; i < values.length; i += 1000) await producer.send({ topic, messages: values.slice(i, i + 1000), acks: -1 });
-  await producer.disconnect();
-}
-
-/** Alerts on the BullMQ queue `alerts` under `prefix`: job hashes `<prefix>:alerts:<jobId>` holding `data`. */
-async function queuedAlerts(redis: Redis, prefix: string): Promise<Map<string, Alert>> {
-  const out = new Map<string, Alert>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:alerts:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      if ((await redis.type(key)) !== 'hash') continue;
-      const data = await redis.hget(key, 'data');
-      if (data) out.set(key.slice(`${prefix}:alerts:`.length), JSON.parse(data) as Alert);
-    }
-  } while (cursor !== '0');
-  return out;
 }
 
 async function stopWithSigterm(proc: ServiceProcess): Promise<void> {
@@ -66,7 +42,7 @@ describe('analyzer stopped with SIGTERM mid-stream', () => {
   it('exits 0 within its deadline, and after a restart nothing is lost or duplicated', async () => {
     await createTopics([{ name: inputTopic, partitions: 3 }, { name: outputTopic, partitions: 3 }, dlqTopic]);
     const posts = makePosts(20_000, randomName('g'));
-    await produce(inputTopic, posts.map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) })));
+    await producePosts(inputTopic, posts);
 
     const port = await freePort();
     const env = {
@@ -124,41 +100,16 @@ describe('detector (partitioned mode) stopped with SIGTERM mid-stream', () => {
   it('exits 0, and after a restart the queued alerts are exactly those of an uninterrupted run', async () => {
     const posts = dyingCityScenario().posts;
     await createTopics([{ name: topic, partitions: 3 }]);
-    await produce(topic, posts.map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) })));
+    await producePosts(topic, posts);
 
     // The reference: each partition's messages in offset order through one engine.
     const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
-    const byPartition = new Map<number, { offset: bigint; post: EnrichedPost }[]>();
-    for (const m of consumed) {
-      const list = byPartition.get(m.partition) ?? [];
-      list.push({ offset: BigInt(m.offset), post: JSON.parse(m.value!) as EnrichedPost });
-      byPartition.set(m.partition, list);
-    }
-    const expected = new Map<string, Alert>();
-    const highOffsets = new Map<number, string>();
-    for (const [partition, list] of byPartition) {
-      list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
-      const engine = createDetectorEngine();
-      for (const { post } of list) for (const alert of engine.process(post)) expected.set(alert.id, alert);
-      highOffsets.set(partition, (list[list.length - 1]!.offset + 1n).toString());
-    }
+    const { expected, highOffsets } = partitionedReference(consumed);
     expect(expected.size).toBeGreaterThan(0);
 
     const port = await freePort();
-    const env = {
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      REDIS_URL: redisUrl(),
-      // One engine per partition, so the reference is per partition; global mode's failover has its own tests beside it.
-      DETECTOR_MODE: 'partitioned',
-      DETECTOR_INPUT_TOPIC: topic,
-      DETECTOR_GROUP_ID: `${run}-group`,
-      DETECTOR_INSTANCE_ID: 'term',
-      DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
-      DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
-      QUEUE_PREFIX: run,
-      METRICS_PORT: String(port),
-      SHUTDOWN_GRACE_MS: '20000',
-    };
+    // One engine per partition, so the reference is per partition; global mode's failover has its own tests beside it.
+    const env = detectorSettings({ run, topic, instance: 'term', mode: 'partitioned' }, { METRICS_PORT: String(port), SHUTDOWN_GRACE_MS: '20000' });
     const caughtUp = async () => {
       for (const [partition, high] of highOffsets) {
         if ((await redis.hget(`${run}:ckpt:${topic}:${partition}`, 'nextOffset')) !== high) return false;
@@ -209,54 +160,36 @@ describe('detector (global mode): the leader stopped with SIGTERM mid-stream', (
     await deleteTopics([topic]);
   });
 
-  async function checkpoint(): Promise<GlobalCheckpoint<unknown> | undefined> {
-    const state = await redis.hget(`${run}:global:${topic}`, 'state');
-    return state ? (JSON.parse(state) as GlobalCheckpoint<unknown>) : undefined;
-  }
+  const checkpoint = () => globalCheckpoint(redis, run, topic);
 
   it('exits 0 and gives the lock up, the standby takes over at once, and the alerts are those of an uninterrupted run', async () => {
     const posts = dyingCityScenario().posts;
     await createTopics([{ name: topic, partitions: 3 }]);
-    await produce(topic, posts.map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) })));
+    await producePosts(topic, posts);
 
     // The reference, as services/detector/src/global-mode.kafka.test.ts computes it: one engine fed every partition's
     // messages in the merge's order.
     const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
-    const byPartition = new Map<number, PartitionMessage<EnrichedPost>[]>();
-    for (const m of consumed) {
-      const post = JSON.parse(m.value!) as EnrichedPost;
-      const list = byPartition.get(m.partition) ?? [];
-      list.push({ offset: BigInt(m.offset), eventTimeMs: post.createdAtMs, value: post });
-      byPartition.set(m.partition, list);
-    }
-    const highOffsets = new Map([...byPartition].map(([p, list]) => [p, (list.reduce((max, m) => (m.offset > max ? m.offset : max), 0n) + 1n).toString()]));
-    const engine = createDetectorEngine();
-    const expected = new Map<string, Alert>();
-    for (const item of mergedOrder(byPartition)) for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+    const { expected, highOffsets } = globalReference(consumed);
     expect(expected.size).toBeGreaterThan(0);
 
-    const settings = (instance: string, port: number) => ({
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      REDIS_URL: redisUrl(),
-      DETECTOR_MODE: 'global',
-      DETECTOR_INPUT_TOPIC: topic,
-      DETECTOR_GROUP_ID: `${run}-group`,
-      DETECTOR_INSTANCE_ID: instance,
-      DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
-      DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
-      // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
-      DETECTOR_IDLE_PARTITION_MS: '3000',
-      // Far longer than this test may run: a standby that leads before the end was handed the lock, it did not
-      // wait for it to expire.
-      DETECTOR_LEADER_TTL_MS: '600000',
-      DETECTOR_LEADER_RENEW_MS: '1000',
-      DETECTOR_LEADER_POLL_MS: '200',
-      QUEUE_PREFIX: run,
-      // Its own (empty) campaign registry: no response campaign of another run is tracked here.
-      REDIS_PREFIX: `${run}:view:`,
-      METRICS_PORT: String(port),
-      SHUTDOWN_GRACE_MS: '20000',
-    });
+    const settings = (instance: string, port: number) =>
+      detectorSettings(
+        { run, topic, instance, mode: 'global' },
+        {
+          // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
+          DETECTOR_IDLE_PARTITION_MS: '3000',
+          // Far longer than this test may run: a standby that leads before the end was handed the lock, it did not
+          // wait for it to expire.
+          DETECTOR_LEADER_TTL_MS: '600000',
+          DETECTOR_LEADER_RENEW_MS: '1000',
+          DETECTOR_LEADER_POLL_MS: '200',
+          // Its own (empty) campaign registry: no response campaign of another run is tracked here.
+          REDIS_PREFIX: `${run}:view:`,
+          METRICS_PORT: String(port),
+          SHUTDOWN_GRACE_MS: '20000',
+        },
+      );
     const caughtUp = (saved: GlobalCheckpoint<unknown> | undefined) => saved !== undefined && [...highOffsets].every(([p, high]) => saved.partitions[p]?.resumeOffset === high);
 
     const ports = new Map([

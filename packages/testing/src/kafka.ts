@@ -87,6 +87,20 @@ export async function deleteTopics(names: readonly string[]): Promise<void> {
   });
 }
 
+/** Produces posts to `topic` as JSON in batches of 1000, keyed by `rootId ?? id`, acknowledged by every in-sync replica. */
+export async function producePosts(topic: string, posts: readonly { id: string; rootId?: string }[]): Promise<void> {
+  const producer = createTestKafka().producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < posts.length; i += 1000) {
+      const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
+      await producer.send({ topic, messages, acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** One consumed record, decoded to strings. */
 export interface ConsumedMessage {
   topic: string;

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
-import { createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
+import type { Alert } from '@tingfeng/contracts';
+import { dyingCityScenario } from '@tingfeng/detect';
 import { Redis } from '@tingfeng/redis';
-import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '@tingfeng/testing';
+import { consumeAll, createTopics, deleteKeysWithPrefix, deleteTopics, producePosts, randomName, redisUrl } from '@tingfeng/testing';
 import { createDetectorApp } from './app.js';
 import { DetectorServiceConfigSchema } from './config.js';
+import { detectorSettings, partitionedReference, queuedAlerts } from './testing.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -21,20 +21,7 @@ let expected: Map<string, Alert>;
 let highOffsets: Map<number, string>;
 
 function settings(run: string, instance: string) {
-  return {
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    REDIS_URL: redisUrl(),
-    DETECTOR_MODE: 'partitioned',
-    DETECTOR_INPUT_TOPIC: topic,
-    DETECTOR_GROUP_ID: `${run}-group`,
-    DETECTOR_INSTANCE_ID: instance,
-    DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
-    DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
-    QUEUE_PREFIX: run,
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-    KAFKA_SESSION_TIMEOUT_MS: '8000',
-  };
+  return detectorSettings({ run, topic, instance, mode: 'partitioned' }, { METRICS_PORT: '0', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '8000' });
 }
 
 async function waitUntilCaughtUp(run: string, isAlive: () => boolean = () => true): Promise<void> {
@@ -52,13 +39,6 @@ async function waitUntilCaughtUp(run: string, isAlive: () => boolean = () => tru
   throw new Error('detector did not catch up in time');
 }
 
-async function queuedAlerts(run: string): Promise<Map<string, Alert>> {
-  const queue = new Queue('alerts', { connection: redis, prefix: run });
-  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed', 'active'], 0, -1);
-  await queue.close();
-  return new Map(jobs.map((j) => [j.id!, j.data as Alert]));
-}
-
 describe('live detector, partitioned mode, on a real broker', () => {
   const runs: string[] = [];
   const children: ChildProcess[] = [];
@@ -66,31 +46,12 @@ describe('live detector, partitioned mode, on a real broker', () => {
   beforeAll(async () => {
     redis = new Redis(redisUrl());
     await createTopics([{ name: topic, partitions: PARTITIONS }]);
-    const producer = createTestKafka().producer({ idempotent: true });
-    await producer.connect();
-    for (let i = 0; i < posts.length; i += 1000) {
-      const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
-      await producer.send({ topic, messages, acks: -1 });
-    }
-    await producer.disconnect();
+    await producePosts(topic, posts);
 
     // The reference: each partition's messages, in offset order, through one engine.
     const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
     expect(consumed.length).toBe(posts.length);
-    const byPartition = new Map<number, { offset: bigint; post: EnrichedPost }[]>();
-    for (const m of consumed) {
-      const list = byPartition.get(m.partition) ?? [];
-      list.push({ offset: BigInt(m.offset), post: JSON.parse(m.value!) as EnrichedPost });
-      byPartition.set(m.partition, list);
-    }
-    expected = new Map();
-    highOffsets = new Map();
-    for (const [partition, list] of byPartition) {
-      list.sort((a, b) => (a.offset < b.offset ? -1 : 1));
-      const engine = createDetectorEngine();
-      for (const { post } of list) for (const alert of engine.process(post)) expected.set(alert.id, alert);
-      highOffsets.set(partition, (list[list.length - 1]!.offset + 1n).toString());
-    }
+    ({ expected, highOffsets } = partitionedReference(consumed));
   }, 180_000);
 
   afterAll(async () => {
@@ -116,7 +77,7 @@ describe('live detector, partitioned mode, on a real broker', () => {
     } finally {
       await Promise.all(apps.map((a) => a.stop()));
     }
-    const got = await queuedAlerts(run);
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
   }, 200_000);
@@ -151,7 +112,7 @@ describe('live detector, partitioned mode, on a real broker', () => {
     await new Promise((r) => second.once('exit', r));
     expect(second.exitCode).toBe(0);
 
-    const got = await queuedAlerts(run);
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
   }, 300_000);
 });

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { campaignScenario, createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
 import { Redis } from '@tingfeng/redis';
-import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '@tingfeng/testing';
+import { consumeAll, createTopics, deleteKeysWithPrefix, deleteTopics, producePosts, randomName, redisUrl } from '@tingfeng/testing';
 import { createDetectorApp } from './app.js';
 import type { GlobalCheckpoint } from './checkpoint/fenced-store.js';
 import { DetectorServiceConfigSchema } from './config.js';
 import type { GlobalRole } from './consumers/global-mode.js';
-import { mergedOrder, type PartitionMessage } from './merge/event-time-merge.js';
+import { mergedOrder } from './merge/event-time-merge.js';
+import { detectorSettings, globalCheckpoint, globalReference, postsByPartition, queuedAlerts } from './testing.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -32,33 +32,24 @@ let perPartitionTypes: Set<string>;
 let highOffsets: Map<number, string>;
 
 function settings(run: string, instance: string) {
-  return {
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    REDIS_URL: redisUrl(),
-    DETECTOR_MODE: 'global',
-    DETECTOR_INPUT_TOPIC: topic,
-    DETECTOR_GROUP_ID: `${run}-group`,
-    DETECTOR_INSTANCE_ID: instance,
-    DETECTOR_CHECKPOINT_PREFIX: `${run}:`,
-    DETECTOR_CHECKPOINT_INTERVAL_MS: '300',
-    // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
-    DETECTOR_IDLE_PARTITION_MS: '3000',
-    DETECTOR_LEADER_TTL_MS: '3000',
-    DETECTOR_LEADER_RENEW_MS: '1000',
-    DETECTOR_LEADER_POLL_MS: '300',
-    QUEUE_PREFIX: run,
-    // Its own (empty) campaign registry: no response campaign of another run is tracked here.
-    REDIS_PREFIX: `${run}:view:`,
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-    KAFKA_SESSION_TIMEOUT_MS: '8000',
-  };
+  return detectorSettings(
+    { run, topic, instance, mode: 'global' },
+    {
+      // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
+      DETECTOR_IDLE_PARTITION_MS: '3000',
+      DETECTOR_LEADER_TTL_MS: '3000',
+      DETECTOR_LEADER_RENEW_MS: '1000',
+      DETECTOR_LEADER_POLL_MS: '300',
+      // Its own (empty) campaign registry: no response campaign of another run is tracked here.
+      REDIS_PREFIX: `${run}:view:`,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
+    },
+  );
 }
 
-async function checkpoint(run: string): Promise<GlobalCheckpoint<unknown> | undefined> {
-  const state = await redis.hget(`${run}:global:${topic}`, 'state');
-  return state ? (JSON.parse(state) as GlobalCheckpoint<unknown>) : undefined;
-}
+const checkpoint = (run: string) => globalCheckpoint(redis, run, topic);
 
 async function waitUntilCaughtUp(run: string, isAlive: () => boolean = () => true): Promise<GlobalCheckpoint<unknown>> {
   const deadline = Date.now() + 200_000;
@@ -69,13 +60,6 @@ async function waitUntilCaughtUp(run: string, isAlive: () => boolean = () => tru
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('detector did not catch up in time');
-}
-
-async function queuedAlerts(run: string): Promise<Map<string, Alert>> {
-  const queue = new Queue('alerts', { connection: redis, prefix: run });
-  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'completed', 'failed', 'active'], 0, -1);
-  await queue.close();
-  return new Map(jobs.map((j) => [j.id!, j.data as Alert]));
 }
 
 async function getJson(port: number, path: string): Promise<{ status: number; body: unknown }> {
@@ -90,31 +74,14 @@ describe('live detector, global mode, on a real broker', () => {
   beforeAll(async () => {
     redis = new Redis(redisUrl());
     await createTopics([{ name: topic, partitions: PARTITIONS }]);
-    const producer = createTestKafka().producer({ idempotent: true });
-    await producer.connect();
-    for (let i = 0; i < posts.length; i += 1000) {
-      const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
-      await producer.send({ topic, messages, acks: -1 });
-    }
-    await producer.disconnect();
+    await producePosts(topic, posts);
 
     const consumed = await consumeAll(topic, { count: posts.length, timeoutMs: 60_000 });
     expect(consumed.length).toBe(posts.length);
-    const byPartition = new Map<number, PartitionMessage<EnrichedPost>[]>();
-    for (const m of consumed) {
-      const post = JSON.parse(m.value!) as EnrichedPost;
-      const list = byPartition.get(m.partition) ?? [];
-      list.push({ offset: BigInt(m.offset), eventTimeMs: post.createdAtMs, value: post });
-      byPartition.set(m.partition, list);
-    }
-    highOffsets = new Map([...byPartition].map(([p, list]) => [p, (list.reduce((max, m) => (m.offset > max ? m.offset : max), 0n) + 1n).toString()]));
-
-    const engine = createDetectorEngine();
-    expected = new Map();
-    for (const item of mergedOrder(byPartition)) for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+    ({ expected, highOffsets } = globalReference(consumed));
 
     perPartitionTypes = new Set();
-    for (const list of byPartition.values()) {
+    for (const list of postsByPartition(consumed).values()) {
       const own = createDetectorEngine();
       for (const item of mergedOrder(new Map([[0, list]]))) for (const alert of own.process(item.value)) perPartitionTypes.add(alert.type);
     }
@@ -159,7 +126,7 @@ describe('live detector, global mode, on a real broker', () => {
     } finally {
       await Promise.all(apps.map((a) => a.stop()));
     }
-    const got = await queuedAlerts(run);
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
   }, 240_000);
@@ -187,7 +154,7 @@ describe('live detector, global mode, on a real broker', () => {
     } finally {
       await app.stop();
     }
-    const got = await queuedAlerts(run);
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
   }, 240_000);
 
@@ -227,7 +194,7 @@ describe('live detector, global mode, on a real broker', () => {
     // A graceful stop gives the lock up.
     expect(await redis.get(`${run}:global:${topic}:leader`)).toBeNull();
 
-    const got = await queuedAlerts(run);
+    const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
   }, 300_000);
