@@ -8,24 +8,13 @@
  */
 import { parseArgs } from 'node:util';
 import type { Post } from '@tingfeng/contracts';
+import { seededRandom } from '@tingfeng/testing/infra';
 import { createAnalyzer, type Scheme } from '@tingfeng/text';
 import nodejieba from 'nodejieba';
 
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '50000' }, seed: { type: 'string', default: '42' } } });
 const postCount = Number(values.posts);
 const seed = Number(values.seed);
-
-/** mulberry32: small, fast, good enough to make the same corpus every run. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SENTENCES = [
   '今天昆明的天气真好，蓝天白云，温度刚好十八度',
@@ -73,7 +62,7 @@ function buildCorpus(n: number, rand: () => number): string[] {
   return texts;
 }
 
-const texts = buildCorpus(postCount, prng(seed));
+const texts = buildCorpus(postCount, seededRandom(seed));
 const totalBytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t, 'utf8'), 0);
 const posts: Post[] = texts.map((text, i) => ({
   id: String(i),
@@ -119,7 +108,7 @@ function buildSchemes(rand: () => number): Scheme[] {
   }
   return schemes;
 }
-const benchSchemes = buildSchemes(prng(seed + 1));
+const benchSchemes = buildSchemes(seededRandom(seed + 1));
 
 // Warm-up: let V8 optimise every path on a slice before the timed runs; then best of three, interleaved (raw,
 // analyze, analyze with schemes in each round), so a change in the machine's load touches all three alike.
