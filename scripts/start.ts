@@ -10,13 +10,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
-import { createTopics, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '@tingfeng/testing/infra';
+import { createTopics, freePort, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '@tingfeng/testing/infra';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const demoFile = join(repoRoot, 'infra/demo/dying-city.jsonl');
@@ -31,14 +30,6 @@ const { values } = parseArgs({
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const cleanups: (() => void | Promise<void>)[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 async function ensureKafka(): Promise<string> {
   const brokers = kafkaBrokers();

@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 // The root package does not depend on @tingfeng/testing (yet), so it is imported by path.
-import { ensureStandardTopics, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '../packages/testing/src/infra.js';
+import { ensureStandardTopics, freePort, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '../packages/testing/src/infra.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,16 +16,6 @@ declare module 'vitest' {
 const repoRoot = join(import.meta.dirname, '..');
 const kafkaScript = join(repoRoot, 'infra/kafka/kafka.sh');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function runKafkaScript(command: 'start' | 'stop', port: string | undefined): void {
   const env = port === undefined ? process.env : { ...process.env, KAFKA_PORT: port };

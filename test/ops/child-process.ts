@@ -1,6 +1,5 @@
 /** Running a service's main.ts as a child process, the way a container or `pnpm start` runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './ops-files.js';
 
@@ -29,14 +28,6 @@ export function startService(dir: string, env: Record<string, string>): ServiceP
   return { child, stderr: () => err, exited };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The value of an unlabelled series on a /metrics page, 0 while the page does not answer. */
 export async function metricValue(port: number, series: string): Promise<number> {
@@ -57,3 +48,5 @@ export async function waitFor(predicate: () => Promise<boolean>, timeoutMs: numb
   }
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
+
+export { freePort } from '../../packages/testing/src/infra.js';

@@ -4,6 +4,6 @@ export { createTestKafka, createTopics, deleteTopics, ensureStandardTopics, cons
 export type { TopicRequest, ConsumedMessage, ConsumeAllOptions } from './kafka.js';
 export { redisTest, deleteKeysWithPrefix } from './redis-fixture.js';
 export type { RedisFixtures } from './redis-fixture.js';
-export { portOpen, kafkaAnswers, redisAnswers } from './probes.js';
+export { freePort, portOpen, kafkaAnswers, redisAnswers } from './probes.js';
 export { makePosts, seededRandom, MALFORMED } from './posts.js';
 export type { SyntheticPost } from './posts.js';

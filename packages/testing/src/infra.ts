@@ -3,5 +3,5 @@
 export { kafkaBrokers, redisUrl } from './env.js';
 export { createTopics, deleteTopics, ensureStandardTopics } from './kafka.js';
 export type { TopicRequest } from './kafka.js';
-export { portOpen, kafkaAnswers, redisAnswers } from './probes.js';
+export { freePort, portOpen, kafkaAnswers, redisAnswers } from './probes.js';
 export { seededRandom } from './posts.js';

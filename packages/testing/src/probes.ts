@@ -1,4 +1,4 @@
-import { Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** Whether a TCP connection to `host:port` opens within `timeoutMs`. */
@@ -72,4 +72,16 @@ export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<bool
   } finally {
     redis.disconnect();
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it), for a service a test or script starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }

@@ -1,20 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { consumeAll, createTestKafka, createTopics, deleteTopics, kafkaBrokers, makePosts, randomName, redisUrl } from '@tingfeng/testing';
+import { consumeAll, createTestKafka, createTopics, deleteTopics, freePort, kafkaBrokers, makePosts, randomName, redisUrl } from '@tingfeng/testing';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function enrichedSoFar(port: number): Promise<number> {
   try {
