@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** A setting is missing or malformed. The message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -34,3 +34,23 @@ export function list(value: string | undefined): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/** Settings every Kafka client service shares: spread them into its schema. */
+export const KAFKA_SETTINGS = {
+  /** Kafka brokers, comma-separated host:port. */
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+};
+
+/** The settings of a service that consumes Kafka in a group. */
+export const KAFKA_CONSUMER_SETTINGS = {
+  /** How long the group waits for a silent member before giving its partitions to others (a crashed instance's). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
+};
+
+/** Every service's stop deadline. */
+export const SHUTDOWN_SETTINGS = {
+  /** Graceful stop deadline: past it the process exits anyway. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+};

@@ -1,15 +1,12 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, TOPICS } from '@tingfeng/contracts';
-import { loadConfig } from '@tingfeng/config';
+import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const AnalyzerConfigSchema = z.object({
-  /** Kafka brokers, comma-separated host:port. */
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  ...KAFKA_SETTINGS,
   /** Redis holding the de-duplication keys. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Topic of raw posts to consume. */
@@ -44,10 +41,8 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_SCHEMES_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** How long the group waits for a silent member before giving its partitions to others (a crashed instance's). */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
-  /** Graceful stop deadline. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  ...KAFKA_CONSUMER_SETTINGS,
+  ...SHUTDOWN_SETTINGS,
 });
 
 export type AnalyzerConfig = z.infer<typeof AnalyzerConfigSchema>;

@@ -1,13 +1,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
-import { ConfigError, loadConfig } from '@tingfeng/config';
+import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
-  /** Kafka brokers, comma-separated host:port. */
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  ...KAFKA_SETTINGS,
   /** Redis holding checkpoints and the BullMQ alerts queue. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Topic of enriched posts to consume. */
@@ -65,10 +62,8 @@ export const DetectorServiceConfigSchema = z.object({
   ALERTS_QUEUE: z.string().default(QUEUES.alerts),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
-  /** How long the group waits for a silent member before giving its partitions to others (a crashed instance's). */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
-  /** Graceful stop deadline. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  ...KAFKA_CONSUMER_SETTINGS,
+  ...SHUTDOWN_SETTINGS,
 });
 
 export type DetectorServiceConfig = z.infer<typeof DetectorServiceConfigSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { list, loadConfig } from '@tingfeng/config';
+import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig } from '@tingfeng/config';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
@@ -25,10 +25,7 @@ export function parseApiTokens(value: string | undefined): ApiToken[] {
 }
 
 export const IncidentsConfigSchema = z.object({
-  /** Kafka brokers, comma-separated host:port. */
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  ...KAFKA_SETTINGS,
   /** Redis holding the incident view, the config objects and the BullMQ queues. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of the incident view's keys (`{p}incident:<id>` …); the notifier must use the same. */
@@ -60,8 +57,7 @@ export const IncidentsConfigSchema = z.object({
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** How long an appended event may take to show in the view before the command fails (and its job retries). */
   INCIDENT_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  /** Graceful stop deadline. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  ...SHUTDOWN_SETTINGS,
 });
 
 export type IncidentsConfig = z.infer<typeof IncidentsConfigSchema>;

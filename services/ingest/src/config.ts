@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { list, loadConfig } from '@tingfeng/config';
+import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig } from '@tingfeng/config';
 
 export const IngestConfigSchema = z.object({
-  /** Kafka brokers, comma-separated host:port. */
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  ...KAFKA_SETTINGS,
   /** Topic valid posts are produced to. */
   INGEST_TOPIC: z.string().default(TOPICS.posts),
   /** Topic refused posts are produced to, with the reason. */
@@ -19,8 +16,7 @@ export const IngestConfigSchema = z.object({
   INGEST_MAX_BODY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** How long a request waits for Kafka's acknowledgement before it is answered 503 (retry later). */
   INGEST_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  /** Graceful stop deadline. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  ...SHUTDOWN_SETTINGS,
   /** Bearer tokens accepted from crawlers and webhooks, comma-separated; empty accepts any caller (a trusted network). */
   INGEST_TOKENS: z
     .string()

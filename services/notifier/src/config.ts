@@ -1,16 +1,13 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { loadConfig } from '@tingfeng/config';
+import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 export const NotifierConfigSchema = z.object({
-  /** Kafka brokers, comma-separated host:port. */
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  /** Replicas of each partition of a topic this service creates when it is missing (1 suits one broker; 3 on a cluster). Existing topics keep theirs. */
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  ...KAFKA_SETTINGS,
   /** Redis holding the queues, the incident view and the routing/silence/channel configuration. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of the incident view and config keys; must match the incidents service's. */
@@ -54,8 +51,7 @@ export const NotifierConfigSchema = z.object({
   NOTIFIER_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
   /** Names this instance in logs and the Kafka client id. */
   NOTIFIER_INSTANCE_ID: z.string().default(hostname()),
-  /** Graceful stop deadline. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  ...SHUTDOWN_SETTINGS,
 });
 
 export type NotifierConfig = z.infer<typeof NotifierConfigSchema>;
