@@ -5,11 +5,12 @@ import { DEFAULT_CONFIG, dyingCityScenario, SCENARIO_EPOCH_MS } from '../../pack
 import { enrichedPost } from '../../packages/detect/src/testing.js';
 import { JOB_NAMES, Queue, queueSettings, redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
+import { createTopics, producePosts, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
 import { createDetectorApp } from '../../services/detector/src/app.js';
 import { DetectorServiceConfigSchema } from '../../services/detector/src/config.js';
 import { createIncidentsApp } from '../../services/incidents/src/app.js';
 import { IncidentsConfigSchema } from '../../services/incidents/src/config.js';
+import { eventually } from '../../services/incidents/src/testing/fixtures.js';
 import { apiClient } from './support/incidents.js';
 
 /**
@@ -35,25 +36,8 @@ const started: Stoppable[] = [];
 let redis: Redis;
 let api: ReturnType<typeof apiClient>;
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
-async function produce(posts: EnrichedPost[]): Promise<void> {
-  const producer = createTestKafka().producer({ idempotent: true });
-  await producer.connect();
-  for (let i = 0; i < posts.length; i += 1000) {
-    const messages = posts.slice(i, i + 1000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) }));
-    await producer.send({ topic: topic(TOPICS.postsEnriched), messages, acks: -1 });
-  }
-  await producer.disconnect();
-}
+const produce = (posts: EnrichedPost[]) => producePosts(topic(TOPICS.postsEnriched), posts);
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 

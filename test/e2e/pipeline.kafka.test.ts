@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
 import { demoPosts } from '../../packages/detect/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
+import { createTopics, producePosts, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
 import { createAnalyzerApp } from '../../services/analyzer/src/app.js';
 import { AnalyzerConfigSchema } from '../../services/analyzer/src/config.js';
 import { createDetectorApp } from '../../services/detector/src/app.js';
@@ -12,6 +12,7 @@ import { IncidentsConfigSchema } from '../../services/incidents/src/config.js';
 import { createNotifierApp } from '../../services/notifier/src/app.js';
 import { NotifierConfigSchema } from '../../services/notifier/src/config.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../services/webhook-receiver/src/receiver.js';
+import { eventually } from '../../services/incidents/src/testing/fixtures.js';
 import { apiClient } from './support/incidents.js';
 
 /**
@@ -31,15 +32,6 @@ const started: Stoppable[] = [];
 let receiver: WebhookReceiver;
 let api: ReturnType<typeof apiClient>;
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('the dying-city episode, end to end', () => {
   beforeAll(async () => {
@@ -95,14 +87,7 @@ describe('the dying-city episode, end to end', () => {
     }
     api = apiClient(incidents);
 
-    const producer = createTestKafka().producer({ idempotent: true });
-    await producer.connect();
-    const posts = demoPosts();
-    for (let i = 0; i < posts.length; i += 1000) {
-      const messages = posts.slice(i, i + 1000).map((p) => ({ key: String(p.rootId ?? p.id), value: JSON.stringify(p) }));
-      await producer.send({ topic: topic(TOPICS.posts), messages, acks: -1 });
-    }
-    await producer.disconnect();
+    await producePosts(topic(TOPICS.posts), demoPosts());
   }, 180_000);
 
   afterAll(async () => {
