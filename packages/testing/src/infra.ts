@@ -5,3 +5,4 @@ export { createTopics, deleteTopics, ensureStandardTopics } from './kafka.js';
 export type { TopicRequest } from './kafka.js';
 export { freePort, portOpen, kafkaAnswers, redisAnswers } from './probes.js';
 export { seededRandom } from './posts.js';
+export { sharedFile, SHARED_DIR } from './shared.js';
