@@ -39,7 +39,7 @@ function parseCsv(text: string): string[][] {
 const EMOTICON = /\[[^\[\]]{1,8}\]/g;
 
 describe.skipIf(!csvPath)('sentiment accuracy on weibo_senti_sample.csv (held out: never used to build the lexicon)', () => {
-  const rows = parseCsv(csvPath ? readFileSync(csvPath, 'utf8') : '').replace(/^\uFEFF/, ''))
+  const rows = parseCsv((csvPath ? readFileSync(csvPath, 'utf8') : '').replace(/^\uFEFF/, ''))
     .slice(1)
     .filter((r) => r.length >= 2 && (r[0] === '0' || r[0] === '1'));
   const analyzer = createAnalyzer();
