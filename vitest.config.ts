@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['packages/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    // Starts Kafka and Redis when they are not already up, and creates the system's topics.
+    // Starts Kafka, Redis and PostgreSQL when they are not already up, and creates the system's topics.
     globalSetup: ['test/global-setup.ts'],
     // Real brokers: a first consumer-group join or transaction can take seconds.
     testTimeout: 60_000,

@@ -4,12 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 // The root package does not depend on @tingfeng/testing (yet), so it is imported by path.
-import { ensureStandardTopics, freePort, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '../packages/testing/src/infra.js';
+import {
+  databaseUrl,
+  ensureStandardTopics,
+  freePort,
+  kafkaAnswers,
+  kafkaBrokers,
+  postgresAnswers,
+  redisAnswers,
+  redisUrl,
+  startThrowawayPostgres,
+} from '../packages/testing/src/infra.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     redisUrl: string;
+    databaseUrl: string;
   }
 }
 
@@ -71,23 +82,38 @@ async function ensureRedis(): Promise<() => void> {
   };
 }
 
+/**
+ * Uses the PostgreSQL at DATABASE_URL when it answers; otherwise starts a throwaway one (packages/testing
+ * `startThrowawayPostgres`), once for the whole run, and hands its URL to the test workers. Returns how to undo that.
+ */
+async function ensurePostgres(): Promise<() => Promise<void> | void> {
+  if (await postgresAnswers(databaseUrl())) return () => {};
+  console.log(`[global-setup] no PostgreSQL answers at ${databaseUrl()}: starting a throwaway one`);
+  const server = await startThrowawayPostgres();
+  // Workers are forked after global setup and inherit this environment.
+  process.env['DATABASE_URL'] = server.url;
+  return () => server.stop();
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const undo: Array<() => void> = [];
+  const undo: Array<() => Promise<void> | void> = [];
   try {
     undo.push(await ensureKafka());
     undo.push(await ensureRedis());
+    undo.push(await ensurePostgres());
     await ensureStandardTopics();
   } catch (error) {
-    for (const step of undo.reverse()) step();
+    for (const step of undo.reverse()) await step();
     throw error;
   }
   project.provide('kafkaBrokers', kafkaBrokers().join(','));
   project.provide('redisUrl', redisUrl());
+  project.provide('databaseUrl', databaseUrl());
 
   return async () => {
     for (const step of undo.reverse()) {
       try {
-        step();
+        await step();
       } catch (error) {
         console.error('[global-setup] teardown step failed:', error);
       }

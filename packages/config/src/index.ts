@@ -54,3 +54,14 @@ export const SHUTDOWN_SETTINGS = {
   /** Graceful stop deadline: past it the process exits anyway. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
 };
+
+/** Settings of every service that reads or writes the post archive (PostgreSQL): spread them into its schema. */
+export const ARCHIVE_SETTINGS = {
+  /** PostgreSQL holding the archive: postgres://user:password@host:port/database. */
+  DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** Schema of the archive's tables in that database (lower-case identifier); the migrations create it at start. */
+  ARCHIVE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
+    .default('archive'),
+};

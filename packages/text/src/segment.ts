@@ -105,6 +105,20 @@ export class Segmenter {
     return !SHORT_NUMBER.test(piece);
   }
 
+  /**
+   * The dictionary words inside a token of three or more characters, as jieba's search mode finds them
+   * (`昆明地铁` → `昆明`, `地铁`), stopwords left out. The archive indexes them beside the token, so a search for
+   * 地铁 also finds the post whose token is 昆明地铁.
+   */
+  subwords(token: string): string[] {
+    if (token.length < 3) return [];
+    const out: string[] = [];
+    for (const piece of nodejieba.cutForSearch(token, true)) {
+      if (piece.length < token.length && this.isToken(piece) && !out.includes(piece)) out.push(piece);
+    }
+    return out;
+  }
+
   /** Counts dictionary reloads: whoever caches {@link isToken} answers drops them when it changes. */
   get generation(): number {
     return this.reloads;

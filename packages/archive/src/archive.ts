@@ -1,0 +1,531 @@
+import { Readable, Transform } from 'node:stream';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { EnrichedPost } from '@tingfeng/contracts';
+import type { Logger } from '@tingfeng/logger';
+import { ArchiveInputError } from './errors.js';
+import { decodeCursor, encodeCursor, filterConditions, LiteralBinder, ParamBinder, timeBoundMs, whereSql, type Binder } from './filters.js';
+import { checkSchemaName, migrateArchive } from './migrate.js';
+import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type QueryTokenizer } from './query.js';
+import { monthOf, prepareBatch, type SubwordFn } from './rows.js';
+import type {
+  AccountCount,
+  ArchivedPost,
+  ExportOptions,
+  HistogramBucket,
+  HistogramOptions,
+  PartitionInfo,
+  PostFilter,
+  SearchOptions,
+  SearchPage,
+  TermCount,
+  WriteResult,
+} from './types.js';
+import { EXPORT_COLUMNS } from './types.js';
+
+/** Settings of {@link createArchive}. */
+export interface ArchiveOptions {
+  /** `postgres://user:password@host:port/database`. */
+  databaseUrl: string;
+  /** Schema holding the archive's tables; default `archive`. Lower-case identifier. */
+  schema?: string;
+  /** Connections in the pool; default 10. */
+  poolSize?: number;
+  /** Longest a query may run before PostgreSQL cancels it; default 30,000 ms. */
+  statementTimeoutMs?: number;
+  /**
+   * Segmentation of search terms. Default: the analyzer's own (`@tingfeng/text`), loaded on the first search. Tests
+   * and tools that never search need not load jieba.
+   */
+  tokenizer?: QueryTokenizer;
+  /**
+   * The dictionary words indexed beside each long token (`昆明地铁` → `昆明`, `地铁`). Default: the analyzer's
+   * segmenter (jieba's search mode, cached per token), loaded on the first write; `false` indexes the tokens alone.
+   */
+  subwords?: SubwordFn | false;
+  logger?: Logger;
+}
+
+/** Options of {@link Archive.writePosts}. */
+export interface WriteOptions {
+  /** Posts whose event time is before this (epoch ms) are not written (retention): counted as `expired`. */
+  notBeforeMs?: number;
+}
+
+/** The archive: the one way to read and write archived posts. */
+export interface Archive {
+  readonly schema: string;
+  /** Applies pending migrations; returns their names. Safe to call from several processes at once. */
+  migrate(): Promise<string[]>;
+  /**
+   * Writes a batch in one statement: all of it or nothing. A post whose `(platform, id)` is already archived (or
+   * repeated in the batch) changes nothing, so a redelivered batch is harmless. Returns once the rows are committed.
+   */
+  writePosts(posts: readonly EnrichedPost[], options?: WriteOptions): Promise<WriteResult & { expired: number }>;
+  /** One page of matches, newest first by default, with the total. */
+  search(filter: PostFilter, options?: SearchOptions): Promise<SearchPage>;
+  /** How many posts match. */
+  count(filter: PostFilter): Promise<number>;
+  /** Volume and negative share per hour or day over the matches (empty buckets included, between `from`/`to` or the first and last match). */
+  histogram(filter: PostFilter, options: HistogramOptions): Promise<HistogramBucket[]>;
+  /** The keywords most posts among the matches carry. */
+  topTerms(filter: PostFilter, options?: { limit?: number }): Promise<TermCount[]>;
+  /** The accounts with the most matching posts. */
+  topAccounts(filter: PostFilter, options?: { limit?: number }): Promise<AccountCount[]>;
+  /** The posts with these ids, in the order given (ids not archived are left out; spam included). */
+  postsByIds(ids: readonly string[], options?: { platform?: string }): Promise<ArchivedPost[]>;
+  /**
+   * The matches as CSV (header row, {@link EXPORT_COLUMNS}), streamed from PostgreSQL's COPY. Resolves once the
+   * query is accepted, so a bad filter rejects before any byte is sent.
+   */
+  exportCsv(filter: PostFilter, options?: ExportOptions): Promise<Readable>;
+  /** The monthly partitions, oldest first. */
+  partitions(): Promise<PartitionInfo[]>;
+  /** Drops the partitions (and keys) of months before `month` (`YYYY-MM`); returns the tables dropped. */
+  dropMonthsBefore(month: string): Promise<string[]>;
+  /** Retention: keeps the current month and the `months - 1` before it (UTC), drops the rest. `months` ≥ 1. */
+  applyRetention(months: number, nowMs?: number): Promise<string[]>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  /** Closes the pool; safe to call twice. */
+  close(): Promise<void>;
+}
+
+const POST_COLUMNS = `id, platform, created_at, author_id, author_name, author_followers, author_verified, text, own_text, url,
+  parent_id, root_id, region, lang, sentiment, spam, spam_reason, schemes, keywords, topics, mentions, emoticons, urls`;
+
+interface PostRow {
+  id: string;
+  platform: string;
+  created_at: Date;
+  author_id: string;
+  author_name: string | null;
+  author_followers: number | null;
+  author_verified: boolean | null;
+  text: string;
+  own_text: string;
+  url: string | null;
+  parent_id: string | null;
+  root_id: string | null;
+  region: string | null;
+  lang: string | null;
+  sentiment: number;
+  spam: boolean;
+  spam_reason: string | null;
+  schemes: string[];
+  keywords: string[];
+  topics: string[];
+  mentions: string[];
+  emoticons: string[];
+  urls: string[];
+}
+
+function toPost(row: PostRow): ArchivedPost {
+  const author: ArchivedPost['author'] = { id: row.author_id };
+  if (row.author_name !== null) author.name = row.author_name;
+  if (row.author_followers !== null) author.followers = row.author_followers;
+  if (row.author_verified !== null) author.verified = row.author_verified;
+  const post: ArchivedPost = {
+    id: row.id,
+    platform: row.platform,
+    createdAt: row.created_at.toISOString(),
+    author,
+    text: row.text,
+    ownText: row.own_text,
+    sentiment: row.sentiment,
+    spam: row.spam,
+    schemes: row.schemes,
+    keywords: row.keywords,
+    topics: row.topics,
+    mentions: row.mentions,
+    emoticons: row.emoticons,
+    urls: row.urls,
+  };
+  if (row.url !== null) post.url = row.url;
+  if (row.parent_id !== null) post.parentId = row.parent_id;
+  if (row.root_id !== null) post.rootId = row.root_id;
+  if (row.region !== null) post.region = row.region;
+  if (row.lang !== null) post.lang = row.lang;
+  if (row.spam_reason !== null) post.spamReason = row.spam_reason;
+  return post;
+}
+
+// One statement: the keys new to post_keys decide which rows reach posts, so a redelivery inserts nothing, and the
+// two inserts commit together.
+const INSERT_SQL = `
+WITH batch AS (
+  SELECT * FROM unnest(
+    $1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::integer[], $7::boolean[], $8::text[],
+    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+    $18::text[], $19::text[], $20::text[], $21::text[], $22::real[], $23::boolean[], $24::text[], $25::timestamptz[]
+  ) AS b(id, platform, created_at, author_id, author_name, author_followers, author_verified, text, own_text, url,
+         parent_id, root_id, region, lang, tokens, keywords, topics, mentions, emoticons, urls, schemes, sentiment, spam,
+         spam_reason, received_at)
+), fresh AS (
+  INSERT INTO post_keys (id, platform, created_at)
+  SELECT id, platform, created_at FROM batch
+  ON CONFLICT DO NOTHING
+  RETURNING id, platform
+)
+INSERT INTO posts (id, platform, created_at, author_id, author_name, author_followers, author_verified, text, own_text,
+  url, parent_id, root_id, region, lang, tokens, keywords, topics, mentions, emoticons, urls, schemes, sentiment, spam,
+  spam_reason, received_at)
+SELECT b.id, b.platform, b.created_at, b.author_id, b.author_name, b.author_followers, b.author_verified, b.text,
+  b.own_text, b.url, b.parent_id, b.root_id, b.region, b.lang, b.tokens::tsvector, b.keywords::text[], b.topics::text[],
+  b.mentions::text[], b.emoticons::text[], b.urls::text[], b.schemes::text[], b.sentiment, b.spam, b.spam_reason,
+  b.received_at
+FROM batch b JOIN fresh f ON f.id = b.id AND f.platform = b.platform`;
+
+/** SQLSTATE of "no partition of relation found for row": a month dropped by retention after it was cached. */
+const NO_PARTITION = '23514';
+const MONTH = /^\d{4}-\d{2}$/;
+
+function clampLimit(value: number | undefined, fallback: number, max: number, field = 'limit'): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new ArchiveInputError(field, `must be an integer from 1 to ${max}`);
+  return value;
+}
+
+/** Connects lazily; call {@link Archive.migrate} once at start before writing. */
+export function createArchive(options: ArchiveOptions): Archive {
+  const schema = checkSchemaName(options.schema ?? 'archive');
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    options: `-c search_path=${schema}`,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    application_name: 'tingfeng-archive',
+  });
+  // An idle client losing its server (a restart) is reported here; without a listener it would crash the process.
+  pool.on('error', (err) => options.logger?.warn({ err }, 'idle archive connection failed'));
+  const loadTokenizer = options.tokenizer !== undefined ? () => Promise.resolve(options.tokenizer!) : createQueryTokenizer();
+  const subwordOption = options.subwords;
+  const loadSubwords: () => Promise<SubwordFn | undefined> =
+    subwordOption === false ? () => Promise.resolve(undefined) : subwordOption !== undefined ? () => Promise.resolve(subwordOption) : createSubwordLoader();
+  const knownMonths = new Set<string>();
+  let closed: Promise<void> | undefined;
+
+  async function compiled(filter: PostFilter): Promise<string | undefined> {
+    if (filter.q === undefined || filter.q.trim().length === 0) return undefined;
+    return compileSearchQuery(filter.q, await loadTokenizer());
+  }
+
+  async function conditions(filter: PostFilter, b: Binder): Promise<string[]> {
+    return filterConditions(filter, await compiled(filter), b);
+  }
+
+  async function ensureMonths(months: readonly string[]): Promise<void> {
+    const missing = months.filter((m) => !knownMonths.has(m));
+    if (missing.length === 0) return;
+    await pool.query('SELECT ensure_post_partitions($1::text[])', [missing]);
+    for (const m of missing) knownMonths.add(m);
+  }
+
+  async function insert(values: unknown[], months: string[]): Promise<number> {
+    await ensureMonths(months);
+    try {
+      return (await pool.query(INSERT_SQL, values)).rowCount ?? 0;
+    } catch (err) {
+      if ((err as { code?: string }).code !== NO_PARTITION) throw err;
+      for (const m of months) knownMonths.delete(m);
+      await ensureMonths(months);
+      return (await pool.query(INSERT_SQL, values)).rowCount ?? 0;
+    }
+  }
+
+  const archive: Archive = {
+    schema,
+
+    migrate: () => migrateArchive({ databaseUrl: options.databaseUrl, schema, ...(options.logger && { logger: options.logger }) }),
+
+    async writePosts(posts, writeOptions = {}) {
+      const notBefore = writeOptions.notBeforeMs;
+      const kept = notBefore === undefined ? posts : posts.filter((p) => p.createdAtMs >= notBefore);
+      const expired = posts.length - kept.length;
+      if (kept.length === 0) return { inserted: 0, duplicates: 0, expired };
+      const { columns: c, months } = prepareBatch(kept, await loadSubwords());
+      const values = [
+        c.id, c.platform, c.createdAt, c.authorId, c.authorName, c.authorFollowers, c.authorVerified, c.text, c.ownText,
+        c.url, c.parentId, c.rootId, c.region, c.lang, c.tokens, c.keywords, c.topics, c.mentions, c.emoticons, c.urls,
+        c.schemes, c.sentiment, c.spam, c.spamReason, c.receivedAt,
+      ];
+      const inserted = await insert(values, months);
+      return { inserted, duplicates: kept.length - inserted, expired };
+    },
+
+    async search(filter, searchOptions = {}) {
+      const limit = clampLimit(searchOptions.limit, 50, 500);
+      const newest = (searchOptions.order ?? 'newest') === 'newest';
+      const b = new ParamBinder();
+      const where = await conditions(filter, b);
+      const countValues = [...b.values];
+      const countSql = `SELECT count(*)::int AS n FROM posts ${whereSql(where)}`;
+      const pageWhere = [...where];
+      if (searchOptions.cursor !== undefined) {
+        const key = decodeCursor(searchOptions.cursor);
+        const tuple = `(${b.bind(key.createdAt, 'timestamptz')}, ${b.bind(key.id, 'text')}, ${b.bind(key.platform, 'text')})`;
+        pageWhere.push(`(created_at, id, platform) ${newest ? '<' : '>'} ${tuple}`);
+      }
+      const direction = newest ? 'DESC' : 'ASC';
+      const pageSql = `SELECT ${POST_COLUMNS} FROM posts ${whereSql(pageWhere)}
+        ORDER BY created_at ${direction}, id ${direction}, platform ${direction} LIMIT ${limit + 1}`;
+      const [page, total] = await Promise.all([
+        pool.query<PostRow>(pageSql, b.values),
+        searchOptions.withTotal === false ? undefined : pool.query<{ n: number }>(countSql, countValues),
+      ]);
+      const rows = page.rows.slice(0, limit);
+      const last = rows[rows.length - 1];
+      return {
+        total: total?.rows[0]?.n,
+        posts: rows.map(toPost),
+        nextCursor: page.rows.length > limit && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id, platform: last.platform }) : null,
+      };
+    },
+
+    async count(filter) {
+      const b = new ParamBinder();
+      const where = await conditions(filter, b);
+      const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM posts ${whereSql(where)}`, b.values);
+      return result.rows[0]?.n ?? 0;
+    },
+
+    async histogram(filter, histogramOptions) {
+      const interval = histogramOptions.interval;
+      if (interval !== 'hour' && interval !== 'day') throw new ArchiveInputError('interval', 'must be hour or day');
+      const b = new ParamBinder();
+      const where = await conditions(filter, b);
+      const tz = b.bind(histogramOptions.timeZone ?? 'UTC', 'text');
+      // With from/to the buckets span them (quiet stretches show as zeros); without, the first to the last match.
+      const lo = filter.from !== undefined ? b.bind(new Date(timeBoundMs(filter.from, 'from')).toISOString(), 'timestamptz') : 'NULL::timestamptz';
+      const hi = filter.to !== undefined ? b.bind(new Date(timeBoundMs(filter.to, 'to') - 1).toISOString(), 'timestamptz') : 'NULL::timestamptz';
+      const step = interval === 'hour' ? `interval '1 hour'` : `interval '1 day'`;
+      const sql = `
+        WITH hits AS (
+          SELECT date_trunc('${interval}', created_at AT TIME ZONE ${tz}) AS bucket, count(*)::int AS n,
+                 count(*) FILTER (WHERE sentiment < 0)::int AS negative
+          FROM posts ${whereSql(where)} GROUP BY 1
+        ), span AS (
+          SELECT coalesce(date_trunc('${interval}', ${lo} AT TIME ZONE ${tz}), min(bucket)) AS lo,
+                 coalesce(date_trunc('${interval}', ${hi} AT TIME ZONE ${tz}), max(bucket)) AS hi
+          FROM hits
+        )
+        SELECT s.bucket AT TIME ZONE ${tz} AS start, coalesce(h.n, 0) AS n, coalesce(h.negative, 0) AS negative
+        FROM span, generate_series(span.lo, span.hi, ${step}) AS s(bucket)
+        LEFT JOIN hits h ON h.bucket = s.bucket
+        ORDER BY s.bucket
+        LIMIT ${MAX_BUCKETS + 1}`;
+      const result = await pool.query<{ start: Date; n: number; negative: number }>(sql, b.values);
+      if (result.rows.length > MAX_BUCKETS) throw new ArchiveInputError('interval', `more than ${MAX_BUCKETS} buckets: narrow the time range or use a longer interval`);
+      return result.rows.map((r) => ({ start: r.start.toISOString(), count: r.n, negative: r.negative, negativeShare: r.n === 0 ? 0 : r.negative / r.n }));
+    },
+
+    async topTerms(filter, termOptions = {}) {
+      const limit = clampLimit(termOptions.limit, 20, 200);
+      const b = new ParamBinder();
+      const where = await conditions(filter, b);
+      const result = await pool.query<{ term: string; n: number }>(
+        `SELECT term, count(*)::int AS n FROM posts, unnest(keywords) AS term ${whereSql(where)}
+         GROUP BY term ORDER BY n DESC, term LIMIT ${limit}`,
+        b.values,
+      );
+      return result.rows.map((r) => ({ term: r.term, count: r.n }));
+    },
+
+    async topAccounts(filter, accountOptions = {}) {
+      const limit = clampLimit(accountOptions.limit, 20, 200);
+      const b = new ParamBinder();
+      const where = await conditions(filter, b);
+      const result = await pool.query<{ id: string; name: string | null; followers: number | null; verified: boolean | null; n: number; negative: number }>(
+        `SELECT author_id AS id,
+                (array_agg(author_name ORDER BY created_at DESC) FILTER (WHERE author_name IS NOT NULL))[1] AS name,
+                max(author_followers) AS followers, bool_or(author_verified) AS verified,
+                count(*)::int AS n, count(*) FILTER (WHERE sentiment < 0)::int AS negative
+         FROM posts ${whereSql(where)}
+         GROUP BY author_id ORDER BY n DESC, id LIMIT ${limit}`,
+        b.values,
+      );
+      return result.rows.map((r) => {
+        const account: AccountCount = { id: r.id, posts: r.n, negativeShare: r.n === 0 ? 0 : r.negative / r.n };
+        if (r.name !== null) account.name = r.name;
+        if (r.followers !== null) account.followers = r.followers;
+        if (r.verified !== null) account.verified = r.verified;
+        return account;
+      });
+    },
+
+    async postsByIds(ids, byIdOptions = {}) {
+      if (ids.length === 0) return [];
+      if (ids.length > 10_000) throw new ArchiveInputError('ids', 'at most 10,000 at once');
+      const values: unknown[] = [[...ids]];
+      let sql = `SELECT ${POST_COLUMNS} FROM posts WHERE id = ANY($1::text[])`;
+      if (byIdOptions.platform !== undefined) {
+        values.push(byIdOptions.platform);
+        sql += ' AND platform = $2::text';
+      }
+      const rows = (await pool.query<PostRow>(sql, values)).rows;
+      const byId = new Map<string, PostRow>();
+      for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row);
+      const out: ArchivedPost[] = [];
+      const seen = new Set<string>();
+      for (const id of ids) {
+        const row = byId.get(id);
+        if (row && !seen.has(id)) {
+          seen.add(id);
+          out.push(toPost(row));
+        }
+      }
+      return out;
+    },
+
+    async exportCsv(filter, exportOptions = {}) {
+      const maxRows = clampLimit(exportOptions.maxRows, 100_000, 10_000_000, 'maxRows');
+      const direction = (exportOptions.order ?? 'newest') === 'newest' ? 'DESC' : 'ASC';
+      const where = await conditions(filter, new LiteralBinder());
+      const sql = `COPY (
+        SELECT id, platform, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+               author_id, ${spreadsheetSafe('author_name')} AS author_name, author_followers, ${spreadsheetSafe('text')} AS text,
+               url, round(sentiment::numeric, 3) AS sentiment, spam, array_to_string(schemes, ';') AS schemes,
+               array_to_string(keywords, ';') AS keywords, root_id, parent_id
+        FROM posts ${whereSql(where)}
+        ORDER BY created_at ${direction}, id ${direction}, platform ${direction}
+        LIMIT ${maxRows}
+      ) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+      const client = await pool.connect();
+      let released = false;
+      const release = (err?: Error) => {
+        if (released) return;
+        released = true;
+        // A client whose COPY was cut off mid-stream is in an unknown state: destroy it rather than reuse it.
+        client.release(err);
+      };
+      const source = client.query(copyTo(sql));
+      // The first chunk (or the end of an empty result) proves the query was accepted.
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => {
+          release(err);
+          reject(err);
+        };
+        source.once('error', onError);
+        source.once('readable', () => {
+          source.off('error', onError);
+          resolve();
+        });
+        source.once('end', () => {
+          source.off('error', onError);
+          resolve();
+        });
+      });
+      let bomSent = exportOptions.bom === false;
+      const out = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          if (!bomSent) {
+            bomSent = true;
+            this.push(Buffer.from([0xef, 0xbb, 0xbf]));
+          }
+          callback(null, chunk);
+        },
+        flush(callback) {
+          if (!bomSent) this.push(Buffer.from([0xef, 0xbb, 0xbf]));
+          callback();
+        },
+      });
+      source.on('error', (err) => {
+        release(err);
+        out.destroy(err);
+      });
+      source.on('end', () => release());
+      out.on('close', () => {
+        // The reader went away before the end (a client closed the download).
+        if (!released) {
+          source.destroy();
+          release(new Error('export abandoned by its reader'));
+        }
+      });
+      source.pipe(out);
+      return out;
+    },
+
+    async partitions() {
+      const result = await pool.query<{ table: string }>(
+        `SELECT c.relname AS table FROM pg_inherits i
+         JOIN pg_class c ON c.oid = i.inhrelid
+         JOIN pg_class p ON p.oid = i.inhparent
+         JOIN pg_namespace n ON n.oid = p.relnamespace
+         WHERE p.relname = 'posts' AND n.nspname = current_schema()
+         ORDER BY c.relname`,
+      );
+      return result.rows
+        .map((r) => ({ table: r.table, month: r.table.replace(/^posts_(\d{4})_(\d{2})$/, '$1-$2') }))
+        .filter((p) => MONTH.test(p.month));
+    },
+
+    async dropMonthsBefore(month) {
+      if (!MONTH.test(month)) throw new ArchiveInputError('month', 'must be YYYY-MM');
+      const dropped: string[] = [];
+      for (const p of await archive.partitions()) {
+        if (p.month >= month) continue;
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          // Dropping a partition locks the parent for a moment; wait briefly rather than queue every reader behind it.
+          await client.query(`SET LOCAL lock_timeout = '5s'`);
+          await client.query(`DROP TABLE ${pg.escapeIdentifier(p.table)}`);
+          const upper = nextMonth(p.month);
+          await client.query(`DELETE FROM post_keys WHERE created_at < $1::timestamptz`, [`${upper}-01T00:00:00Z`]);
+          await client.query('COMMIT');
+          knownMonths.delete(p.month);
+          dropped.push(p.table);
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+      if (dropped.length > 0) options.logger?.info({ schema, dropped }, 'archive partitions dropped by retention');
+      return dropped;
+    },
+
+    async applyRetention(months, nowMs = Date.now()) {
+      if (!Number.isInteger(months) || months < 1) throw new ArchiveInputError('months', 'must be an integer ≥ 1');
+      return archive.dropMonthsBefore(retentionCutoff(months, nowMs));
+    },
+
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    close() {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+  return archive;
+}
+
+/** Most buckets a histogram returns (a year of hours is 8,760). */
+const MAX_BUCKETS = 10_000;
+
+/** The first month kept when keeping `months` months up to the one holding `nowMs` (UTC). */
+export function retentionCutoff(months: number, nowMs: number): string {
+  const d = new Date(nowMs);
+  return monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - (months - 1), 1));
+}
+
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return monthOf(Date.UTC(y, m, 1));
+}
+
+/**
+ * A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`, the usual
+ * defence against formula injection through exported data.
+ */
+function spreadsheetSafe(column: string): string {
+  return `CASE WHEN left(${column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || ${column} ELSE ${column} END`;
+}
