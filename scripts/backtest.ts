@@ -8,15 +8,19 @@
  *
  * Each line is a raw post (validated with parsePost, then analysed with @tingfeng/text) or an
  * enriched post (a line that already carries `tokens`: validated, not re-analysed).
- * "Too far in the future" cannot use the wall clock and stay deterministic, so the backtest's
- * receipt time is the data's own clock: a post is refused as `created_at_future` when it lies more
- * than one day beyond the largest event time accepted before it (the first post sets the clock).
+ * "Too far in the future" cannot use the wall clock and stay deterministic, so the backtest judges a
+ * post by the posts around it (`EventClock` of @tingfeng/detect, the rule each partition of the live
+ * merge follows too): a post more than `clockMaxJumpMs` (10 min) ahead of the largest event time
+ * accepted so far is a jump, held until the next `clockConfirmPosts` (8) posts vote on it: at least
+ * half of them not more than that before it accept it, more than half before it refuse it as
+ * `created_at_future` (it moves nothing). So quiet weeks between posts are read whole, and a lone
+ * 2999 typo is refused. At the end of the input the votes so far decide (a lone last post stays).
  *
  * Threads: `--threads n` (default 1) parses, validates and analyses batches of lines on n worker
  * threads while the main thread runs the detectors; batches come back in input order, so the output
- * is the same as `--threads 0` (everything on the main thread). The receipt clock depends on every
- * earlier post, so workers validate with an open clock and the main thread applies the future check
- * in order (validatePost's last check, so the verdicts are the same). `--transfer` picks how
+ * is the same as `--threads 0` (everything on the main thread). The event clock depends on the
+ * posts around each one, so workers validate with an open clock and the main thread applies the
+ * clock in order. `--transfer` picks how
  * enriched posts come back: `compact` (default: only the fields the detectors read, `DetectorPost`,
  * one JSON array per post, one JSON string per batch), `json` (whole enriched posts, one JSON string
  * per batch) or `clone` (whole enriched posts, structured clone). The detectors read nothing else, so
@@ -26,7 +30,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type Alert, type EnrichedPost, MAX_FUTURE_SKEW_MS, parsePost, type Post, type RepostHop, validatePost } from '@tingfeng/contracts';
-import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorPost } from '@tingfeng/detect';
+import { settleByVotes, createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorPost, EventClock } from '@tingfeng/detect';
 import { createAnalyzer } from '@tingfeng/text';
 import { createJsonlWriter, InputNotFoundError } from './lib/jsonl.js';
 
@@ -244,16 +248,33 @@ async function main(): Promise<void> {
   let detectionMs = 0;
   let waitMs = 0;
   let read = 0;
-  let accepted = 0;
+  let postsAccepted = 0;
   let enrichedInput = 0;
   const rejected = new Map<string, number>();
-  let clockMs: number | null = null;
   const byType = new Map<string, number>();
   const out = createJsonlWriter(values.out);
 
   const reject = (reason: string): void => {
     rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
   };
+
+  /** Alerts of the posts the clock released, waiting to be written. */
+  let ready: Alert[] = [];
+  const clock = new EventClock<{ post: DetectorPost; enriched: boolean }>(
+    { maxJumpMs: engine.config.clockMaxJumpMs, confirmPosts: engine.config.clockConfirmPosts },
+    ({ post, enriched }, _eventTimeMs, accepted) => {
+      if (!accepted) {
+        reject('created_at_future');
+        return;
+      }
+      postsAccepted++;
+      if (enriched) enrichedInput++;
+      const t0 = performance.now();
+      const alerts = engine.process(post);
+      detectionMs += performance.now() - t0;
+      for (const a of alerts) ready.push(a);
+    },
+  );
 
   async function emit(alerts: Alert[]): Promise<void> {
     for (const a of alerts) {
@@ -262,28 +283,27 @@ async function main(): Promise<void> {
     }
   }
 
-  /** Detection over one batch, in input order: the receipt clock, the future check, the engine. */
+  async function emitReady(): Promise<void> {
+    if (ready.length === 0) return;
+    const alerts = ready;
+    ready = [];
+    await emit(alerts);
+  }
+
+  /** Detection over one batch, in input order: the event clock, then the engine. */
   async function detect(batch: BatchResult): Promise<void> {
     analysisMs += batch.analysisMs;
     for (let i = 0; i < batch.posts.length; i++) {
       read++;
       const post = batch.posts[i];
       if (!post) reject(batch.reasons[i]!);
-      else if (clockMs !== null && post.createdAtMs > clockMs + MAX_FUTURE_SKEW_MS) reject('created_at_future');
-      else {
-        accepted++;
-        if (batch.enriched[i] === 1) enrichedInput++;
-        clockMs = clockMs === null ? post.createdAtMs : Math.max(clockMs, post.createdAtMs);
-        const t0 = performance.now();
-        const alerts = engine.process(post);
-        detectionMs += performance.now() - t0;
-        if (alerts.length > 0) await emit(alerts);
-      }
+      else clock.push({ post, enriched: batch.enriched[i] === 1 }, post.createdAtMs);
       if (progressEvery > 0 && read % progressEvery === 0) {
         const s = (performance.now() - wallStart) / 1000;
-        process.stderr.write(`backtest: ${read} lines, ${accepted} posts, ${[...byType.values()].reduce((a, b) => a + b, 0)} alerts, ${Math.round(read / s)} lines/s\n`);
+        process.stderr.write(`backtest: ${read} lines, ${postsAccepted} posts, ${[...byType.values()].reduce((a, b) => a + b, 0)} alerts, ${Math.round(read / s)} lines/s\n`);
       }
     }
+    await emitReady();
   }
 
   // Batches of whole lines: each chunk is cut after its last newline (0x0a never occurs inside a UTF-8 sequence).
@@ -345,6 +365,8 @@ async function main(): Promise<void> {
   if (carry.length > 0) inFlight.push(submit(carry));
   while (inFlight.length > 0) await drainOne();
   await stop();
+  clock.settle(settleByVotes);
+  await emitReady();
 
   const t1 = performance.now();
   const tail = engine.flush();
@@ -356,7 +378,7 @@ async function main(): Promise<void> {
   const stats = engine.stats();
   const summary = {
     lines: read,
-    posts: accepted,
+    posts: postsAccepted,
     enrichedInput,
     rejected: [...rejected.values()].reduce((a, b) => a + b, 0),
     rejectedByReason: Object.fromEntries([...rejected.entries()].sort()),

@@ -16,6 +16,36 @@ function backtest(input: string, ...args: string[]): { alerts: string; summary: 
   return { alerts: readFileSync(out, 'utf8'), summary: JSON.parse(r.stderr.trim().split('\n').at(-1)!.replace(/^backtest: /, '')) as Record<string, unknown> };
 }
 
+describe('pnpm backtest over a real history', () => {
+  it('reads weeks of silence whole, and refuses lone far-future posts without letting them move event time', () => {
+    // Enriched lines (validated, not analysed: quick): three bursts weeks apart, as a real history has them.
+    const posts = campaignScenario().posts;
+    const shiftMs = [0, 21 * 86_400_000, 70 * 86_400_000];
+    const lines = posts.map((p, i) => {
+      const createdAtMs = p.createdAtMs + shiftMs[Math.floor((i * 3) / posts.length)]!;
+      return JSON.stringify({ ...p, createdAtMs, createdAt: new Date(createdAtMs).toISOString() });
+    });
+    const clean = join(dir, 'history.jsonl');
+    writeFileSync(clean, `${lines.join('\n')}\n`);
+    // A 2999 typo and a post a time-zone bug puts 8 hours ahead, each alone among honest posts.
+    const poisoned = [...lines];
+    const at = (i: number) => JSON.parse(lines[i]!) as { createdAtMs: number };
+    poisoned.splice(2000, 0, JSON.stringify({ ...JSON.parse(lines[2000]!), id: 'typo', createdAt: '2999-10-20T08:00:00Z', createdAtMs: Date.parse('2999-10-20T08:00:00Z') }));
+    // Inside the campaign: accepted, it would close the coordination window under it.
+    poisoned.splice(1870, 0, JSON.stringify({ ...JSON.parse(lines[1870]!), id: 'tz', createdAtMs: at(1870).createdAtMs + 8 * 3600_000, createdAt: new Date(at(1870).createdAtMs + 8 * 3600_000).toISOString() }));
+    const dirty = join(dir, 'history-poisoned.jsonl');
+    writeFileSync(dirty, `${poisoned.join('\n')}\n`);
+
+    const a = backtest(clean, '--threads', '0');
+    expect(a.summary).toMatchObject({ lines: posts.length, posts: posts.length, rejected: 0 });
+    const b = backtest(dirty, '--threads', '0');
+    expect(b.summary).toMatchObject({ lines: posts.length + 2, posts: posts.length, rejectedByReason: { created_at_future: 2 }, late: a.summary.late });
+    // Event time never moved for them: the same alerts, byte for byte.
+    expect(b.alerts).toBe(a.alerts);
+    expect(a.alerts).toContain('"type":"coordination"');
+  }, 300_000);
+});
+
 describe('pnpm backtest on worker threads', () => {
   it('writes the same bytes and counts with --threads 0, 1 and 2 and every transfer (compact, json, clone)', () => {
     // The dying-city episode as raw posts, some enriched lines, CRLF, blank and refused lines (bad JSON,
@@ -35,5 +65,5 @@ describe('pnpm backtest on worker threads', () => {
       expect(threaded.alerts).toBe(single.alerts);
       expect(counts(threaded.summary)).toEqual(counts(single.summary));
     }
-  }, 120_000);
+  }, 600_000);
 });

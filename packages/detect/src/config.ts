@@ -8,6 +8,14 @@ export interface DetectorConfig {
   sensitivity: number;
   /** Allowed lateness in event time: the watermark is the largest createdAt seen minus this. Default 10 min. */
   latenessMs: number;
+  /**
+   * A post more than this ahead of the event clock (of the file, or of its partition live) moves it only once a later
+   * post confirms the jump (`src/event-time/event-clock.ts`). Default 10 min, the lateness: an accepted post never
+   * makes the posts around it late.
+   */
+  clockMaxJumpMs: number;
+  /** Posts after such a jump that vote on it: half of them consistent accept it, more than half earlier refuse it (`created_at_future`). */
+  clockConfirmPosts: number;
   /** Local clock offset used for the time-of-day baselines (Asia/Shanghai = 480). */
   utcOffsetMinutes: number;
   /** Posts remembered for duplicate suppression (a post delivered twice counts once). */
@@ -143,6 +151,8 @@ export interface DetectorConfig {
 export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   sensitivity: 1,
   latenessMs: 10 * 60_000,
+  clockMaxJumpMs: 10 * 60_000,
+  clockConfirmPosts: 8,
   utcOffsetMinutes: 480,
   maxSeenPosts: 200_000,
   officialAccounts: ['昆明发布', '昆明市长', '昆明12345市长热线', '春城晚报', '掌上春城', '昆明信息港', '昆明日报', '都市时报'],
@@ -239,6 +249,8 @@ export function resolveConfig(overrides: Partial<DetectorConfig> = {}): Resolved
   }
   const s = merged.sensitivity;
   if (!(s >= 0.25 && s <= 4)) throw new Error(`sensitivity ${s} outside 0.25..4`);
+  if (!(merged.clockMaxJumpMs >= 0)) throw new Error('clockMaxJumpMs must be at least 0');
+  if (!Number.isInteger(merged.clockConfirmPosts) || merged.clockConfirmPosts < 1) throw new Error('clockConfirmPosts must be an integer of at least 1');
   if (!Number.isInteger(Math.log2(merged.storyTableSize))) throw new Error('storyTableSize must be a power of two');
   if (merged.storySeasonSlots < 1 || 1440 % merged.storySeasonSlots !== 0) throw new Error('storySeasonSlots must divide a day in whole minutes');
   const out = merged as unknown as Record<string, number>;

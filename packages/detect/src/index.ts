@@ -10,3 +10,5 @@ export type { LabelledEvent, RawPost, Scenario, ScenarioScore } from './scenario
 export type { DetectorPost } from './post.js';
 export { bestWindowRule, callsFromAlerts, CascadeTruthBuilder, CRITICAL_TARGETS, EXPLOSIVE_LEVEL, median, QUIET_LEVEL, ruleCalls, scoreCalls, splitOf, TRUTH_WINDOW_MS, VIRAL_LEVEL, windowRuleTimes } from './cascade-eval.js';
 export type { CascadeCalls, CascadeTruth, CedScore, CriticalTargets, GridRule, Split, TruthPost } from './cascade-eval.js';
+export { EventClock, settleByVotes } from './event-time/event-clock.js';
+export type { ClockVerdict, EventClockOptions, HeldJump, Settlement } from './event-time/event-clock.js';
