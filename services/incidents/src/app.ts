@@ -88,7 +88,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         autoResolveMs: config.INCIDENT_AUTO_RESOLVE_MS,
       });
 
-      const http = buildHttpServer({
+      const http = await buildHttpServer({
         logger,
         tokens: config.API_TOKENS,
         store,

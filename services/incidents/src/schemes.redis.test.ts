@@ -7,6 +7,7 @@ import { createAnalyzer } from '@tingfeng/text';
 import { AnalyzerConfigSchema } from '../../analyzer/src/config.js';
 import { SchemeSource } from '../../analyzer/src/schemes/scheme-source.js';
 import { parseApiTokens } from './config.js';
+import { configureApi } from './http/api.js';
 import { registerConfigRoutes } from './http/routes/config-objects.js';
 
 // Monitoring schemes from an admin's PUT to the analyzer's matcher: the incidents API's config routes over real
@@ -25,7 +26,7 @@ const ADMIN = 'adm1n';
 const ANALYST = 'r34d';
 
 async function api(prefix: string, redis: Parameters<typeof registerConfigRoutes>[1]['redis']) {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+  const app = configureApi(Fastify({ loggerInstance: logger as FastifyBaseLogger }));
   registerConfigRoutes(app, { tokens: TOKENS, redis, keys: redisKeys(prefix), logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   servers.push(app);

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { INCIDENT_STATUSES, SEVERITIES } from '@tingfeng/contracts';
+import { AlertSchema, INCIDENT_STATUSES, ROLES, SEVERITIES } from '@tingfeng/contracts';
+
+/**
+ * The schemas the OpenAPI document names as components (`#/components/schemas/<id>`); everything else is inlined.
+ * A registry of our own rather than zod's global one, so a library's schemas never leak into the document.
+ */
+export const apiSchemas = z.registry<{ id?: string; description?: string }>();
+
+const named = <S extends z.ZodType>(id: string, schema: S, description?: string): S => {
+  apiSchemas.add(schema, { id, ...(description ? { description } : {}) });
+  return schema;
+};
 
 const csv = <T extends z.ZodType<string, string>>(item: T) =>
   z
@@ -12,21 +23,37 @@ const time = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time')
   .transform((s) => Date.parse(s));
 
+/** Every error answer: a stable code and a sentence; validation errors add `issues`, scheme errors `scheme` and `position`. */
+export const ErrorSchema = named(
+  'Error',
+  z.looseObject({
+    error: z.string().describe('stable code: invalid_request, unauthorized, forbidden, not_found, conflict, invalid_scheme, not_ready, internal'),
+    message: z.string().optional(),
+    issues: z.array(z.object({ in: z.string(), path: z.string(), message: z.string() })).optional(),
+  }),
+  'An error: a stable code and a sentence',
+);
+
 /** `GET /api/incidents` query. Lists are comma-separated; since/until bound `openedAt` (wall time). */
 export const ListQuerySchema = z.object({
-  status: csv(z.enum(INCIDENT_STATUSES)).optional(),
-  type: csv(z.string().min(1)).optional(),
-  severity: csv(z.enum(SEVERITIES)).optional(),
-  scheme: z.string().min(1).optional(),
-  since: time.optional(),
-  until: time.optional(),
+  status: csv(z.enum(INCIDENT_STATUSES)).optional().describe('comma-separated: triggered,acknowledged,resolved'),
+  type: csv(z.string().min(1)).optional().describe('comma-separated alert types'),
+  severity: csv(z.enum(SEVERITIES)).optional().describe('comma-separated: info,warning,critical'),
+  scheme: z.string().min(1).optional().describe('monitoring scheme name'),
+  since: time.optional().describe('openedAt ≥ since (ISO-8601)'),
+  until: time.optional().describe('openedAt ≤ until (ISO-8601)'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
 
 export const IdParamsSchema = z.object({ id: z.string().min(1).max(200) });
 
-export const ResolveBodySchema = z.object({ reason: z.string().max(2000).optional() }).default({});
+/** Optional: a POST without a body (fastify reads it as null) resolves without a reason. */
+export const ResolveBodySchema = z
+  .object({ reason: z.string().max(2000).optional() })
+  .nullable()
+  .optional()
+  .transform((b) => b ?? {});
 export const NoteBodySchema = z.object({ text: z.string().trim().min(1, 'text must not be empty').max(5000) });
 export const AssignBodySchema = z.object({ assignee: z.string().trim().min(1, 'assignee must not be empty').max(200) });
 export const ResponseBodySchema = z.object({
@@ -34,10 +61,122 @@ export const ResponseBodySchema = z.object({
   startedAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** A readable one-line message for a 400. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`)
-    .join('; ');
-}
+const nullableString = z.string().nullable().optional();
+
+const ResponseCampaignSchema = z.object({ accounts: z.array(z.string()), startedAt: z.string(), by: z.string() });
+
+// Answers are objects that list every field (a field not named here is not sent), so the document is the answer;
+// only the alerts are loose, as their contract is.
+
+/** A list row: the incident without alerts and timeline. */
+export const IncidentSummarySchema = named(
+  'IncidentSummary',
+  z.object({
+    id: z.string(),
+    key: z.string(),
+    type: z.string(),
+    status: z.enum(INCIDENT_STATUSES),
+    severity: z.enum(SEVERITIES),
+    title: z.string(),
+    openedAt: z.string().describe('wall time the incident opened (ISO-8601)'),
+    acknowledgedAt: nullableString,
+    acknowledgedBy: nullableString,
+    resolvedAt: nullableString,
+    resolvedBy: nullableString,
+    assignee: nullableString,
+    alertCount: z.number().int(),
+    lastAlertAt: z.string().describe('wall time of the last alert'),
+    lastAlertEventAt: z.string().describe('event time of the last alert'),
+    terms: z.array(z.string()).describe('the alerts’ terms, most frequent first (at most 8)'),
+    schemes: z.array(z.string()).optional(),
+    response: ResponseCampaignSchema.nullable(),
+  }),
+  'An incident as the list shows it',
+);
+
+export const IncidentListSchema = z.object({
+  items: z.array(IncidentSummarySchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+/** `CampaignSeries` of `@tingfeng/queue` as the detector writes it: dense per bucket of event time from `startMs`. */
+const CampaignSeriesSchema = z.object({
+  incidentId: z.string(),
+  bucketMs: z.number(),
+  startMs: z.number().describe('epoch ms (event time) of the first bucket'),
+  startedAtMs: z.number().describe('epoch ms (event time) the response began'),
+  accounts: z.array(z.string()),
+  narrative: z.array(z.number()).describe('narrative posts per bucket'),
+  negative: z.array(z.number()).describe('narrative posts with sentiment below 0 per bucket'),
+  response: z.array(z.number()).describe('posts by the campaign’s accounts per bucket'),
+  reach: z.array(z.number()).describe('followers of those posts’ authors per bucket'),
+  baseline: z.object({ narrative: z.number(), negative: z.number() }).nullable().optional(),
+  lastAlertBucketMs: z.number().nullable().optional(),
+  eventTimeMs: z.number().nullable().optional(),
+});
+
+const TimelineEntrySchema = z.object({
+  eventId: z.string(),
+  incidentId: z.string(),
+  kind: z.string(),
+  actor: z.string(),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/** One incident: the summary fields, its alerts and timeline, and what the page derives from them. */
+export const IncidentDetailSchema = named(
+  'IncidentDetail',
+  z.object({
+    id: z.string(),
+    key: z.string(),
+    type: z.string(),
+    status: z.enum(INCIDENT_STATUSES),
+    severity: z.enum(SEVERITIES),
+    title: z.string(),
+    openedAt: z.string(),
+    acknowledgedAt: nullableString,
+    acknowledgedBy: nullableString,
+    resolvedAt: nullableString,
+    resolvedBy: nullableString,
+    assignee: nullableString,
+    schemes: z.array(z.string()).optional(),
+    lastAlertAt: z.string().describe('wall time of the last alert'),
+    firstAlertEventAt: z.string().describe('event time of the first alert'),
+    lastAlertEventAt: z.string().describe('event time of the last alert'),
+    escalationLevel: z.number().int().optional().describe('highest escalation level the notifier reported'),
+    alerts: z.array(AlertSchema).describe('the alerts as the detectors emitted them (contract Alert)'),
+    timeline: z.array(TimelineEntrySchema).describe('every incident event applied, in log order'),
+    response: ResponseCampaignSchema.nullable().optional(),
+    campaign: ResponseCampaignSchema.optional().describe('present when answered by a response campaign'),
+    campaignSeries: CampaignSeriesSchema.optional().describe('the detector’s curves for the campaign, once it has written them'),
+    detail: z.object({
+      postIds: z.array(z.string()),
+      samples: z.array(z.object({ id: z.string(), text: z.string(), author: z.string().optional(), at: z.string().optional() })),
+      terms: z.array(z.string()),
+      accounts: z.array(z.string()),
+      volume: z
+        .array(
+          z.object({
+            alertId: z.string(),
+            at: z.string(),
+            windowStart: z.string().nullable(),
+            windowEnd: z.string().nullable(),
+            observed: z.number(),
+            expected: z.number(),
+            score: z.number().nullable(),
+            severity: z.string(),
+          }),
+        )
+        .describe('observed vs expected per alert window'),
+      series: z
+        .array(z.object({ field: z.string(), alertId: z.string(), xIsTime: z.boolean(), points: z.array(z.object({ x: z.number(), y: z.number() })) }))
+        .describe('numeric series the alerts carry (growth curve, …)'),
+    }),
+  }),
+  'An incident with its alerts, timeline, evidence and series',
+);
+
+export const WhoamiSchema = z.object({ principal: z.string(), role: z.enum(ROLES) });

@@ -1,4 +1,7 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Logger } from '@tingfeng/logger';
 import type { Registry } from '@tingfeng/metrics';
 import type { RedisKeys } from '@tingfeng/queue';
@@ -8,11 +11,12 @@ import type { ApiToken } from '../config.js';
 import type { IncidentEventLog } from '../events/event-log.js';
 import type { IncidentsMetrics } from '../metrics.js';
 import type { ViewStore } from '../store/view-store.js';
-import { openApiDocument } from './openapi.js';
+import { configureApi, type Api } from './api.js';
 import { registerConfigRoutes } from './routes/config-objects.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerStreamRoute } from './routes/stream.js';
+import { apiSchemas } from './schemas.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -30,13 +34,39 @@ export interface HttpServerOptions {
   isLive?: () => boolean;
 }
 
-/** The API, the live stream, the dashboard and the ops endpoints on one fastify instance. */
-export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: o.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+const DESCRIPTION =
+  'Incidents grouped from alerts (PagerDuty semantics: triggered → acknowledged → resolved). Bearer tokens from API_TOKENS; ' +
+  'roles analyst (read, notes), oncall (+ ack, resolve, assign, response), admin (+ routes, silences, channels, monitoring schemes). ' +
+  'Generated from the zod schemas the routes validate with; every operation names the least role it takes (`x-permission`).';
+
+/**
+ * Registers @fastify/swagger on `app` so that every route declared after it is described in the OpenAPI 3.1
+ * document, from the same zod schemas that validate its input and serialise its answer, and serves that document
+ * at `GET /api/openapi.json`. Register routes after awaiting this.
+ */
+export async function registerOpenApi(app: Api, publicUrl: string): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tingfeng 听风 incident API', version: '0.2.0', description: DESCRIPTION },
+      servers: [{ url: publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: createJsonSchemaTransform({ schemaRegistry: apiSchemas }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiSchemas }),
   });
+  app.get('/api/openapi.json', { schema: { summary: 'This document', tags: ['ops'] } }, async () => app.swagger());
+}
+
+/** The API, the live stream, the dashboard and the ops endpoints on one fastify instance. */
+export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
+  const app = configureApi(
+    Fastify({
+      loggerInstance: o.logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1024 * 1024,
+    }),
+  );
 
   // Until the view has caught up with the log, a command would be decided against a stale view.
   app.addHook('onRequest', async (req, reply) => {
@@ -48,21 +78,18 @@ export function buildHttpServer(o: HttpServerOptions): FastifyInstance {
     if (!req.url.startsWith('/api/')) return;
     o.metrics.apiRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    // The path only: /api/stream takes its bearer token as ?token=, which must never reach the logs.
-    if (status === 500) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
-    await reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
-  });
 
-  app.get('/healthz', async (_req, reply) => {
-    const live = o.isLive?.() ?? true;
-    return reply.code(live ? 200 : 503).send({ status: live ? 'ok' : 'failed' });
-  });
-  app.get('/readyz', async (_req, reply) => reply.code(o.isReady() ? 200 : 503).send({ ready: o.isReady() }));
-  app.get('/metrics', async (_req, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
-  const document = openApiDocument(o.publicUrl);
-  app.get('/api/openapi.json', async () => document);
+  await registerOpenApi(app, o.publicUrl);
+  const ops = { tags: ['ops'] };
+  app.get('/healthz', { schema: { ...ops, summary: 'Liveness: 503 once a part failed for good', response: { 200: z.object({ status: z.literal('ok') }), 503: z.object({ status: z.literal('failed') }) } } }, async (_req, reply) =>
+    (o.isLive?.() ?? true) ? reply.code(200).send({ status: 'ok' }) : reply.code(503).send({ status: 'failed' }),
+  );
+  app.get('/readyz', { schema: { ...ops, summary: 'Readiness: the view has caught up with incident-events', response: { 200: z.object({ ready: z.boolean() }), 503: z.object({ ready: z.boolean() }) } } }, async (_req, reply) =>
+    reply.code(o.isReady() ? 200 : 503).send({ ready: o.isReady() }),
+  );
+  app.get('/metrics', { schema: { ...ops, summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } } }, async (_req, reply) =>
+    reply.type(o.registry.contentType).send(await o.registry.metrics()),
+  );
 
   registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands });
   registerStreamRoute(app, { tokens: o.tokens, log: o.log });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Api } from '../api.js';
 
 const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
 
@@ -13,11 +14,14 @@ const FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-export function registerDashboardRoutes(app: FastifyInstance): void {
+const FileParamsSchema = z.object({ file: z.string() });
+
+/** The dashboard's pages are not API: they stay out of the OpenAPI document. */
+export function registerDashboardRoutes(app: Api): void {
   const send = async (name: string) => readFile(new URL(name, PUBLIC_DIR));
-  app.get('/', async (_req, reply) => reply.type(FILES['index.html']!).header('cache-control', 'no-cache').send(await send('index.html')));
-  app.get('/dashboard/:file', async (req, reply) => {
-    const { file } = req.params as { file: string };
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type(FILES['index.html']!).header('cache-control', 'no-cache').send(await send('index.html')));
+  app.get('/dashboard/:file', { schema: { hide: true, params: FileParamsSchema } }, async (req, reply) => {
+    const { file } = req.params;
     const type = FILES[file];
     if (!type || file === 'index.html') return reply.code(404).send({ error: 'not_found' });
     return reply.type(type).header('cache-control', 'no-cache').send(await send(file));

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import type { CampaignSeries } from '@tingfeng/queue';
 import type { ApiToken } from '../../config.js';
 import type { IncidentCommands } from '../../commands/incident-commands.js';
@@ -6,9 +6,19 @@ import { CommandRejectedError, type Command } from '../../domain/commands.js';
 import { incidentDetail } from '../../domain/detail.js';
 import type { IncidentView } from '../../domain/incident-view.js';
 import type { ViewStore } from '../../store/view-store.js';
-import { requires, type Permission } from '../auth.js';
-import { AssignBodySchema, IdParamsSchema, ListQuerySchema, NoteBodySchema, ResolveBodySchema, ResponseBodySchema } from '../schemas.js';
-import { parseOr400 } from '../validate.js';
+import { errorAnswer, guarded, type Api } from '../api.js';
+import type { Permission } from '../auth.js';
+import {
+  AssignBodySchema,
+  IdParamsSchema,
+  IncidentDetailSchema,
+  IncidentListSchema,
+  ListQuerySchema,
+  NoteBodySchema,
+  ResolveBodySchema,
+  ResponseBodySchema,
+  WhoamiSchema,
+} from '../schemas.js';
 
 export interface IncidentRoutesOptions {
   tokens: readonly ApiToken[];
@@ -29,68 +39,78 @@ export function detailOf(view: IncidentView, campaignSeries?: CampaignSeries) {
   };
 }
 
-export function registerIncidentRoutes(app: FastifyInstance, { tokens, store, commands }: IncidentRoutesOptions): void {
-  app.get('/api/whoami', { preHandler: requires(tokens, 'read') }, async (req) => ({ principal: req.principal!.name, role: req.principal!.role }));
+const TAGS = ['incidents'];
 
-  app.get('/api/incidents', { preHandler: requires(tokens, 'read') }, async (req, reply) => {
-    const q = await parseOr400(ListQuerySchema, req.query, reply);
-    if (!q) return reply;
-    const { items, total } = await store.list({
-      status: q.status,
-      type: q.type,
-      severity: q.severity,
-      scheme: q.scheme,
-      sinceMs: q.since,
-      untilMs: q.until,
-      limit: q.limit,
-      offset: q.offset,
-    });
-    return { items, total, limit: q.limit, offset: q.offset };
-  });
+export function registerIncidentRoutes(app: Api, { tokens, store, commands }: IncidentRoutesOptions): void {
+  app.get(
+    '/api/whoami',
+    guarded(tokens, 'read', { summary: 'The caller’s principal and role', tags: ['auth'], response: { 200: WhoamiSchema } }),
+    async (req) => ({ principal: req.principal!.name, role: req.principal!.role }),
+  );
 
-  app.get('/api/incidents/:id', { preHandler: requires(tokens, 'read') }, async (req, reply) => {
-    const p = await parseOr400(IdParamsSchema, req.params, reply);
-    if (!p) return reply;
-    const view = await store.get(p.id);
-    if (!view) return reply.code(404).send({ error: 'not_found', message: `incident ${p.id} not found` });
-    return detailOf(view, view.response ? await store.campaignSeries(view.id) : undefined);
-  });
+  app.get(
+    '/api/incidents',
+    guarded(tokens, 'read', { summary: 'Incidents, newest first by openedAt', tags: TAGS, querystring: ListQuerySchema, response: { 200: IncidentListSchema } }),
+    async (req) => {
+      const q = req.query;
+      const { items, total } = await store.list({
+        status: q.status,
+        type: q.type,
+        severity: q.severity,
+        scheme: q.scheme,
+        sinceMs: q.since,
+        untilMs: q.until,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return { items, total, limit: q.limit, offset: q.offset };
+    },
+  );
 
-  const mutation = <S extends Parameters<typeof parseOr400>[0]>(
-    path: string,
-    permission: Permission,
-    schema: S | undefined,
-    toCommand: (body: never) => Command,
-  ) => {
-    app.post(`/api/incidents/:id/${path}`, { preHandler: requires(tokens, permission) }, async (req, reply) => {
-      const p = await parseOr400(IdParamsSchema, req.params, reply);
-      if (!p) return reply;
-      let body: unknown = undefined;
-      if (schema) {
-        body = await parseOr400(schema, req.body ?? {}, reply);
-        if (body === undefined) return reply;
+  app.get(
+    '/api/incidents/:id',
+    guarded(tokens, 'read', {
+      summary: 'One incident with its timeline, alerts, evidence and series',
+      tags: TAGS,
+      params: IdParamsSchema,
+      response: { 200: IncidentDetailSchema, 404: errorAnswer('No such incident') },
+    }),
+    async (req, reply) => {
+      const view = await store.get(req.params.id);
+      if (!view) return reply.code(404).send({ error: 'not_found', message: `incident ${req.params.id} not found` });
+      return detailOf(view, view.response ? await store.campaignSeries(view.id) : undefined);
+    },
+  );
+
+  const changed = {
+    200: IncidentDetailSchema.describe('The incident after the change'),
+    404: errorAnswer('No such incident'),
+    409: errorAnswer('The incident’s state does not allow it (e.g. acknowledging a resolved incident)'),
+  };
+  const mutation = <B extends z.ZodType>(path: string, permission: Permission, summary: string, body: B | undefined, toCommand: (body: z.output<B>) => Command) => {
+    const schema = {
+      summary: `${summary}; recorded as an incident event with the caller as actor`,
+      tags: TAGS,
+      params: IdParamsSchema,
+      ...(body ? { body } : {}),
+      response: changed,
+    };
+    app.post(`/api/incidents/:id/${path}`, guarded(tokens, permission, schema), async (req, reply) => {
+      try {
+        return detailOf(await commands.command(req.params.id, toCommand(req.body as z.output<B>), req.principal!.name));
+      } catch (err) {
+        if (!(err instanceof CommandRejectedError)) throw err;
+        return reply.code(err.status === 404 ? 404 : 409).send({ error: err.status === 404 ? 'not_found' : 'conflict', message: err.message });
       }
-      return run(reply, () => commands.command(p.id, toCommand(body as never), req.principal!.name));
     });
   };
-  mutation('ack', 'operate', undefined, () => ({ kind: 'acknowledge' }));
-  mutation('resolve', 'operate', ResolveBodySchema, (b: { reason?: string }) => ({ kind: 'resolve', reason: b.reason }));
-  mutation('notes', 'note', NoteBodySchema, (b: { text: string }) => ({ kind: 'note', text: b.text }));
-  mutation('assign', 'operate', AssignBodySchema, (b: { assignee: string }) => ({ kind: 'assign', assignee: b.assignee }));
-  mutation('response', 'operate', ResponseBodySchema, (b: { accounts: string[]; startedAt?: string }) => ({
+  mutation('ack', 'operate', 'Acknowledge', undefined, () => ({ kind: 'acknowledge' }));
+  mutation('resolve', 'operate', 'Resolve', ResolveBodySchema, (b) => ({ kind: 'resolve', reason: b.reason }));
+  mutation('notes', 'note', 'Add a note', NoteBodySchema, (b) => ({ kind: 'note', text: b.text }));
+  mutation('assign', 'operate', 'Assign', AssignBodySchema, (b) => ({ kind: 'assign', assignee: b.assignee }));
+  mutation('response', 'operate', 'Mark as answered by a response campaign', ResponseBodySchema, (b) => ({
     kind: 'response',
     accounts: b.accounts,
     startedAt: b.startedAt,
   }));
-}
-
-async function run(reply: FastifyReply, work: () => Promise<IncidentView>): Promise<unknown> {
-  try {
-    return detailOf(await work());
-  } catch (err) {
-    if (err instanceof CommandRejectedError) {
-      return reply.code(err.status).send({ error: err.status === 404 ? 'not_found' : 'conflict', message: err.message });
-    }
-    throw err;
-  }
 }

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { ApiToken } from '../../config.js';
 import { summarize } from '../../domain/incident-view.js';
 import type { AppliedEvent, IncidentEventLog } from '../../events/event-log.js';
-import { requires } from '../auth.js';
+import { guarded, type Api } from '../api.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000;
  * (`{ event: { eventId, kind, actor, at }, incident: summary }`). The token may come as `?token=`, since
  * EventSource cannot set headers. Open streams are ended when the server closes.
  */
-export function registerStreamRoute(app: FastifyInstance, { tokens, log }: { tokens: readonly ApiToken[]; log: IncidentEventLog }): void {
+export function registerStreamRoute(app: Api, { tokens, log }: { tokens: readonly ApiToken[]; log: IncidentEventLog }): void {
   const open = new Set<ServerResponse>();
   // One listener per open dashboard: past ten, Node would warn of a leak that is not one (cleanup removes each).
   log.setMaxListeners(0);
@@ -21,7 +21,13 @@ export function registerStreamRoute(app: FastifyInstance, { tokens, log }: { tok
     open.clear();
   });
 
-  app.get('/api/stream', { preHandler: requires(tokens, 'read', true) }, (req, reply) => {
+  const schema = {
+    summary: 'Server-sent events: one `incident` event per applied change, data `{ event: { eventId, kind, actor, at }, incident: summary }`; the token may come as ?token=',
+    tags: ['incidents'],
+    querystring: z.object({ token: z.string().optional().describe('the bearer token, for EventSource, which cannot set headers') }),
+    response: { 200: { description: 'An event stream (text/event-stream); a comment line every 15 s keeps it open', content: { 'text/event-stream': { schema: z.string() } } } },
+  };
+  app.get('/api/stream', guarded(tokens, 'read', schema, { queryToken: true }), (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

@@ -1,0 +1,99 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifySchema, RawServerDefault } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { ApiToken } from '../config.js';
+import { requires, type Permission } from './auth.js';
+import { ErrorSchema } from './schemas.js';
+
+/** The fastify instance every route is declared on: request and reply types come from the route's zod schemas. */
+export type Api = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+/** The least role holding each permission, as the document names it. */
+const LEAST_ROLE: Record<Permission, string> = { read: 'analyst', note: 'analyst', operate: 'oncall', admin: 'admin' };
+
+/**
+ * Makes `app` validate requests and serialise responses with the routes' zod schemas, and answers every failure
+ * the same way: 400 `{ error: 'invalid_request', message, issues }` naming where the input is wrong
+ * (`querystring.limit: …`), 500 `internal` for an answer its own schema refuses (logged with the issues).
+ */
+export function configureApi(app: FastifyInstance): Api {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'request';
+      const issues = err.validation.map((v) => ({
+        in: where,
+        path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+        message: v.message ?? 'invalid',
+      }));
+      const message = issues
+        .slice(0, 5)
+        .map((i) => `${i.path ? `${i.in}.${i.path}` : i.in}: ${i.message}`)
+        .join('; ');
+      return reply.code(400).send({ error: 'invalid_request', message, issues });
+    }
+    if (isResponseSerializationError(err)) {
+      req.log.error({ issues: err.cause.issues, url: req.url.split('?')[0] }, 'answer does not match its schema');
+      return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    // The path only: /api/stream takes its bearer token as ?token=, which must never reach the logs.
+    if (status === 500) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
+  });
+  return app.withTypeProvider<ZodTypeProvider>();
+}
+
+/** Options of {@link guarded}. */
+export interface GuardOptions {
+  /** Accept the token as `?token=` too (EventSource cannot set headers). */
+  queryToken?: boolean;
+}
+
+/**
+ * An error answer as the document shows it: `{ error, message }` (see ErrorSchema) with a description of when it is
+ * given. Written in OpenAPI's content form, since a description on the shared schema would be the same for every status.
+ */
+export function errorAnswer(description: string) {
+  return { description, content: { 'application/json': { schema: ErrorSchema } } };
+}
+
+type DocumentedSchema = FastifySchema & { summary?: string; description?: string; tags?: string[] };
+type ErrorAnswer = ReturnType<typeof errorAnswer>;
+type ErrorAnswers = { 400: ErrorAnswer; 401: ErrorAnswer; 403: ErrorAnswer };
+/** `S` with the answers every guarded route may give added to its `response`. */
+export type Guarded<S extends DocumentedSchema> = Omit<S, 'response'> & {
+  security: { bearer: string[] }[];
+  response: (S extends { response: infer R } ? R : unknown) & ErrorAnswers;
+};
+
+/**
+ * Route options for a route that needs `permission`: the token is checked first (`onRequest`, before the input is
+ * read or validated: 401 without a known token, 403 when its role lacks the permission), and the OpenAPI
+ * operation says which role it takes and documents the 400/401/403 answers. Spread it into the route's options.
+ */
+export function guarded<S extends DocumentedSchema>(tokens: readonly ApiToken[], permission: Permission, schema: S, options: GuardOptions = {}) {
+  const role = LEAST_ROLE[permission];
+  const response = (schema.response ?? {}) as Record<string, unknown>;
+  const takesInput = schema.querystring !== undefined || schema.params !== undefined || schema.body !== undefined;
+  const guardedSchema = {
+    ...schema,
+    summary: `${schema.summary ?? ''} (role ${role}${role === 'admin' ? '' : ' or above'})`.trim(),
+    security: [{ bearer: [] }],
+    'x-permission': permission,
+    response: {
+      ...(takesInput ? { 400: errorAnswer('Invalid input: `message` names each wrong field (`querystring.limit: …`), `issues` lists them') } : {}),
+      ...response,
+      401: errorAnswer('No bearer token, or an unknown one'),
+      403: errorAnswer('The token’s role may not do this'),
+    },
+  };
+  return { onRequest: requires(tokens, permission, options.queryToken ?? false), schema: guardedSchema as unknown as Guarded<S> };
+}
