@@ -1,3 +1,4 @@
+import { createArchive } from '@tingfeng/archive';
 import { QUEUES, TOPIC_SPECS, TOPICS, type TopicName, type TopicSpec } from '@tingfeng/contracts';
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
@@ -5,6 +6,7 @@ import { createLogger } from '@tingfeng/logger';
 import { createRegistry } from '@tingfeng/metrics';
 import { Queue, queueSettings, redisKeys, type NotifyJobData } from '@tingfeng/queue';
 import { closeRedis, createRedis } from '@tingfeng/redis';
+import { ArchiveGate } from './archive/archive-gate.js';
 import { IncidentCommands } from './commands/incident-commands.js';
 import type { IncidentsConfig } from './config.js';
 import { IncidentEventLog } from './events/event-log.js';
@@ -48,6 +50,13 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
       const store = new ViewStore(redis, keys);
+      // The archive is opened without waiting on it: incidents and notifications do not depend on PostgreSQL.
+      const archive = new ArchiveGate({
+        archive: createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA, poolSize: config.INCIDENTS_DB_POOL_SIZE, logger }),
+        logger,
+      });
+      shutdown.register('archive', () => archive.stop());
+      await archive.start();
       const metrics = incidentsMetrics(registry, () => store.counts());
 
       const admin = kafka.admin();
@@ -98,6 +107,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         keys,
         registry,
         metrics,
+        archive,
+        timeZone: config.TIME_ZONE,
         publicUrl: config.PUBLIC_URL,
         isReady: () => ready && log.live,
         // Without its applier the view never moves again; a restart replays the log from the stored offset.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig } from '@tingfeng/config';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig } from '@tingfeng/config';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
@@ -24,8 +24,30 @@ export function parseApiTokens(value: string | undefined): ApiToken[] {
   });
 }
 
+/** An IANA time zone name this Node knows (`Asia/Shanghai`). */
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone, e.g. Asia/Shanghai');
+
 export const IncidentsConfigSchema = z.object({
   ...KAFKA_SETTINGS,
+  ...ARCHIVE_SETTINGS,
+  /** Connections to the archive for search, evidence and reports. */
+  INCIDENTS_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
+  /** The organisation's time zone: a report's day, the search histogram's day buckets, times in messages. */
+  TIME_ZONE: timeZone.default('Asia/Shanghai'),
+  /** When the daily reports (舆情日报) are built and sent, `HH:MM` in TIME_ZONE; they cover the day before. */
+  REPORT_DAILY_AT: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)')
+    .default('07:30'),
+  /** The Chromium that prints reports as PDF (Debian's package path). */
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** Redis holding the incident view, the config objects and the BullMQ queues. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of the incident view's keys (`{p}incident:<id>` …); the notifier must use the same. */

@@ -1,5 +1,5 @@
 import { Redis } from '../../../packages/redis/src/index.js';
-import { deleteKeysWithPrefix, deleteTopics } from '../../../packages/testing/src/index.js';
+import { deleteKeysWithPrefix, deleteTopics, dropSchema, postgresAnswers } from '../../../packages/testing/src/index.js';
 import { createIncidentsApp, type IncidentsApp, type IncidentsConfig } from '../../../services/incidents/src/index.js';
 import { testIncidentsConfig } from '../../../services/incidents/src/testing/fixtures.js';
 
@@ -16,7 +16,7 @@ export class IncidentsHarness {
     this.#cleanups.push(cleanup);
   }
 
-  /** A test config (random topic, prefixes, group, free port; `env` overrides) whose keys and topic are removed afterwards. */
+  /** A test config (random topic, prefixes, group, archive schema, free port; `env` overrides) whose keys, topic and schema are removed afterwards. */
   isolated(env: Record<string, string> = {}): IncidentsConfig {
     const config = testIncidentsConfig(env);
     this.defer(async () => {
@@ -28,6 +28,8 @@ export class IncidentsHarness {
         redis.disconnect();
       }
       await deleteTopics([config.INCIDENT_EVENTS_TOPIC]);
+      // A test may point an app at a server that is not there, to see it answer 503.
+      if (await postgresAnswers(config.DATABASE_URL)) await dropSchema(config.DATABASE_URL, config.ARCHIVE_SCHEMA);
     });
     return config;
   }

@@ -7,6 +7,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { ArchiveInputError, SearchQueryError } from '@tingfeng/archive';
+import { ArchiveUnavailableError } from '../archive/archive-unavailable-error.js';
 import type { ApiToken } from '../config.js';
 import { requires, type Permission } from './auth.js';
 import { ErrorSchema } from './schemas.js';
@@ -39,6 +41,16 @@ export function configureApi(app: FastifyInstance): Api {
         .join('; ');
       return reply.code(400).send({ error: 'invalid_request', message, issues });
     }
+    if (err instanceof SearchQueryError) {
+      return reply.code(400).send({ error: 'invalid_query', message: `querystring.q: ${err.message}`, position: err.position });
+    }
+    if (err instanceof ArchiveInputError) {
+      return reply.code(400).send({ error: 'invalid_request', message: `querystring.${err.message}`, issues: [{ in: 'querystring', path: err.field, message: err.message }] });
+    }
+    if (err instanceof ArchiveUnavailableError || isDatabaseUnavailable(err)) {
+      if (!(err instanceof ArchiveUnavailableError)) req.log.warn({ err, url: req.url.split('?')[0] }, 'archive query failed');
+      return reply.code(503).header('retry-after', '10').send({ error: 'archive_unavailable', message: err instanceof ArchiveUnavailableError ? err.message : 'the post archive did not answer in time; try again shortly' });
+    }
     if (isResponseSerializationError(err)) {
       req.log.error({ issues: err.cause.issues, url: req.url.split('?')[0] }, 'answer does not match its schema');
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
@@ -49,6 +61,14 @@ export function configureApi(app: FastifyInstance): Api {
     return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
   });
   return app.withTypeProvider<ZodTypeProvider>();
+}
+
+// PostgreSQL gone (connection refused or reset, server shutting down) or a query past its statement timeout.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '57014']);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
 }
 
 /** Options of {@link guarded}. */

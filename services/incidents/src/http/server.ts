@@ -6,6 +6,7 @@ import type { Logger } from '@tingfeng/logger';
 import type { Registry } from '@tingfeng/metrics';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
+import type { ArchiveGate } from '../archive/archive-gate.js';
 import type { IncidentCommands } from '../commands/incident-commands.js';
 import type { ApiToken } from '../config.js';
 import type { IncidentEventLog } from '../events/event-log.js';
@@ -15,6 +16,7 @@ import { configureApi, type Api } from './api.js';
 import { registerConfigRoutes } from './routes/config-objects.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerPostRoutes } from './routes/posts.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { apiSchemas } from './schemas.js';
 
@@ -28,6 +30,10 @@ export interface HttpServerOptions {
   keys: RedisKeys;
   registry: Registry;
   metrics: IncidentsMetrics;
+  /** The post archive behind search, evidence and reports. */
+  archive: ArchiveGate;
+  /** The organisation's time zone (TIME_ZONE). */
+  timeZone: string;
   publicUrl: string;
   isReady: () => boolean;
   /** False once a part failed for good (the applier crashed without restarting): `/healthz` answers 503. */
@@ -84,14 +90,18 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
   app.get('/healthz', { schema: { ...ops, summary: 'Liveness: 503 once a part failed for good', response: { 200: z.object({ status: z.literal('ok') }), 503: z.object({ status: z.literal('failed') }) } } }, async (_req, reply) =>
     (o.isLive?.() ?? true) ? reply.code(200).send({ status: 'ok' }) : reply.code(503).send({ status: 'failed' }),
   );
-  app.get('/readyz', { schema: { ...ops, summary: 'Readiness: the view has caught up with incident-events', response: { 200: z.object({ ready: z.boolean() }), 503: z.object({ ready: z.boolean() }) } } }, async (_req, reply) =>
-    reply.code(o.isReady() ? 200 : 503).send({ ready: o.isReady() }),
+  const Readiness = z.object({ ready: z.boolean(), archive: z.enum(['connecting', 'ready', 'stopped']).describe('the post archive: search, evidence and reports need it; incidents do not') });
+  app.get(
+    '/readyz',
+    { schema: { ...ops, summary: 'Readiness: the view has caught up with incident-events (the archive’s state is reported, not required)', response: { 200: Readiness, 503: Readiness } } },
+    async (_req, reply) => reply.code(o.isReady() ? 200 : 503).send({ ready: o.isReady(), archive: o.archive.state }),
   );
   app.get('/metrics', { schema: { ...ops, summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } } }, async (_req, reply) =>
     reply.type(o.registry.contentType).send(await o.registry.metrics()),
   );
 
   registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands });
+  registerPostRoutes(app, { tokens: o.tokens, store: o.store, archive: o.archive, timeZone: o.timeZone });
   registerStreamRoute(app, { tokens: o.tokens, log: o.log });
   registerConfigRoutes(app, { tokens: o.tokens, redis: o.redis, keys: o.keys, logger: o.logger });
   registerDashboardRoutes(app);

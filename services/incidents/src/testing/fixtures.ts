@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Alert } from '@tingfeng/contracts';
 import { QUEUES } from '@tingfeng/contracts';
 import { JOB_NAMES, Queue, queueSettings, type AlertJobData } from '@tingfeng/queue';
+import { databaseUrl, randomSchemaName } from '@tingfeng/testing';
 import { IncidentsConfigSchema, type IncidentsConfig } from '../config.js';
 
 /** Tokens the tests use: one per role, with names so the audit trail is readable. */
@@ -12,8 +13,8 @@ export const TEST_TOKENS = {
 } as const;
 
 /**
- * Settings for one test: a random topic, Redis prefix, queue prefix and group, a free port, the test tokens.
- * Nothing it writes is outside those names, so tests run in parallel and clean up only what is theirs.
+ * Settings for one test: a random topic, Redis prefix, queue prefix, group and archive schema, a free port, the test
+ * tokens. Nothing it writes is outside those names, so tests run in parallel and clean up only what is theirs.
  */
 export function testIncidentsConfig(env: Record<string, string> = {}): IncidentsConfig {
   const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -25,6 +26,8 @@ export function testIncidentsConfig(env: Record<string, string> = {}): Incidents
     INCIDENT_EVENTS_TOPIC: `test-incident-events-${id}`,
     INCIDENTS_GROUP_ID: `test-incidents-${id}`,
     INCIDENTS_PORT: '0',
+    DATABASE_URL: databaseUrl(),
+    ARCHIVE_SCHEMA: randomSchemaName('t_inc'),
     API_TOKENS: `${TEST_TOKENS.analyst}:analyst:分析员小李,${TEST_TOKENS.oncall}:oncall:值班员老王,${TEST_TOKENS.admin}:admin`,
     ...env,
   });
