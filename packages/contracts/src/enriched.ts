@@ -1,4 +1,5 @@
-import type { Post } from './post.js';
+import { z } from 'zod';
+import { AuthorSchema, type Post } from './post.js';
 
 /** One `//@someone: words` hop of a Weibo repost chain, nearest first. */
 export interface RepostHop {
@@ -29,3 +30,63 @@ export type EnrichedPost = Post & {
   /** Wall-clock time the analyzer received the post, epoch ms. */
   receivedAtMs?: number;
 };
+
+const strings = z.array(z.string());
+
+/**
+ * What a reader of `posts.enriched` checks before it uses a record (the archiver): the contract fields as the
+ * analyzer normalised them (`platform` set, `createdAt` ISO, `createdAtMs`) and the fields it adds. Unknown fields
+ * are kept.
+ */
+export const EnrichedPostSchema = z.looseObject({
+  id: z.string().min(1).max(128),
+  platform: z.string().min(1).max(32),
+  text: z.string(),
+  createdAt: z.string(),
+  createdAtMs: z.number().int().nonnegative(),
+  author: AuthorSchema,
+  parentId: z.string().min(1).max(128).optional(),
+  rootId: z.string().min(1).max(128).optional(),
+  url: z.string().optional(),
+  region: z.string().optional(),
+  lang: z.string().optional(),
+  ownText: z.string(),
+  tokens: strings,
+  keywords: strings,
+  emoticons: strings,
+  mentions: strings,
+  topics: strings,
+  urls: strings,
+  repostChain: z.array(z.looseObject({ user: z.string(), text: z.string() })),
+  spam: z.boolean(),
+  spamReason: z.string().optional(),
+  sentiment: z.number().min(-1).max(1),
+  schemes: strings.optional(),
+  receivedAtMs: z.number().optional(),
+});
+
+/** The outcome of {@link parseEnrichedPost}. */
+export type EnrichedParseResult =
+  | { ok: true; post: EnrichedPost }
+  | { ok: false; reason: 'not_json' | 'not_object' | 'missing_field' | 'invalid_field'; detail: string };
+
+/** Decodes and checks one `posts.enriched` record. Never throws. */
+export function parseEnrichedPost(raw: Uint8Array | string): EnrichedParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'not_json', detail: `not JSON: ${(err as Error).message}`.slice(0, 200) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'not_object', detail: 'expected a JSON object' };
+  }
+  const parsed = EnrichedPostSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') || '(root)';
+    const missing = issue?.code === 'invalid_type' && issue.message.includes('undefined');
+    return { ok: false, reason: missing ? 'missing_field' : 'invalid_field', detail: `${path}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, post: parsed.data as EnrichedPost };
+}

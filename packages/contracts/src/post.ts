@@ -15,7 +15,9 @@ export type RejectReason =
   | 'invalid_field'
   | 'text_too_long'
   | 'created_at_unparseable'
-  | 'created_at_future';
+  | 'created_at_future'
+  /** Valid in shape, but processing it failed for good (a row the archive's database refuses, say). */
+  | 'processing_failed';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'too_large',
@@ -27,6 +29,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'text_too_long',
   'created_at_unparseable',
   'created_at_future',
+  'processing_failed',
 ];
 
 const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

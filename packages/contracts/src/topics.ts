@@ -39,6 +39,7 @@ export const GROUPS = {
   analyzer: 'tingfeng-analyzer',
   detector: 'tingfeng-detector',
   incidents: 'tingfeng-incidents',
+  archiver: 'tingfeng-archiver',
 } as const;
 
 /** The Kafka message key of a post: reposts travel with their root so one partition sees a whole cascade. */

@@ -1,0 +1,155 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from '@tingfeng/kafka';
+import type { Logger } from '@tingfeng/logger';
+import type { ArchiverMetrics } from '../metrics.js';
+import { archiveBatch, type InputMessage, type WriteFn } from '../pipeline/archive-batch.js';
+
+export interface EnrichedConsumerOptions {
+  kafka: Kafka;
+  /** Transactional: dead letters and consumed offsets commit together. */
+  producer: Producer;
+  write: WriteFn;
+  logger: Logger;
+  metrics: ArchiverMetrics;
+  groupId: string;
+  inputTopic: string;
+  dlqTopic: string;
+  sessionTimeoutMs: number;
+  maxBatchPosts: number;
+  partitionsConsumedConcurrently: number;
+  maxBytesPerPartition: number;
+}
+
+/**
+ * The states of the consumer, as `status` reports them:
+ * - `idle`: built, not started;
+ * - `joining`: connected, waiting for partitions;
+ * - `consuming`: partitions assigned, writing batches;
+ * - `stopped`: disconnected by `stop()`;
+ * - `failed`: kafkajs gave up after a non-retriable error (liveness fails so the process is restarted).
+ */
+export type EnrichedConsumerStatus = 'idle' | 'joining' | 'consuming' | 'stopped' | 'failed';
+
+/**
+ * Consumes `posts.enriched` in batches: each chunk is written to the archive (durable when `write` returns), then
+ * its dead letters and the next offset are committed in one Kafka transaction. A crash before that commit means the
+ * chunk is consumed again and written again, which the archive turns into nothing (`(platform, id)` is unique).
+ */
+export class EnrichedConsumer {
+  readonly consumer: Consumer;
+  private state: EnrichedConsumerStatus = 'idle';
+  /** One transaction at a time per producer: batches of different partitions write in parallel, commit in turn. */
+  private commits: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: EnrichedConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+      readUncommitted: false,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: Math.max(options.maxBytesPerPartition * 2, 16 * 1024 * 1024),
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.state = 'consuming';
+      options.logger.info({ assignment: e.payload.memberAssignment }, 'joined group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.state = e.payload.restart ? 'joining' : 'failed';
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; restarting' : 'consumer crashed for good; failing liveness');
+    });
+    this.consumer.on(this.consumer.events.STOP, () => {
+      if (this.state !== 'failed') this.state = 'stopped';
+    });
+  }
+
+  get status(): EnrichedConsumerStatus {
+    return this.state;
+  }
+
+  get ready(): boolean {
+    return this.state === 'consuming';
+  }
+
+  get live(): boolean {
+    return this.state !== 'failed';
+  }
+
+  async start(): Promise<void> {
+    this.state = 'joining';
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.inputTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    // Waits for the batches in hand; what they have not committed is consumed again by the next owner.
+    await this.consumer.disconnect();
+    this.state = 'stopped';
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { metrics, logger, maxBatchPosts } = this.options;
+    for (let i = 0; i < batch.messages.length; i += maxBatchPosts) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + maxBatchPosts);
+      const last = chunk[chunk.length - 1];
+      if (!last) return;
+      const stopTimer = metrics.batchSeconds.startTimer();
+      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+      let outcome;
+      try {
+        outcome = await archiveBatch(input, this.options.write, Date.now());
+        metrics.databaseUp.set(1);
+      } catch (err) {
+        metrics.databaseUp.set(0);
+        logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'archive write failed; the chunk will be consumed again');
+        throw err;
+      }
+      const nextOffset = (BigInt(last.offset) + 1n).toString();
+      await this.commit(batch.topic, batch.partition, nextOffset, outcome.deadLetters);
+      resolveOffset(last.offset);
+      stopTimer();
+      metrics.consumed.inc(chunk.length);
+      metrics.written.inc(outcome.written);
+      metrics.duplicates.inc(outcome.duplicates);
+      metrics.expired.inc(outcome.expired);
+      for (const d of outcome.deadLetters) metrics.rejected.inc({ reason: d.reason });
+      if (outcome.deadLetters.length > 0) {
+        logger.warn({ count: outcome.deadLetters.length, reasons: [...new Set(outcome.deadLetters.map((d) => d.reason))] }, 'records dead-lettered');
+      }
+      await heartbeat();
+    }
+    const lag = Number(batch.offsetLag());
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
+  }
+
+  /** Dead letters and the consumed offset in one transaction, after the rows are committed in PostgreSQL. */
+  private commit(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
+    const run = async () => {
+      const tx = await this.options.producer.transaction();
+      try {
+        if (deadLetters.length > 0) {
+          await tx.send({
+            topic: this.options.dlqTopic,
+            acks: -1,
+            messages: deadLetters.map((d) => ({ key: d.key, value: d.value, headers: { reason: d.reason } })),
+          });
+        }
+        await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] });
+        await tx.commit();
+      } catch (err) {
+        this.options.logger.error({ err, partition, offset }, 'offset commit failed; the chunk will be consumed again (its rows are already archived)');
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    };
+    const next = this.commits.then(run, run);
+    this.commits = next.catch(() => undefined);
+    return next;
+  }
+}
