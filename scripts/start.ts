@@ -3,7 +3,8 @@
  *
  * The main job: the whole local stack on the bundled demo scenario. It starts a Kafka broker and Redis when none
  * answers, runs every service as its own process (ingest, analyzer, detector, incidents + dashboard, notifier) with a
- * local webhook receiver standing in for the team's chat bot, replays infra/demo/dying-city.jsonl through Kafka and
+ * local webhook receiver standing in for the team's chat bot, and the archiver writing every enriched post to
+ * PostgreSQL (DATABASE_URL, or a throwaway server when none answers), replays infra/demo/dying-city.jsonl through Kafka and
  * tells what happens: posts enriched and refused, alerts, incidents, notifications. Each run gets its own topics and
  * key prefixes, so a second run tells the story again. With --exit it stops after the story; otherwise it keeps the
  * dashboard up until Ctrl-C.
@@ -15,7 +16,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
-import { createTopics, freePort, kafkaAnswers, kafkaBrokers, redisAnswers, redisUrl } from '@tingfeng/testing/infra';
+import {
+  createTopics,
+  databaseUrl,
+  freePort,
+  kafkaAnswers,
+  kafkaBrokers,
+  postgresAnswers,
+  redisAnswers,
+  redisUrl,
+  startThrowawayPostgres,
+} from '@tingfeng/testing/infra';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const demoFile = join(repoRoot, 'infra/demo/dying-city.jsonl');
@@ -61,6 +72,19 @@ async function ensureRedis(): Promise<string> {
     spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
   });
   return `redis://127.0.0.1:${port}`;
+}
+
+/** DATABASE_URL when it answers; otherwise a throwaway PostgreSQL (packaged binaries) for this run, removed at the end. */
+async function ensurePostgres(): Promise<string> {
+  const url = databaseUrl();
+  if (await postgresAnswers(url)) {
+    say(`• PostgreSQL answers at ${url.replace(/:[^:@/]*@/, ':***@')}`);
+    return url;
+  }
+  say('• no PostgreSQL at DATABASE_URL: starting a throwaway one (its data goes when the stack stops)');
+  const server = await startThrowawayPostgres();
+  cleanups.push(() => server.stop());
+  return server.url;
 }
 
 interface Proc {
@@ -131,6 +155,7 @@ async function main(): Promise<void> {
   say('听风 Tingfeng — the local stack on the demo scenario: Kunming, October 2015, "一座正在死去的城市"\n');
   const brokers = await ensureKafka();
   const redis = await ensureRedis();
+  const database = await ensurePostgres();
 
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const run = `demo-${stamp}`;
@@ -138,11 +163,13 @@ async function main(): Promise<void> {
   await createTopics(TOPIC_SPECS.map((s) => ({ name: topic(s.name), partitions: s.partitions, ...(s.configs ? { configs: s.configs } : {}) })));
   const logDir = join(repoRoot, '.tingfeng', run);
   mkdirSync(logDir, { recursive: true });
-  say(`• run ${run}: topics ${topic('*')}, Redis prefix ${run}:, logs in ${logDir}`);
+  // The archive of this run: its own schema, like its own topics and key prefixes.
+  const archiveSchema = run.replace(/-/g, '_');
+  say(`• run ${run}: topics ${topic('*')}, Redis prefix ${run}:, archive schema ${archiveSchema}, logs in ${logDir}`);
 
   const tokens = { admin: 'demo-admin-token', oncall: 'demo-oncall-token', analyst: 'demo-analyst-token' };
   const webhookSecret = 'demo-webhook-secret';
-  const ports = { incidents: 3000, ingest: 3100, analyzer: 9464, detector: 9465, notifier: 9466, webhook: 3900 };
+  const ports = { incidents: 3000, ingest: 3100, analyzer: 9464, detector: 9465, notifier: 9466, archiver: 9467, webhook: 3900 };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -165,6 +192,12 @@ async function main(): Promise<void> {
     ANALYZER_INSTANCE_ID: run,
     ANALYZER_DEDUP_PREFIX: `${run}:seen:`,
     ANALYZER_SCHEMES_KEY: `${run}:config:schemes`,
+    DATABASE_URL: database,
+    ARCHIVE_SCHEMA: archiveSchema,
+    ARCHIVER_INPUT_TOPIC: topic(TOPICS.postsEnriched),
+    ARCHIVER_DLQ_TOPIC: topic(TOPICS.postsDlq),
+    ARCHIVER_GROUP_ID: `${run}-archiver`,
+    ARCHIVER_INSTANCE_ID: run,
     DETECTOR_INPUT_TOPIC: topic(TOPICS.postsEnriched),
     DETECTOR_GROUP_ID: `${run}-detector`,
     DETECTOR_INSTANCE_ID: run,
@@ -179,17 +212,19 @@ async function main(): Promise<void> {
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
 
-  say('• starting the services: webhook receiver, incidents + dashboard, notifier, detector, analyzer, ingest');
+  say('• starting the services: webhook receiver, incidents + dashboard, notifier, detector, archiver, analyzer, ingest');
   procs.push(launch('webhook-receiver', 'services/webhook-receiver/src/main.ts', env, logDir, true));
   procs.push(launch('incidents', 'services/incidents/src/main.ts', env, logDir));
   procs.push(launch('notifier', 'services/notifier/src/main.ts', { ...env, NOTIFIER_PORT: String(ports.notifier) }, logDir));
   procs.push(launch('detector', 'services/detector/src/main.ts', { ...env, METRICS_PORT: String(ports.detector) }, logDir));
+  procs.push(launch('archiver', 'services/archiver/src/main.ts', { ...env, METRICS_PORT: String(ports.archiver) }, logDir));
   procs.push(launch('analyzer', 'services/analyzer/src/main.ts', { ...env, METRICS_PORT: String(ports.analyzer) }, logDir));
   procs.push(launch('ingest', 'services/ingest/src/main.ts', env, logDir));
   await Promise.all([
     waitReady('incidents', `http://127.0.0.1:${ports.incidents}/readyz`),
     waitReady('notifier', `http://127.0.0.1:${ports.notifier}/readyz`),
     waitReady('detector', `http://127.0.0.1:${ports.detector}/readyz`),
+    waitReady('archiver', `http://127.0.0.1:${ports.archiver}/readyz`),
     waitReady('analyzer', `http://127.0.0.1:${ports.analyzer}/readyz`),
     waitReady('ingest', `http://127.0.0.1:${ports.ingest}/readyz`),
   ]);
@@ -250,7 +285,9 @@ async function main(): Promise<void> {
   while (Date.now() < deadline) {
     const done = (await metric(ports.analyzer, 'tingfeng_posts_in_total')) >= totalLines;
     const lag = await metric(ports.detector, 'tingfeng_consumer_lag_messages');
-    if (done && lag === 0) break;
+    const enrichedSoFar = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
+    const archivedSoFar = await metric(ports.archiver, 'tingfeng_archiver_messages_total');
+    if (done && lag === 0 && archivedSoFar >= enrichedSoFar) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   await new Promise((r) => setTimeout(r, 4000));
@@ -260,8 +297,10 @@ async function main(): Promise<void> {
   const enriched = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
   const rejected = await metric(ports.analyzer, 'tingfeng_posts_rejected_total');
   const alerts = await metric(ports.detector, 'tingfeng_alerts_emitted_total');
+  const archived = await metric(ports.archiver, 'tingfeng_archive_posts_written_total');
   say('\n──────── what happened ────────');
   say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
+  say(`archive: ${archived} posts in PostgreSQL (schema ${archiveSchema}), searchable by the API`);
   say(`alerts: ${alerts} emitted by the detector, gathered into ${seen.size} incidents (one per conversation, not one per alert):`);
   for (const inc of seen.values()) say(`  • [${inc.severity}] ${inc.alertCount} alerts, ${inc.status}: ${inc.title}`);
   say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens — on-call: ${tokens.oncall}   analyst: ${tokens.analyst}   admin: ${tokens.admin}`);

@@ -45,6 +45,9 @@ interface Workload extends K8sObject {
 }
 
 const workloads = (objects: K8sObject[]) => objects.filter((o): o is Workload => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+/** The workloads that run this repository's images (not a third-party server such as the archive's PostgreSQL). */
+const ownWorkloads = (objects: K8sObject[]) =>
+  workloads(objects).filter((w) => w.spec.template.spec.containers.some((c) => /(^|\/)tingfeng\//.test(c.image)));
 const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 const partitionsOf = (topic: string) => TOPIC_SPECS.find((s) => s.name === topic)!.partitions;
 
@@ -73,13 +76,13 @@ describe.each(targets)('infra/k8s/%s', (target) => {
   });
 
   it('runs every service but the demo webhook receiver', () => {
-    const names = workloads(objects).map((w) => w.metadata.name);
+    const names = ownWorkloads(objects).map((w) => w.metadata.name);
     for (const dir of serviceDirs().filter((d) => d !== 'webhook-receiver')) expect(names).toContain(dir);
   });
 
   it('sets only settings the services declare, from ConfigMaps and Secrets that exist or are documented', () => {
     const doc = readFileSync(join(REPO_ROOT, 'docs', 'operations.md'), 'utf8');
-    for (const w of workloads(objects)) {
+    for (const w of ownWorkloads(objects)) {
       const f = factsOf(w.metadata.name);
       const declared = new Set<string>([...f.variables, ...PROCESS_VARIABLES]);
       for (const c of w.spec.template.spec.containers) {
@@ -102,7 +105,7 @@ describe.each(targets)('infra/k8s/%s', (target) => {
   });
 
   it('listens, probes and stops the way each service does', () => {
-    for (const w of workloads(objects)) {
+    for (const w of ownWorkloads(objects)) {
       const f = factsOf(w.metadata.name);
       const pod = w.spec.template.spec;
       const c = pod.containers.find((x) => x.name === w.metadata.name)!;
@@ -132,10 +135,11 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     }
   });
 
-  it('keeps the analyzer and detector within their input partitions, and incidents single', () => {
+  it('keeps the analyzer, detector and archiver within their input partitions, and incidents single', () => {
     const byName = new Map(workloads(objects).map((w) => [w.metadata.name, w]));
     expect(byName.get('analyzer')!.spec.replicas ?? 1).toBeLessThanOrEqual(partitionsOf(TOPICS.posts));
     expect(byName.get('detector')!.spec.replicas ?? 1).toBeLessThanOrEqual(partitionsOf(TOPICS.postsEnriched));
+    expect(byName.get('archiver')!.spec.replicas ?? 1).toBeLessThanOrEqual(partitionsOf(TOPICS.postsEnriched));
     expect(byName.get('incidents')!.spec.replicas).toBe(1);
     expect(byName.get('incidents')!.spec.strategy?.type).toBe('Recreate');
   });
@@ -155,6 +159,26 @@ describe.each(targets)('infra/k8s/%s', (target) => {
     }
     expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'incidents')).toBe(true);
     expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
+  });
+});
+
+describe.each(targets)('infra/k8s/%s: the archive database', (target) => {
+  const objects = render(join(k8sRoot, target));
+
+  it('runs PostgreSQL with a persistent volume, a Service, probes and limits', () => {
+    const postgres = workloads(objects).find((w) => w.metadata.name === 'postgres') as
+      | (Workload & { spec: { volumeClaimTemplates?: { metadata: { name: string } }[] } })
+      | undefined;
+    expect(postgres?.kind).toBe('StatefulSet');
+    const c = postgres!.spec.template.spec.containers[0]!;
+    const claims = postgres!.spec.volumeClaimTemplates?.map((v) => v.metadata.name) ?? [];
+    expect(claims).toContain('data');
+    expect((c as Container & { volumeMounts?: { name: string; mountPath: string }[] }).volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'data', mountPath: '/var/lib/postgresql/data' }]),
+    );
+    expect(c.livenessProbe && c.readinessProbe && c.resources?.limits?.memory).toBeTruthy();
+    expect(postgres!.spec.template.spec.securityContext?.runAsNonRoot).toBe(true);
+    expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'postgres')).toBe(true);
   });
 });
 

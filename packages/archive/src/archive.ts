@@ -1,13 +1,13 @@
 import { Readable, Transform } from 'node:stream';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { EnrichedPost } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import { ArchiveInputError } from './errors.js';
 import { decodeCursor, encodeCursor, filterConditions, LiteralBinder, ParamBinder, timeBoundMs, whereSql, type Binder } from './filters.js';
 import { checkSchemaName, migrateArchive } from './migrate.js';
 import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type QueryTokenizer } from './query.js';
-import { monthOf, prepareBatch, type SubwordFn } from './rows.js';
+import { COPY_COLUMNS, distinctPosts, eventTimeMs, monthOf, prepareBatch, type SubwordFn } from './rows.js';
 import type {
   AccountCount,
   ArchivedPost,
@@ -150,31 +150,16 @@ function toPost(row: PostRow): ArchivedPost {
   return post;
 }
 
-// One statement: the keys new to post_keys decide which rows reach posts, so a redelivery inserts nothing, and the
-// two inserts commit together.
-const INSERT_SQL = `
-WITH batch AS (
-  SELECT * FROM unnest(
-    $1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::integer[], $7::boolean[], $8::text[],
-    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-    $18::text[], $19::text[], $20::text[], $21::text[], $22::real[], $23::boolean[], $24::text[], $25::timestamptz[]
-  ) AS b(id, platform, created_at, author_id, author_name, author_followers, author_verified, text, own_text, url,
-         parent_id, root_id, region, lang, tokens, keywords, topics, mentions, emoticons, urls, schemes, sentiment, spam,
-         spam_reason, received_at)
-), fresh AS (
-  INSERT INTO post_keys (id, platform, created_at)
-  SELECT id, platform, created_at FROM batch
-  ON CONFLICT DO NOTHING
-  RETURNING id, platform
-)
-INSERT INTO posts (id, platform, created_at, author_id, author_name, author_followers, author_verified, text, own_text,
-  url, parent_id, root_id, region, lang, tokens, keywords, topics, mentions, emoticons, urls, schemes, sentiment, spam,
-  spam_reason, received_at)
-SELECT b.id, b.platform, b.created_at, b.author_id, b.author_name, b.author_followers, b.author_verified, b.text,
-  b.own_text, b.url, b.parent_id, b.root_id, b.region, b.lang, b.tokens::tsvector, b.keywords::text[], b.topics::text[],
-  b.mentions::text[], b.emoticons::text[], b.urls::text[], b.schemes::text[], b.sentiment, b.spam, b.spam_reason,
-  b.received_at
-FROM batch b JOIN fresh f ON f.id = b.id AND f.platform = b.platform`;
+// A batch is one transaction: its keys go into post_keys first (ON CONFLICT DO NOTHING RETURNING: only the keys new
+// to the archive come back; a concurrent writer of the same key waits for the other's commit, then sees it), then
+// the rows of those keys alone are COPYed into posts, the fastest way PostgreSQL takes rows. A redelivered batch
+// returns no keys and copies nothing; a crash before COMMIT leaves neither keys nor rows.
+const KEYS_SQL = `
+INSERT INTO post_keys (id, platform, created_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+ON CONFLICT DO NOTHING
+RETURNING id, platform`;
+const COPY_SQL = `COPY posts (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
 
 /** SQLSTATE of "no partition of relation found for row": a month dropped by retention after it was cached. */
 const NO_PARTITION = '23514';
@@ -221,15 +206,53 @@ export function createArchive(options: ArchiveOptions): Archive {
     for (const m of missing) knownMonths.add(m);
   }
 
-  async function insert(values: unknown[], months: string[]): Promise<number> {
+  /** Writes the posts whose keys are new; returns how many. `posts` hold no duplicate key. */
+  async function writeFresh(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): Promise<number> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const keys = await client.query<{ id: string; platform: string }>(KEYS_SQL, [
+          posts.map((p) => p.id),
+          posts.map((p) => p.platform),
+          posts.map((p) => new Date(eventTimeMs(p)).toISOString()),
+        ]);
+        let fresh = posts;
+        if ((keys.rowCount ?? 0) < posts.length) {
+          const isNew = new Set(keys.rows.map((k) => `${k.platform}\u0000${k.id}`));
+          fresh = posts.filter((p) => isNew.has(`${p.platform}\u0000${p.id}`));
+        }
+        if (fresh.length > 0) {
+          const { copyText } = prepareBatch(fresh, subwords);
+          await new Promise<void>((resolve, reject) => {
+            const stream = client.query(copyFrom(COPY_SQL));
+            stream.once('finish', resolve);
+            stream.once('error', reject);
+            stream.end(copyText);
+          });
+        }
+        await client.query('COMMIT');
+        return fresh.length;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async function insert(posts: readonly EnrichedPost[], months: string[]): Promise<number> {
+    const subwords = await loadSubwords();
     await ensureMonths(months);
     try {
-      return (await pool.query(INSERT_SQL, values)).rowCount ?? 0;
+      return await writeFresh(posts, subwords);
     } catch (err) {
       if ((err as { code?: string }).code !== NO_PARTITION) throw err;
       for (const m of months) knownMonths.delete(m);
       await ensureMonths(months);
-      return (await pool.query(INSERT_SQL, values)).rowCount ?? 0;
+      return writeFresh(posts, subwords);
     }
   }
 
@@ -243,13 +266,8 @@ export function createArchive(options: ArchiveOptions): Archive {
       const kept = notBefore === undefined ? posts : posts.filter((p) => p.createdAtMs >= notBefore);
       const expired = posts.length - kept.length;
       if (kept.length === 0) return { inserted: 0, duplicates: 0, expired };
-      const { columns: c, months } = prepareBatch(kept, await loadSubwords());
-      const values = [
-        c.id, c.platform, c.createdAt, c.authorId, c.authorName, c.authorFollowers, c.authorVerified, c.text, c.ownText,
-        c.url, c.parentId, c.rootId, c.region, c.lang, c.tokens, c.keywords, c.topics, c.mentions, c.emoticons, c.urls,
-        c.schemes, c.sentiment, c.spam, c.spamReason, c.receivedAt,
-      ];
-      const inserted = await insert(values, months);
+      const { unique, months } = distinctPosts(kept);
+      const inserted = await insert(unique, months);
       return { inserted, duplicates: kept.length - inserted, expired };
     },
 

@@ -51,22 +51,17 @@ export function tsvectorText(
 }
 
 function pushLexeme(parts: string[], lexeme: string, position: number): void {
-  if (lexeme.length === 0 || Buffer.byteLength(lexeme, 'utf8') > MAX_LEXEME_BYTES) return;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long lexemes need counting.
+  if (lexeme.length === 0 || (lexeme.length * 3 > MAX_LEXEME_BYTES && Buffer.byteLength(lexeme, 'utf8') > MAX_LEXEME_BYTES)) return;
   parts.push(`${quoteLexeme(lexeme)}:${Math.min(position, MAX_POSITION)}`);
 }
 
 /** A lexeme in tsvector/tsquery input syntax. */
 export function quoteLexeme(lexeme: string): string {
-  let needsEscape = false;
-  for (let i = 0; i < lexeme.length; i++) {
-    const c = lexeme.charCodeAt(i);
-    if (c === 39 || c === 92) {
-      needsEscape = true;
-      break;
-    }
-  }
-  return `'${needsEscape ? lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''") : lexeme}'`;
+  return `'${LEXEME_ESCAPE.test(lexeme) ? lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''") : lexeme}'`;
 }
+
+const LEXEME_ESCAPE = /['\\]/;
 
 export function foldAscii(text: string): string {
   for (let i = 0; i < text.length; i++) {
@@ -76,6 +71,8 @@ export function foldAscii(text: string): string {
   return text;
 }
 
+const ARRAY_ESCAPE = /["\\]/;
+
 /**
  * A `text[]` in PostgreSQL's array input syntax. List columns travel as one such string per row, cast back to
  * `text[]` by the INSERT: `unnest` of a two-dimensional array would flatten it.
@@ -84,40 +81,29 @@ export function arrayLiteral(values: readonly string[]): string {
   if (values.length === 0) return '{}';
   let out = '{';
   for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (i > 0) out += ',';
-    out += `"${values[i]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    out += `"${ARRAY_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : v}"`;
   }
   return `${out}}`;
 }
 
-/** The columns `writePosts` sends, one array per column (a batch travels as one `unnest` of arrays). */
-export interface PostColumns {
-  id: string[];
-  platform: string[];
-  createdAt: string[];
-  authorId: string[];
-  authorName: (string | null)[];
-  authorFollowers: (number | null)[];
-  authorVerified: (boolean | null)[];
-  text: string[];
-  ownText: string[];
-  url: (string | null)[];
-  parentId: (string | null)[];
-  rootId: (string | null)[];
-  region: (string | null)[];
-  lang: (string | null)[];
-  tokens: string[];
-  keywords: string[];
-  topics: string[];
-  mentions: string[];
-  emoticons: string[];
-  urls: string[];
-  schemes: string[];
-  sentiment: number[];
-  spam: boolean[];
-  spamReason: (string | null)[];
-  receivedAt: (string | null)[];
+/** The columns of a batch's COPY, in order: the `posts` table's, less `archived_at` (its default). */
+export const COPY_COLUMNS = [
+  'id', 'platform', 'created_at', 'author_id', 'author_name', 'author_followers', 'author_verified', 'text', 'own_text',
+  'url', 'parent_id', 'root_id', 'region', 'lang', 'tokens', 'keywords', 'topics', 'mentions', 'emoticons', 'urls',
+  'schemes', 'sentiment', 'spam', 'spam_reason', 'received_at',
+] as const;
+
+/** A field in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped. */
+function field(value: string | null): string {
+  if (value === null) return '\\N';
+  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPED, (ch) => COPY_ESCAPES[ch]!) : value;
 }
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPED = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** UTC month of an ISO time or epoch ms, as `YYYY-MM`: the partition a post goes to. */
 export function monthOf(ms: number): string {
@@ -125,9 +111,12 @@ export function monthOf(ms: number): string {
   return `${d.getUTCFullYear().toString().padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
-/** What a batch becomes before it is sent: duplicates within it dropped (first kept), months it touches. */
+/** What a batch becomes before it is sent: COPY text, duplicates within it dropped (first kept), months it touches. */
 export interface PreparedBatch {
-  columns: PostColumns;
+  /** One line per post in COPY's text format, columns as {@link COPY_COLUMNS}. */
+  copyText: string;
+  /** Posts in `copyText`. */
+  count: number;
   months: string[];
   /** Posts of the batch whose `(platform, id)` came again later in the same batch. */
   duplicatesInBatch: number;
@@ -142,37 +131,31 @@ const cleanOrNull = (value: unknown): string | null => {
 };
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').map(clean) : []);
 
-/** Turns enriched posts into column arrays; pure. */
-export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordFn): PreparedBatch {
-  const columns: PostColumns = {
-    id: [],
-    platform: [],
-    createdAt: [],
-    authorId: [],
-    authorName: [],
-    authorFollowers: [],
-    authorVerified: [],
-    text: [],
-    ownText: [],
-    url: [],
-    parentId: [],
-    rootId: [],
-    region: [],
-    lang: [],
-    tokens: [],
-    keywords: [],
-    topics: [],
-    mentions: [],
-    emoticons: [],
-    urls: [],
-    schemes: [],
-    sentiment: [],
-    spam: [],
-    spamReason: [],
-    receivedAt: [],
-  };
+/** A post's event time in epoch ms (`createdAtMs`, or `createdAt` parsed when a producer left it out). */
+export function eventTimeMs(post: Pick<EnrichedPost, 'createdAtMs' | 'createdAt'>): number {
+  return Number.isFinite(post.createdAtMs) ? post.createdAtMs : Date.parse(post.createdAt);
+}
+
+/** The posts of a batch with each `(platform, id)` once (the first kept), and the UTC months they fall in. */
+export function distinctPosts(posts: readonly EnrichedPost[]): { unique: EnrichedPost[]; months: string[] } {
   const seen = new Set<string>();
   const months = new Set<string>();
+  const unique: EnrichedPost[] = [];
+  for (const post of posts) {
+    const key = `${post.platform}\u0000${post.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(post);
+    months.add(monthOf(eventTimeMs(post)));
+  }
+  return { unique, months: [...months].sort() };
+}
+
+/** Turns enriched posts into the rows of one COPY; pure. */
+export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordFn): PreparedBatch {
+  const seen = new Set<string>();
+  const months = new Set<string>();
+  const lines: string[] = [];
   let duplicatesInBatch = 0;
   for (const post of posts) {
     const key = `${post.platform}\u0000${post.id}`;
@@ -181,36 +164,40 @@ export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordF
       continue;
     }
     seen.add(key);
-    const createdAtMs = Number.isFinite(post.createdAtMs) ? post.createdAtMs : Date.parse(post.createdAt);
+    const createdAtMs = eventTimeMs(post);
     months.add(monthOf(createdAtMs));
     const mentions = strings(post.mentions);
     const emoticons = strings(post.emoticons);
     const followers = post.author.followers;
-    columns.id.push(post.id);
-    columns.platform.push(post.platform);
-    columns.createdAt.push(new Date(createdAtMs).toISOString());
-    columns.authorId.push(clean(post.author.id));
-    columns.authorName.push(cleanOrNull(post.author.name));
-    columns.authorFollowers.push(typeof followers === 'number' && Number.isInteger(followers) && followers <= 2_147_483_647 ? followers : null);
-    columns.authorVerified.push(typeof post.author.verified === 'boolean' ? post.author.verified : null);
-    columns.text.push(clean(post.text));
-    columns.ownText.push(clean(typeof post.ownText === 'string' ? post.ownText : post.text));
-    columns.url.push(cleanOrNull(post.url));
-    columns.parentId.push(text(post.parentId));
-    columns.rootId.push(text(post.rootId));
-    columns.region.push(cleanOrNull(post.region));
-    columns.lang.push(cleanOrNull(post.lang));
-    columns.tokens.push(tsvectorText(strings(post.tokens), mentions, emoticons, subwords));
-    columns.keywords.push(arrayLiteral(strings(post.keywords)));
-    columns.topics.push(arrayLiteral(strings(post.topics)));
-    columns.mentions.push(arrayLiteral(mentions));
-    columns.emoticons.push(arrayLiteral(emoticons));
-    columns.urls.push(arrayLiteral(strings(post.urls)));
-    columns.schemes.push(arrayLiteral(strings(post.schemes)));
-    columns.sentiment.push(Number.isFinite(post.sentiment) ? Math.max(-1, Math.min(1, post.sentiment)) : 0);
-    columns.spam.push(post.spam === true);
-    columns.spamReason.push(cleanOrNull(post.spamReason));
-    columns.receivedAt.push(typeof post.receivedAtMs === 'number' && Number.isFinite(post.receivedAtMs) ? new Date(post.receivedAtMs).toISOString() : null);
+    const verified = post.author.verified;
+    const row = [
+      field(clean(post.id)),
+      field(clean(post.platform)),
+      new Date(createdAtMs).toISOString(),
+      field(clean(post.author.id)),
+      field(cleanOrNull(post.author.name)),
+      typeof followers === 'number' && Number.isInteger(followers) && followers >= 0 && followers <= 2_147_483_647 ? String(followers) : '\\N',
+      typeof verified === 'boolean' ? (verified ? 't' : 'f') : '\\N',
+      field(clean(post.text)),
+      field(clean(typeof post.ownText === 'string' ? post.ownText : post.text)),
+      field(cleanOrNull(post.url)),
+      field(cleanOrNull(post.parentId)),
+      field(cleanOrNull(post.rootId)),
+      field(cleanOrNull(post.region)),
+      field(cleanOrNull(post.lang)),
+      field(tsvectorText(strings(post.tokens), mentions, emoticons, subwords)),
+      field(arrayLiteral(strings(post.keywords))),
+      field(arrayLiteral(strings(post.topics))),
+      field(arrayLiteral(mentions)),
+      field(arrayLiteral(emoticons)),
+      field(arrayLiteral(strings(post.urls))),
+      field(arrayLiteral(strings(post.schemes))),
+      String(Number.isFinite(post.sentiment) ? Math.max(-1, Math.min(1, post.sentiment)) : 0),
+      post.spam === true ? 't' : 'f',
+      field(cleanOrNull(post.spamReason)),
+      typeof post.receivedAtMs === 'number' && Number.isFinite(post.receivedAtMs) ? new Date(post.receivedAtMs).toISOString() : '\\N',
+    ];
+    lines.push(row.join('\t'));
   }
-  return { columns, months: [...months].sort(), duplicatesInBatch };
+  return { copyText: lines.length === 0 ? '' : `${lines.join('\n')}\n`, count: lines.length, months: [...months].sort(), duplicatesInBatch };
 }

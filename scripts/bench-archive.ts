@@ -1,0 +1,305 @@
+/**
+ * pnpm bench:archive [--posts 200000] [--search-posts 1000000] [--queries 200] [--input <ced_weibo_dev.jsonl.xz>]
+ *
+ * Real Weibo posts (the CED development file) through the analyzer, then, each into an empty archive schema of its
+ * own with the same indexes:
+ *   1. baseline: a bare COPY of the same rows (posts table only, no identity check) from this client;
+ *   2. the archive library's writePosts, batches of 5000 (identity check, tsvector with sub-words);
+ *   3. the archiver service itself, a child process consuming the same posts from a Kafka topic to durable rows;
+ *   4. the baseline again (the machine's drift during the run).
+ * Then search: an archive of --search-posts posts (the dev file, then its posts again with new ids, five years on),
+ * VACUUM ANALYZE, and --queries two-word queries drawn from the posts' own keywords, each answered with the first
+ * page of 50 and the total. Prints posts/s, the ratios to the baseline, and search latency p50/p95/max.
+ * Uses DATABASE_URL (or a throwaway PostgreSQL) and KAFKA_BROKERS; every schema and topic it makes is its own and
+ * is dropped at the end. Figures, not assertions.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_COLUMNS, createArchive, prepareBatch } from '@tingfeng/archive';
+import { validatePost, type EnrichedPost } from '@tingfeng/contracts';
+import { createTopics, databaseUrl, deleteTopics, dropSchema, freePort, kafkaBrokers, postgresAnswers, randomSchemaName, startThrowawayPostgres } from '@tingfeng/testing/infra';
+import { createAnalyzer } from '@tingfeng/text';
+import { createKafka } from '@tingfeng/kafka';
+import { createLogger } from '@tingfeng/logger';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '200000' },
+    'search-posts': { type: 'string', default: '1000000' },
+    queries: { type: 'string', default: '200' },
+    input: { type: 'string', default: join(repoRoot, '..', 'shared', 'data', 'ced_weibo_dev.jsonl.xz') },
+  },
+});
+const throughputPosts = Number(values.posts);
+const searchPosts = Number(values['search-posts']);
+const queryCount = Number(values.queries);
+const BATCH = 5000;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+const analyzer = createAnalyzer();
+
+/** Posts of the dev file, analysed, in file order; `round` > 0 gives them new ids and moves them `round` × 5 years on. */
+async function* readPosts(path: string, round: number): AsyncGenerator<EnrichedPost> {
+  const xz = spawn('xz', ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const shiftMs = round * 5 * 365 * 24 * 3600 * 1000;
+  try {
+    for await (const line of createInterface({ input: xz.stdout!, crlfDelay: Infinity })) {
+      if (line.length === 0) continue;
+      const result = validatePost(JSON.parse(line), { receivedAtMs: Number.MAX_SAFE_INTEGER });
+      if (!result.ok) continue;
+      const post = result.post;
+      if (round > 0) {
+        post.id = `${post.id}~${round}`;
+        if (post.rootId !== undefined) post.rootId = `${post.rootId}~${round}`;
+        if (post.parentId !== undefined) post.parentId = `${post.parentId}~${round}`;
+        post.createdAtMs += shiftMs;
+        post.createdAt = new Date(post.createdAtMs).toISOString();
+      }
+      yield analyzer.analyze(post);
+    }
+  } finally {
+    xz.kill();
+  }
+}
+
+async function take(n: number): Promise<EnrichedPost[]> {
+  const out: EnrichedPost[] = [];
+  for await (const p of readPosts(values.input, 0)) {
+    out.push(p);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** The same rows writePosts sends, as COPY text: built before the timing, so the baseline times the database alone. */
+function copyPayload(posts: readonly EnrichedPost[]): { chunks: string[]; months: string[] } {
+  const chunks: string[] = [];
+  const months = new Set<string>();
+  for (let i = 0; i < posts.length; i += BATCH) {
+    const batch = prepareBatch(posts.slice(i, i + BATCH), subwordsOf);
+    for (const month of batch.months) months.add(month);
+    chunks.push(batch.copyText);
+  }
+  return { chunks, months: [...months] };
+}
+
+let subwordsOf: ((token: string) => readonly string[]) | undefined;
+
+async function client(url: string, schema: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await c.connect();
+  return c;
+}
+
+async function freshSchema(url: string, months: readonly string[]): Promise<string> {
+  const schema = randomSchemaName('bench_archive');
+  schemas.push(schema);
+  const archive = createArchive({ databaseUrl: url, schema, subwords: false });
+  await archive.migrate();
+  await archive.close();
+  const c = await client(url, schema);
+  await c.query('SELECT ensure_post_partitions($1::text[])', [months]);
+  await c.end();
+  return schema;
+}
+
+async function baseline(url: string, payload: { chunks: string[]; months: string[] }, count: number): Promise<number> {
+  const schema = await freshSchema(url, payload.months);
+  const c = await client(url, schema);
+  const t0 = performance.now();
+  for (const chunk of payload.chunks) {
+    await new Promise<void>((resolve, reject) => {
+      const stream = c.query(copyFrom(`COPY posts (${COPY_COLUMNS.join(', ')}) FROM STDIN`));
+      stream.on('finish', () => resolve());
+      stream.on('error', reject);
+      stream.end(chunk);
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await c.end();
+  return count / seconds;
+}
+
+async function library(url: string, posts: readonly EnrichedPost[], months: readonly string[]): Promise<number> {
+  const schema = await freshSchema(url, months);
+  const archive = createArchive({ databaseUrl: url, schema, ...(subwordsOf && { subwords: subwordsOf }) });
+  const t0 = performance.now();
+  for (let i = 0; i < posts.length; i += BATCH) await archive.writePosts(posts.slice(i, i + BATCH));
+  const seconds = (performance.now() - t0) / 1000;
+  await archive.close();
+  return posts.length / seconds;
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The archiver as deployed: a child process, from a 6-partition topic to committed rows. Timed from its first write to its last. */
+async function service(url: string, posts: readonly EnrichedPost[], months: readonly string[]): Promise<number> {
+  const schema = await freshSchema(url, months);
+  const topic = `bench-archive-${Date.now().toString(36)}`;
+  topics.push(topic);
+  await createTopics([{ name: topic, partitions: 6 }, `${topic}.dlq`]);
+  topics.push(`${topic}.dlq`);
+  const kafka = createKafka({ clientId: 'bench-archive', brokers: kafkaBrokers() }, createLogger('bench-archive'));
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  for (let i = 0; i < posts.length; i += 2000) {
+    await producer.send({ topic, acks: -1, messages: posts.slice(i, i + 2000).map((p) => ({ key: p.rootId ?? p.id, value: JSON.stringify(p) })) });
+  }
+  await producer.disconnect();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services/archiver/src/main.ts')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: url,
+      ARCHIVE_SCHEMA: schema,
+      ARCHIVER_INPUT_TOPIC: topic,
+      ARCHIVER_DLQ_TOPIC: `${topic}.dlq`,
+      ARCHIVER_GROUP_ID: topic,
+      ARCHIVER_INSTANCE_ID: topic,
+      METRICS_PORT: String(port),
+    },
+  });
+  try {
+    let t0 = 0;
+    let first = 0;
+    for (;;) {
+      const written = await metric(port, 'tingfeng_archive_posts_written_total');
+      if (t0 === 0 && written > 0) {
+        t0 = performance.now();
+        first = written;
+      }
+      if (written >= posts.length) return (written - first) / ((performance.now() - t0) / 1000);
+      if (child.exitCode !== null) throw new Error(`the archiver exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const schemas: string[] = [];
+const topics: string[] = [];
+
+async function main(): Promise<void> {
+  if (!existsSync(values.input)) throw new Error(`input not found: ${values.input}`);
+  let url = databaseUrl();
+  let throwaway: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined;
+  if (!(await postgresAnswers(url))) {
+    say(`no PostgreSQL at ${url}: starting a throwaway one`);
+    throwaway = await startThrowawayPostgres();
+    url = throwaway.url;
+  }
+  try {
+    const { createSubwordLoader } = await import('@tingfeng/archive');
+    subwordsOf = await createSubwordLoader()();
+    say(`reading ${fmt(throughputPosts)} posts of ${values.input} through the analyzer…`);
+    const posts = await take(throughputPosts);
+    const payload = copyPayload(posts);
+    say(`\nwrite throughput, ${fmt(posts.length)} real posts, each run into an empty schema with the archive's indexes:`);
+    const base1 = await baseline(url, payload, posts.length);
+    say(`  baseline: bare COPY of the same rows      ${fmt(base1).padStart(8)} posts/s`);
+    const lib = await library(url, posts, payload.months);
+    say(`  archive.writePosts (batches of ${BATCH})     ${fmt(lib).padStart(8)} posts/s   ${(lib / base1).toFixed(2)} of the baseline`);
+    const svc = await service(url, posts, payload.months);
+    say(`  archiver service, Kafka → durable rows    ${fmt(svc).padStart(8)} posts/s   ${(svc / base1).toFixed(2)} of the baseline`);
+    const base2 = await baseline(url, payload, posts.length);
+    const base = (base1 + base2) / 2;
+    say(`  baseline again                             ${fmt(base2).padStart(8)} posts/s   (mean ${fmt(base)})`);
+    say(`  → archiver ${(svc / base).toFixed(2)} and writePosts ${(lib / base).toFixed(2)} of the mean baseline (target ≥ 0.70, ≥ 10,000 posts/s)`);
+    posts.length = 0;
+    payload.chunks.length = 0;
+    for (const s of schemas.splice(0)) await dropSchema(url, s);
+
+    say(`\nsearch: loading ${fmt(searchPosts)} posts with writePosts…`);
+    const schema = randomSchemaName('bench_archive');
+    schemas.push(schema);
+    const archive = createArchive({ databaseUrl: url, schema, subwords: subwordsOf });
+    await archive.migrate();
+    const keywordSets: string[][] = [];
+    let loaded = 0;
+    const t0 = performance.now();
+    for (let round = 0; loaded < searchPosts; round++) {
+      let batch: EnrichedPost[] = [];
+      for await (const p of readPosts(values.input, round)) {
+        batch.push(p);
+        if (loaded + batch.length >= searchPosts || batch.length === BATCH) {
+          await archive.writePosts(batch);
+          loaded += batch.length;
+          for (const b of batch) if (!b.spam && b.keywords.length >= 2 && keywordSets.length < 200_000 && (loaded * 7919) % 5 === 0) keywordSets.push(b.keywords);
+          batch = [];
+          if (loaded >= searchPosts) break;
+        }
+      }
+      if (batch.length > 0) {
+        await archive.writePosts(batch);
+        loaded += batch.length;
+      }
+    }
+    const loadSeconds = (performance.now() - t0) / 1000;
+    say(`  loaded ${fmt(loaded)} posts in ${loadSeconds.toFixed(0)} s (${fmt(loaded / loadSeconds)} posts/s, analysis included)`);
+    const c = await client(url, schema);
+    await c.query('VACUUM ANALYZE posts');
+    await c.query('VACUUM ANALYZE post_keys');
+    const size = (await c.query<{ size: string }>(`SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS size FROM pg_inherits WHERE inhparent = 'posts'::regclass`)).rows[0]!.size;
+    await c.end();
+    say(`  archive size on disk: ${size}`);
+
+    // Two distinct keywords of one post, drawn with a fixed stride: real word pairs that co-occur.
+    const queries: string[] = [];
+    for (let i = 0; queries.length < queryCount && i < keywordSets.length; i++) {
+      const words = keywordSets[(i * 7919) % keywordSets.length]!.filter((w) => [...w].length >= 2 && !/["()]/.test(w) && !['AND', 'OR', 'NOT'].includes(w));
+      if (words.length >= 2) queries.push(`${words[0]} ${words[1]}`);
+    }
+    for (const q of queries.slice(0, 20)) await archive.search({ q }, { limit: 50 });
+    const latencies: number[] = [];
+    const totals: number[] = [];
+    for (const q of queries) {
+      const s = performance.now();
+      const page = await archive.search({ q }, { limit: 50 });
+      latencies.push(performance.now() - s);
+      totals.push(page.total ?? 0);
+    }
+    latencies.sort((a, b) => a - b);
+    totals.sort((a, b) => a - b);
+    say(`  ${queries.length} two-word queries (e.g. "${queries[0]}", "${queries[1]}"), first page of 50 + total each:`);
+    say(`  latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms (target p95 ≤ 200 ms)`);
+    say(`  matches per query: median ${fmt(percentile(totals, 50))}, p95 ${fmt(percentile(totals, 95))}, max ${fmt(totals[totals.length - 1]!)}`);
+    await archive.close();
+  } finally {
+    for (const s of schemas) await dropSchema(url, s).catch(() => undefined);
+    if (topics.length > 0) await deleteTopics(topics).catch(() => undefined);
+    await throwaway?.stop();
+    analyzer.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:archive: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

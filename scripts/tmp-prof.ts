@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_COLUMNS, createArchive, createSubwordLoader, prepareBatch } from '@tingfeng/archive';
+import { validatePost, type EnrichedPost } from '@tingfeng/contracts';
+import { databaseUrl, dropSchema, randomSchemaName } from '@tingfeng/testing/infra';
+import { createAnalyzer } from '@tingfeng/text';
+const analyzer = createAnalyzer();
+const xz = spawn('xz', ['-dc', '../shared/data/ced_weibo_dev.jsonl.xz']);
+const posts: EnrichedPost[] = [];
+for await (const line of createInterface({ input: xz.stdout })) { const r = validatePost(JSON.parse(line), { receivedAtMs: Number.MAX_SAFE_INTEGER }); if (r.ok) posts.push(analyzer.analyze(r.post)); if (posts.length >= 50000) break; }
+xz.kill();
+const sub = await createSubwordLoader()();
+let t = performance.now();
+const batches = []; for (let i = 0; i < posts.length; i += 5000) batches.push(prepareBatch(posts.slice(i, i + 5000), sub));
+console.log('prepareBatch µs/post', ((performance.now() - t) * 1000 / posts.length).toFixed(1));
+t = performance.now(); for (let i = 0; i < posts.length; i += 5000) prepareBatch(posts.slice(i, i + 5000), sub);
+console.log('prepareBatch again µs/post', ((performance.now() - t) * 1000 / posts.length).toFixed(1));
+t = performance.now(); for (let i = 0; i < posts.length; i += 5000) prepareBatch(posts.slice(i, i + 5000));
+console.log('prepareBatch no subwords µs/post', ((performance.now() - t) * 1000 / posts.length).toFixed(1));
+const json = posts.map((p) => JSON.stringify(p));
+t = performance.now(); for (const j of json) JSON.parse(j); console.log('JSON.parse µs/post', ((performance.now() - t) * 1000 / posts.length).toFixed(1));
+const { parseEnrichedPost } = await import('@tingfeng/contracts');
+t = performance.now(); for (const j of json) parseEnrichedPost(j); console.log('parseEnrichedPost µs/post', ((performance.now() - t) * 1000 / posts.length).toFixed(1));
+const url = databaseUrl();
+const schema = randomSchemaName('bench_prof');
+const a = createArchive({ databaseUrl: url, schema, subwords: sub }); await a.migrate();
+const c = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` }); await c.connect();
+await c.query('SELECT ensure_post_partitions($1::text[])', [[...new Set(batches.flatMap((b) => b.months))]]);
+await c.query('CREATE TEMP TABLE incoming_posts (LIKE posts INCLUDING DEFAULTS)');
+let copyMs = 0, keysMs = 0, moveMs = 0;
+for (const b of batches) {
+  let s = performance.now();
+  await new Promise<void>((res, rej) => { const st = c.query(copyFrom(`COPY incoming_posts (${COPY_COLUMNS.join(',')}) FROM STDIN`)); st.on('finish', () => res()); st.on('error', rej); st.end(b.copyText); });
+  copyMs += performance.now() - s; s = performance.now();
+  await c.query('INSERT INTO post_keys SELECT id, platform, created_at FROM incoming_posts ON CONFLICT DO NOTHING');
+  keysMs += performance.now() - s; s = performance.now();
+  await c.query(`INSERT INTO posts (${COPY_COLUMNS.join(',')}) SELECT ${COPY_COLUMNS.join(',')} FROM incoming_posts`);
+  moveMs += performance.now() - s;
+  await c.query('TRUNCATE incoming_posts');
+}
+console.log('µs/post copy-temp', (copyMs * 1000 / posts.length).toFixed(1), 'keys', (keysMs * 1000 / posts.length).toFixed(1), 'move', (moveMs * 1000 / posts.length).toFixed(1));
+await c.end(); await a.close(); await dropSchema(url, schema); analyzer.close();
