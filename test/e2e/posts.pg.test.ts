@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArchive } from '../../packages/archive/src/index.js';
 import { freePort } from '../../packages/testing/src/index.js';
 import type { IncidentsApp, IncidentsConfig } from '../../services/incidents/src/index.js';
-import { enqueueAlerts, eventually, TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
-import { DEMO_SCHEME, loadDemo, type Demo } from './support/demo.js';
+import { TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
+import { DEMO_SCHEME, startDemoStack, type Demo } from './support/demo.js';
 import { apiClient, IncidentsHarness } from './support/incidents.js';
 
 // Search and evidence over a real PostgreSQL archive holding the demo (what `pnpm start` replays), through the
@@ -33,25 +32,8 @@ interface ApiPost {
 }
 
 beforeAll(async () => {
-  demo = loadDemo();
-  config = harness.isolated();
-  const archive = createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA });
-  try {
-    await archive.migrate();
-    for (let i = 0; i < demo.posts.length; i += 2000) await archive.writePosts(demo.posts.slice(i, i + 2000));
-  } finally {
-    await archive.close();
-  }
-  app = await harness.start(config);
+  ({ demo, config, app, incidentId } = await startDemoStack(harness));
   api = apiClient(app);
-  await enqueueAlerts(config, demo.alerts);
-  // Every alert of the episode in its incident, so the evidence no longer grows.
-  const alertsOfKey = demo.alerts.filter((a) => (a.incidentKey ?? a.key) === demo.cascade.key).length;
-  incidentId = await eventually(async () => {
-    const list = await api('GET', '/api/incidents?type=cascade', analyst);
-    const item = list.json?.items?.find((i: { key: string }) => i.key === demo.cascade.key);
-    return item?.alertCount === alertsOfKey ? (item.id as string) : undefined;
-  }, 60_000, 'the dying-city incident with all its alerts');
 }, 240_000);
 
 describe('evidence and search over the archive', () => {

@@ -1,7 +1,9 @@
-// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list), #/incidents/<id>, #/schemes.
+// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list), #/incidents/<id>, #/search?…, #/schemes.
 import { legend, lineChart } from './charts.js';
 import { $, h } from './dom.js';
+import { renderEvidence, termLink } from './evidence.js';
 import { renderSchemes } from './schemes.js';
+import { renderSearch } from './search.js';
 
 const TOKEN_KEY = 'tingfeng.token';
 const STATUS_ZH = { triggered: '待处理', acknowledged: '已确认', resolved: '已解决' };
@@ -69,6 +71,7 @@ function connectStream() {
 
 function currentRoute() {
   if (location.hash === '#/schemes') return { name: 'schemes' };
+  if (location.hash === '#/search' || location.hash.startsWith('#/search?')) return { name: 'search' };
   const m = /^#\/incidents\/(.+)$/.exec(location.hash);
   return m ? { name: 'detail', id: decodeURIComponent(m[1]) } : { name: 'list' };
 }
@@ -261,7 +264,9 @@ async function renderDetail(id) {
     }
   };
   const operate = can('operate');
-  const samplesById = new Map(d.samples.map((s) => [s.id, s]));
+  const evidence = h('section', { class: 'panel', id: 'evidence-panel' });
+  // Filled from the archive after the page is shown: the rest of the page does not wait on it.
+  void renderEvidence(evidence, inc, { api });
   const noteInput = h('input', { id: 'note-input', placeholder: '添加备注 add a note', maxlength: 5000 });
   view.replaceChildren(
     h('a', { href: '#/' }, '← 返回列表 back to list'),
@@ -300,24 +305,12 @@ async function renderDetail(id) {
     h(
       'div',
       { class: 'grid2' },
-      h(
-        'section',
-        { class: 'panel' },
-        h('h2', {}, `证据帖子 Evidence posts (${d.postIds.length})`),
-        h(
-          'ul',
-          { class: 'posts', id: 'evidence' },
-          d.postIds.slice(0, 50).map((pid) => {
-            const s = samplesById.get(pid);
-            return h('li', {}, h('div', { class: 'pid' }, pid, s?.author ? ` · @${s.author}` : ''), s ? h('div', { class: 'post-text' }, s.text) : '');
-          }),
-        ),
-      ),
+      evidence,
       h(
         'section',
         { class: 'panel' },
         h('h2', {}, '关键词 Terms'),
-        h('div', { class: 'chips', id: 'terms' }, d.terms.map((t) => h('span', {}, t))),
+        h('div', { class: 'chips', id: 'terms' }, d.terms.map((t) => termLink(t, inc))),
         h('h2', { style: 'margin-top:14px' }, '监测方案 Schemes'),
         h('div', { class: 'chips schemes', id: 'schemes' }, inc.schemes?.length ? inc.schemes.map((s) => h('span', {}, s)) : h('span', { class: 'muted' }, '—')),
         h('h2', { style: 'margin-top:14px' }, '账号 Accounts'),
@@ -348,12 +341,15 @@ async function renderDetail(id) {
   );
 }
 
+const PAGE_TITLES = { list: '舆情事件', schemes: '监测方案', search: '搜索' };
+
 function render() {
   const route = currentRoute();
-  const page = route.name === 'schemes' ? 'schemes' : 'list';
+  const page = route.name === 'detail' ? 'list' : route.name;
   for (const a of document.querySelectorAll('nav.pages a')) a.classList.toggle('active', a.dataset.page === page);
-  document.title = `听风 Tingfeng · ${page === 'schemes' ? '监测方案' : '舆情事件'}`;
+  document.title = `听风 Tingfeng · ${PAGE_TITLES[page]}`;
   if (route.name === 'schemes') return renderSchemes($('#view'), { api, role: state.me?.role, canAdmin: can('admin'), showError });
+  if (route.name === 'search') return renderSearch($('#view'), { api, token: () => state.token, signedIn: Boolean(state.me), showError });
   return route.name === 'detail' ? renderDetail(route.id) : renderList();
 }
 

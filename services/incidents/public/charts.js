@@ -75,3 +75,58 @@ export function legend(series) {
   }
   return div;
 }
+
+function fmtBucket(ms, interval) {
+  const d = new Date(ms);
+  const md = `${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return interval === 'hour' ? `${md} ${String(d.getHours()).padStart(2, '0')}:00` : md;
+}
+
+/**
+ * Volume as bars (left axis, posts per bucket) and negative share as a line (right axis, 0–100 %), over
+ * buckets [{ start, count, negative, negativeShare }]. Hovering a bar shows its figures.
+ */
+export function volumeShareChart(buckets, { interval = 'hour', width = 760, height = 240 } = {}) {
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart volume-share', role: 'img' });
+  if (buckets.length === 0) {
+    svg.append(el('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle' }, '无数据 no data'));
+    return svg;
+  }
+  const pad = { l: 44, r: 40, t: 14, b: 28 };
+  const innerW = width - pad.l - pad.r;
+  const innerH = height - pad.t - pad.b;
+  const top = Math.max(1, ...buckets.map((b) => b.count)) * 1.1;
+  const step = innerW / buckets.length;
+  const sy = (n) => height - pad.b - (n / top) * innerH;
+  const sp = (share) => height - pad.b - share * innerH;
+  for (let i = 0; i <= 4; i++) {
+    const n = (top * i) / 4;
+    svg.append(el('line', { x1: pad.l, x2: width - pad.r, y1: sy(n), y2: sy(n), stroke: '#eceff4' }));
+    svg.append(el('text', { x: pad.l - 6, y: sy(n) + 4, 'text-anchor': 'end' }, n >= 10 ? Math.round(n) : n.toFixed(1)));
+    svg.append(el('text', { x: width - pad.r + 6, y: sp(i / 4) + 4, fill: '#8e24aa' }, `${i * 25}%`));
+  }
+  buckets.forEach((b, i) => {
+    const x = pad.l + i * step;
+    const bar = el('rect', { x: x + step * 0.12, y: sy(b.count), width: Math.max(1, step * 0.76), height: height - pad.b - sy(b.count), fill: '#90a4c8', class: 'bar', 'data-start': b.start, 'data-count': b.count });
+    bar.append(el('title', {}, `${fmtBucket(Date.parse(b.start), interval)}  ${b.count} 条, 负面 ${b.negative} (${Math.round(b.negativeShare * 100)}%)`));
+    svg.append(bar);
+  });
+  // A bucket without posts has no share: the line breaks there instead of dropping to 0 %.
+  let d = '';
+  let pen = 'M';
+  buckets.forEach((b, i) => {
+    if (b.count === 0) {
+      pen = 'M';
+      return;
+    }
+    d += `${pen}${(pad.l + (i + 0.5) * step).toFixed(1)},${sp(b.negativeShare).toFixed(1)} `;
+    pen = 'L';
+  });
+  svg.append(el('path', { d: d.trim() || 'M0,0', fill: 'none', stroke: '#8e24aa', 'stroke-width': 2, class: 'share' }));
+  const every = Math.max(1, Math.ceil(buckets.length / 8));
+  buckets.forEach((b, i) => {
+    if (i % every !== 0) return;
+    svg.append(el('text', { x: pad.l + (i + 0.5) * step, y: height - 8, 'text-anchor': 'middle' }, fmtBucket(Date.parse(b.start), interval)));
+  });
+  return svg;
+}

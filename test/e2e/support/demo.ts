@@ -3,6 +3,10 @@ import type { Alert, EnrichedPost } from '../../../packages/contracts/src/index.
 import { parsePost } from '../../../packages/contracts/src/index.js';
 import { createDetectorEngine, DEFAULT_CONFIG } from '../../../packages/detect/src/index.js';
 import { createAnalyzer } from '../../../packages/text/src/index.js';
+import { createArchive } from '../../../packages/archive/src/index.js';
+import type { IncidentsApp, IncidentsConfig } from '../../../services/incidents/src/index.js';
+import { enqueueAlerts, eventually, TEST_TOKENS } from '../../../services/incidents/src/testing/fixtures.js';
+import { apiClient, type IncidentsHarness } from './incidents.js';
 
 /** The bundled demo: two days of Kunming chatter with the dying-city episode inside (what `pnpm start` replays). */
 export const DEMO_FILE = new URL('../../../infra/demo/dying-city.jsonl', import.meta.url);
@@ -50,4 +54,43 @@ export function loadDemo(): Demo {
   if (!rebuttal) throw new Error('the demo has no post by an official account');
   cached = { posts, alerts, cascade, rebuttalMs: rebuttal.createdAtMs, officialAccounts: [...DEFAULT_CONFIG.officialAccounts] };
   return cached;
+}
+
+/** An incidents app whose archive holds the demo and whose view holds the demo's incidents. */
+export interface DemoStack {
+  demo: Demo;
+  config: IncidentsConfig;
+  app: IncidentsApp;
+  /** The dying-city incident, with every alert of its key appended. */
+  incidentId: string;
+}
+
+/**
+ * Starts an incidents app on an isolated config of `harness` (`env` overrides), writes the demo's posts to its
+ * archive schema and its alerts to its queue, and waits until the dying-city incident holds all of its alerts.
+ */
+export async function startDemoStack(harness: IncidentsHarness, env: Record<string, string> = {}): Promise<DemoStack> {
+  const demo = loadDemo();
+  const config = harness.isolated(env);
+  const archive = createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA });
+  try {
+    await archive.migrate();
+    for (let i = 0; i < demo.posts.length; i += 2000) await archive.writePosts(demo.posts.slice(i, i + 2000));
+  } finally {
+    await archive.close();
+  }
+  const app = await harness.start(config);
+  const api = apiClient(app);
+  await enqueueAlerts(config, demo.alerts);
+  const alertsOfKey = demo.alerts.filter((a) => (a.incidentKey ?? a.key) === demo.cascade.key).length;
+  const incidentId = await eventually(
+    async () => {
+      const list = await api('GET', '/api/incidents?type=cascade', TEST_TOKENS.analyst);
+      const item = list.json?.items?.find((i: { key: string }) => i.key === demo.cascade.key);
+      return item?.alertCount === alertsOfKey ? (item.id as string) : undefined;
+    },
+    60_000,
+    'the dying-city incident with all its alerts',
+  );
+  return { demo, config, app, incidentId };
 }
