@@ -11,6 +11,8 @@ import {
   NODE_IMAGE,
   PNPM_VERSION,
   renderDockerfile,
+  renderToolsDockerfile,
+  SERVICE_COMMAND,
   serviceDirs,
   serviceFacts,
   servesPath,
@@ -70,10 +72,16 @@ describe('workspace services and images', () => {
     expect(readFileSync(dockerfilePath(dir), 'utf8')).toBe(renderDockerfile(factsOf(dir)));
   });
 
-  it.each(services)('%s runs TypeScript with tsx, so tsx is one of its production dependencies', (dir) => {
+  it('tools.Dockerfile is what infra/docker/generate.ts renders', () => {
+    expect(readFileSync(join(REPO_ROOT, 'infra', 'docker', 'tools.Dockerfile'), 'utf8')).toBe(renderToolsDockerfile());
+  });
+
+  it.each(services)('%s runs compiled JavaScript: src/main.ts is compiled to dist/main.js and tsx is no production dependency', (dir) => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'services', dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    expect(pkg.dependencies?.tsx, `services/${dir}/package.json dependencies.tsx`).toBeDefined();
+    expect(pkg.dependencies?.tsx, `services/${dir}/package.json: tsx belongs in devDependencies`).toBeUndefined();
     expect(existsSync(join(REPO_ROOT, 'services', dir, 'src', 'main.ts'))).toBe(true);
+    const build = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    expect(build.include).toContain('services/*/src/**/*.ts');
   });
 });
 
@@ -131,10 +139,11 @@ describe.each(dockerfiles)('%s', (file) => {
     expect(exposed).toEqual([f.defaultPort]);
   });
 
-  it('starts the service with tsx and checks its health on the right port and path', () => {
+  it('starts the compiled service with plain node and checks its health on the right port and path', () => {
     const f = factsOf(service);
     const cmd = finalStage.find((i) => i.keyword === 'CMD');
-    expect(execForm(cmd!.args)).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    expect(execForm(cmd!.args)).toEqual([...SERVICE_COMMAND]);
+    expect(text).toContain('RUN node infra/docker/compile.mjs --exports-to-dist');
     const health = finalStage.find((i) => i.keyword === 'HEALTHCHECK');
     expect(health, 'HEALTHCHECK').toBeDefined();
     const target = healthTarget(execForm(health!.args.slice(health!.args.indexOf('CMD ') + 4)));
