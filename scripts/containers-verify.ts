@@ -15,7 +15,8 @@
  *
  * Options: --skip-images (use the images already built), --keep (leave the stack up on failure, for a look),
  * --if-changed (CI: run only when the container files — infra/, docker-compose.yml, tsconfig.build.json,
- * .dockerignore — differ from the last run that passed on this machine; a pass records their hash).
+ * .dockerignore — differ from the last run that passed on this machine, a pass recording their hash; on a machine
+ * with no such record, only when a commit of the last day changed them).
  * Settings: TINGFENG_TAG (image tag, default `dev`), CONTAINERS_VERIFY_TIMEOUT_S (each wait, default 600).
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
@@ -64,8 +65,21 @@ function inputsHash(): string {
     }
     hash.update(`${path}\0`).update(readFileSync(full)).update('\0');
   };
-  for (const path of ['infra', 'docker-compose.yml', 'tsconfig.build.json', '.dockerignore']) add(path);
+  for (const path of INPUTS) add(path);
   return hash.digest('hex');
+}
+
+const INPUTS = ['infra', 'docker-compose.yml', 'tsconfig.build.json', '.dockerignore'];
+
+/** Why this run should go ahead under --if-changed, or undefined when it need not. */
+function reasonToRun(inputs: string): string | undefined {
+  if (existsSync(passedRecord)) {
+    const passed = readFileSync(passedRecord, 'utf8').trim();
+    return passed === inputs ? undefined : `the container files changed since the last pass on this machine (${passed.slice(0, 12)} → ${inputs.slice(0, 12)})`;
+  }
+  const log = spawnSync('git', ['log', '--since=24.hours', '--format=%h %s', '--', ...INPUTS], { cwd: repoRoot, encoding: 'utf8' });
+  const commits = log.status === 0 ? log.stdout.trim().split('\n').filter(Boolean) : ['(git log failed)'];
+  return commits.length > 0 ? `no pass recorded on this machine, and ${commits.length} commit(s) of the last day changed the container files` : undefined;
 }
 
 /** How podman runs here (see infra/docker/local/podman-env.sh); compose talks to the podman service's socket. */
@@ -575,9 +589,13 @@ async function main(): Promise<void> {
   }
   if (process.getuid?.() !== 0) throw new VerifyError('run as root: podman runs rootful here, and the network namespace needs it');
   const inputs = inputsHash();
-  if (opts['if-changed'] && existsSync(passedRecord) && readFileSync(passedRecord, 'utf8').trim() === inputs) {
-    say(`containers:verify: the container files are as they were when it last passed on this machine (${inputs.slice(0, 12)}); not run again`);
-    return;
+  if (opts['if-changed']) {
+    const reason = reasonToRun(inputs);
+    if (reason === undefined) {
+      say(`containers:verify --if-changed: the container files (${INPUTS.join(', ')}) are unchanged (${inputs.slice(0, 12)}); not run`);
+      return;
+    }
+    say(`containers:verify --if-changed: running, because ${reason}`);
   }
   mkdirSync(workDir, { recursive: true });
   const started = Date.now();
