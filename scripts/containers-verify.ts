@@ -161,7 +161,7 @@ function runLogged(command: string, args: string[], logFile: string, env = podma
 const tail = (file: string, lines = 25) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = timeoutMs, everyMs = 1000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = timeoutMs, everyMs = 2500): Promise<T> {
   const deadline = Date.now() + limitMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -246,6 +246,8 @@ interface Container {
   id: string;
   service: string;
   name: string;
+  running: boolean;
+  healthy: boolean;
 }
 
 interface Inspect {
@@ -259,8 +261,14 @@ interface Inspect {
 
 function containers(): Container[] {
   const out = must('podman', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', 'json']);
-  const list = JSON.parse(out || '[]') as { Id: string; Names: string[]; Labels: Record<string, string> }[];
-  return list.map((c) => ({ id: c.Id, service: c.Labels['com.docker.compose.service'] ?? '?', name: c.Names[0] ?? c.Id }));
+  const list = JSON.parse(out || '[]') as { Id: string; Names: string[]; Labels: Record<string, string>; State: string; Status: string }[];
+  return list.map((c) => ({
+    id: c.Id,
+    service: c.Labels['com.docker.compose.service'] ?? '?',
+    name: c.Names[0] ?? c.Id,
+    running: c.State === 'running',
+    healthy: c.Status.includes('(healthy)'),
+  }));
 }
 
 function inspect(id: string): Inspect | undefined {
@@ -275,8 +283,10 @@ const durationMs = (value: string | undefined, fallbackMs: number) => {
 };
 
 /**
- * Runs each running container's health check at the interval compose gives it. podman schedules health checks with
- * systemd timers; this machine has no systemd, so this loop does the engine's part (`podman healthcheck run`).
+ * Runs each running container's health check at the interval compose gives it until it is healthy, then every 30 s.
+ * podman schedules health checks with systemd timers; this machine has no systemd, so this loop does the engine's
+ * part (`podman healthcheck run`). Each run is a `podman exec`, far dearer than Docker's on 2 cores, hence the
+ * slower pace once healthy: it still notices a service that turns unhealthy.
  */
 function startHealthDriver(services: Record<string, ComposeService>): () => void {
   const lastRunMs = new Map<string, number>();
@@ -287,10 +297,9 @@ function startHealthDriver(services: Record<string, ComposeService>): () => void
     for (const c of containers()) {
       const spec = services[c.service];
       if (!spec?.healthcheck?.test || inFlight.has(c.id)) continue;
-      const everyMs = durationMs(spec.healthcheck.interval, 30_000);
+      if (!c.running) continue;
+      const everyMs = c.healthy ? 30_000 : durationMs(spec.healthcheck.interval, 30_000);
       if (Date.now() - (lastRunMs.get(c.id) ?? 0) < everyMs) continue;
-      const state = inspect(c.id)?.State;
-      if (!state?.Running) continue;
       lastRunMs.set(c.id, Date.now());
       inFlight.add(c.id);
       const child = spawn('podman', ['healthcheck', 'run', c.id], { env: podmanEnv, stdio: 'ignore' });
@@ -298,7 +307,8 @@ function startHealthDriver(services: Record<string, ComposeService>): () => void
       child.once('error', () => inFlight.delete(c.id));
     }
   };
-  const timer = setInterval(tick, 1000);
+  // One `podman ps` a tick: podman commands are not cheap on a busy host.
+  const timer = setInterval(tick, 2500);
   return () => {
     stopped = true;
     clearInterval(timer);
@@ -329,8 +339,8 @@ function startProbes(services: Record<string, ComposeService>): { records: Map<s
   let lookedUpMs = 0;
   const loop = async () => {
     while (!stopped && [...records.values()].some((r) => r.readyMs === undefined)) {
-      // One container listing a second at most: podman is not cheap on a busy host.
-      if ([...targets.values()].some((t) => !t.address) && Date.now() - lookedUpMs > 1000) {
+      // One container listing every 2 s at most: podman is not cheap on a busy host.
+      if ([...targets.values()].some((t) => !t.address) && Date.now() - lookedUpMs > 2000) {
         lookedUpMs = Date.now();
         for (const c of containers()) {
           const t = targets.get(c.service);
@@ -438,8 +448,8 @@ async function stackPhase(): Promise<void> {
       await eventually(
         'every service healthy',
         async () => {
-          const byService = new Map(containers().map((c) => [c.service, inspect(c.id)]));
-          const waiting = longRunning.filter(([name]) => byService.get(name)?.State.Health?.Status !== 'healthy').map(([name]) => name);
+          const byService = new Map(containers().map((c) => [c.service, c]));
+          const waiting = longRunning.filter(([name]) => !byService.get(name)?.healthy).map(([name]) => name);
           return waiting.length === 0 ? true : undefined;
         },
         timeoutMs,

@@ -9,16 +9,19 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@12.4.2
 WORKDIR /repo
-# The download layer depends on the lockfile alone, so source edits reuse it.
+# The download layer depends on the lockfile alone, so source edits reuse it; --prefer-offline below still fetches
+# whatever a cleared cache mount lost.
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 COPY patches ./patches
-RUN pnpm fetch
+RUN --mount=type=cache,id=tingfeng-pnpm-store,target=/pnpm/store pnpm fetch --store-dir /pnpm/store
 COPY . .
-RUN pnpm install --offline --frozen-lockfile --filter "@tingfeng/archiver..."
-# Production dependencies only; workspace packages are copied in as TypeScript sources, run by tsx (a dependency).
-RUN pnpm deploy --offline --filter @tingfeng/archiver --prod /out \
- && find /out -name '*.test.ts' -delete \
- && rm -f /out/pnpm-lock.yaml /out/pnpm-workspace.yaml
+RUN --mount=type=cache,id=tingfeng-pnpm-store,target=/pnpm/store pnpm install --frozen-lockfile --prefer-offline --store-dir /pnpm/store
+# TypeScript to JavaScript (src/x.ts → dist/x.js in every package); exports point at dist/ from here on.
+RUN node infra/docker/compile.mjs --exports-to-dist
+# Production dependencies and compiled code only: no TypeScript sources, no TypeScript loader.
+RUN --mount=type=cache,id=tingfeng-pnpm-store,target=/pnpm/store pnpm deploy --filter @tingfeng/archiver --prod --prefer-offline --store-dir /pnpm/store /out \
+ && rm -rf /out/src /out/pnpm-lock.yaml /out/pnpm-workspace.yaml \
+ && find /out/node_modules/.pnpm -path '*/node_modules/@tingfeng/*/src' -prune -exec rm -rf {} +
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
@@ -30,4 +33,4 @@ EXPOSE 9467
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node","-e","fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9467)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]

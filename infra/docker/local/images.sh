@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes, when missing, the upstream images that infra/docker/*.Dockerfile and docker-compose.yml name but that a
-# machine reaching no image registry cannot pull: node:20-bookworm-slim, apache/kafka:3.9.1 and redis:7, each
+# machine reaching no image registry cannot pull: node:20-bookworm-slim, apache/kafka:3.9.1, redis:7 and postgres:17
+# (PostgreSQL 15: what Debian has), each
 # made from Debian's packages (debootstrap) and this machine's own Node.js and Kafka jars, tagged with the names the
 # project uses. podman's image store is the cache: an image is made again only when its recipe (the files in this
 # folder, the Node.js version, the CA bundle, infra/kafka/pom.xml) changed, which its label records.
@@ -21,6 +22,7 @@ readonly MINBASE=localhost/tingfeng-local/bookworm:minbase
 readonly NODE_IMAGE=docker.io/library/node:20-bookworm-slim
 readonly KAFKA_IMAGE=docker.io/apache/kafka:3.9.1
 readonly REDIS_IMAGE=docker.io/library/redis:7
+readonly POSTGRES_IMAGE=docker.io/library/postgres:17
 readonly LABEL=io.tingfeng.recipe
 # Bump to make the Debian root file system again (it only changes when this script's debootstrap step does).
 readonly MINBASE_RECIPE=bookworm-minbase-1
@@ -135,6 +137,14 @@ make_redis() {
   podman build -q --network host --build-arg BASE="$(image_id "$MINBASE")" --label "$LABEL=$recipe" -t "$image" "$ctx" >/dev/null
 }
 
+make_postgres() {
+  local image=$1 recipe=$2 ctx
+  ctx="$(scratch postgres)"
+  cp -r "$HERE/postgres" "$ctx/"
+  cp "$HERE/postgres.Containerfile" "$ctx/Containerfile"
+  podman build -q --network host --build-arg BASE="$(image_id "$MINBASE")" --label "$LABEL=$recipe" -t "$image" "$ctx" >/dev/null
+}
+
 main() {
   install_tools
   [[ "${1:-}" == --tools-only ]] && return 0
@@ -151,6 +161,7 @@ main() {
   ensure "$NODE_IMAGE" "$(printf '%s\n' "$base" "$(node --version)" "$(npm --version)" "$(sha256sum <"$CA_BUNDLE")" "$(files_hash node.Containerfile)" | hash_of)" make_node
   ensure "$KAFKA_IMAGE" "$(printf '%s\n' "$base" "$(sha256sum <"$REPO/infra/kafka/pom.xml")" "$(files_hash kafka.Containerfile kafka)" | hash_of)" make_kafka
   ensure "$REDIS_IMAGE" "$(printf '%s\n' "$base" "$(files_hash redis.Containerfile redis)" | hash_of)" make_redis
+  ensure "$POSTGRES_IMAGE" "$(printf '%s\n' "$base" "$(files_hash postgres.Containerfile postgres)" | hash_of)" make_postgres
 }
 
 main "$@"
