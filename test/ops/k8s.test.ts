@@ -3,7 +3,8 @@
  * ajv validators compiled from the Kubernetes OpenAPI definitions), then checked against the code: settings each
  * service declares, its port, probe paths it serves, a stop deadline longer than its own, replicas within partitions.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import ts from 'typescript';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
@@ -78,6 +79,18 @@ describe.each(targets)('infra/k8s/%s', (target) => {
       expect(() => new Model!(forValidation(o)).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
     }
   });
+
+  it('has no field the Kubernetes API does not know (strict, as kubeconform -strict: TypeScript excess-property checks against the API types)', () => {
+    // The schema validators above ignore unknown fields (a misspelt `readinesProbe` would pass); the API's types do not.
+    const dir = join(REPO_ROOT, '.cache', 'k8s-strict');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${target.replace(/\//g, '-')}.ts`);
+    const lines = objects.map((o, i) => `import type { I${o.kind} as T${i} } from '${modelPath(o)}';\nexport const o${i}: T${i} = ${JSON.stringify(forValidation(o))};`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const program = ts.createProgram([file], { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+    expect(problems, 'fields the Kubernetes API types do not have').toEqual([]);
+  }, 60_000);
 
   it('has one object per kind and name', () => {
     const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);
