@@ -20,5 +20,7 @@ export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } fro
 export type { Alert, AlertType, Severity } from './alert.js';
 export { INCIDENT_STATUSES, ROLES } from './incident.js';
 export type { Incident, IncidentStatus, IncidentEvent, Role } from './incident.js';
+export { decodeJson, jsonDepthExceededAt, MAX_JSON_DEPTH } from './json.js';
+export type { JsonDecodeResult, JsonDecodeFailure, JsonDecodeOptions } from './json.js';
 export { deadLetter, MAX_DEAD_LETTER_RAW_BYTES } from './dead-letter.js';
 export type { DeadLetter } from './dead-letter.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeJson } from './json.js';
 
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_TEXT_CHARS = 20_000;
@@ -16,8 +17,15 @@ export type RejectReason =
   | 'text_too_long'
   | 'created_at_unparseable'
   | 'created_at_future'
-  /** Valid in shape, but processing it failed for good (a row the archive's database refuses, say). */
-  | 'processing_failed';
+  /** Arrays and objects nested deeper than `MAX_JSON_DEPTH`. */
+  | 'too_deep'
+  /**
+   * Valid in shape, but processing it failed for good: it threw on every one of a bounded number of attempts (the
+   * detail carries the error), or a row the archive's database refuses.
+   */
+  | 'processing_failed'
+  /** The record batch holding it could not be decompressed (corrupt data, or an unknown codec); no bytes survive. */
+  | 'undecodable';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'too_large',
@@ -29,7 +37,9 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'text_too_long',
   'created_at_unparseable',
   'created_at_future',
+  'too_deep',
   'processing_failed',
+  'undecodable',
 ];
 
 const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -99,29 +109,11 @@ export interface ParseOptions {
   receivedAtMs: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Decodes and validates one message value against the post contract. Never throws. */
 export function parsePost(raw: Uint8Array | string, options: ParseOptions): ParseResult {
-  let text: string;
-  if (typeof raw === 'string') {
-    if (Buffer.byteLength(raw, 'utf8') > MAX_MESSAGE_BYTES) return reject('too_large', `message exceeds ${MAX_MESSAGE_BYTES} bytes`);
-    text = raw;
-  } else {
-    if (raw.byteLength > MAX_MESSAGE_BYTES) return reject('too_large', `message is ${raw.byteLength} bytes, limit ${MAX_MESSAGE_BYTES}`);
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      return reject('invalid_utf8', 'message is not valid UTF-8');
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return reject('not_json', `not JSON: ${(err as Error).message}`.slice(0, 200));
-  }
-  return validatePost(value, options);
+  const decoded = decodeJson(raw, { maxBytes: MAX_MESSAGE_BYTES });
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail);
+  return validatePost(decoded.value, options);
 }
 
 /** Validates an already-decoded value against the post contract. Never throws. */

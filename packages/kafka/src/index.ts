@@ -2,9 +2,14 @@ import kafkajs from 'kafkajs';
 import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import { TOPIC_SPECS, type TopicSpec } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
+import { registerCodecs } from './codecs.js';
 
-export type { Admin, Consumer, EachBatchPayload, Producer, KafkaMessage, Transaction } from 'kafkajs';
+export type { Admin, Consumer, EachBatchPayload, IHeaders, Producer, KafkaMessage, Transaction } from 'kafkajs';
 export { Kafka };
+export { registerCodecs, undecodableRecord, MAX_DECOMPRESSED_BATCH_BYTES, UNDECODABLE_HEADER } from './codecs.js';
+export type { Undecodable } from './codecs.js';
+export { attemptBounded, describeError, MAX_PROCESSING_ATTEMPTS } from './poison.js';
+export type { Attempted } from './poison.js';
 
 // Not among the names Node finds in kafkajs's CommonJS exports, so they are read off the default export.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
@@ -16,8 +21,12 @@ export interface KafkaSettings {
   clientId: string;
 }
 
-/** The one Kafka client factory: kafkajs with its log lines routed to our logger. */
+/**
+ * The one Kafka client factory: kafkajs with its log lines routed to our logger, and every codec Kafka has (snappy,
+ * lz4 and zstd registered, gzip bounded), so no producer's choice of compression can stop a consumer.
+ */
 export function createKafka(settings: KafkaSettings, logger: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  registerCodecs();
   const log = logger.child({ lib: 'kafkajs' });
   return new Kafka({
     clientId: settings.clientId,

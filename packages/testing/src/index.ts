@@ -12,3 +12,4 @@ export type { RedisFixtures } from './redis-fixture.js';
 export { freePort, portOpen, kafkaAnswers, redisAnswers } from './probes.js';
 export { makePosts, seededRandom, MALFORMED } from './posts.js';
 export type { SyntheticPost } from './posts.js';
+export { ensureDebianCommand, APT_LOCK } from './debian.js';

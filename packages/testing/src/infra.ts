@@ -8,3 +8,4 @@ export { databaseUrl, postgresAnswers, startThrowawayPostgres, randomSchemaName,
 export type { ThrowawayPostgres } from './postgres.js';
 export { seededRandom } from './posts.js';
 export { sharedFile, SHARED_DIR } from './shared.js';
+export { ensureDebianCommand, APT_LOCK } from './debian.js';

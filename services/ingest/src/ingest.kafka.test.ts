@@ -95,4 +95,16 @@ describe('POST /ingest on a real broker', () => {
     expect(whole.status).toBe(400);
     expect(await whole.json()).toMatchObject({ error: 'invalid_utf8' });
   });
+
+  it('refuses a post carrying a field nested 100,000 deep: that NDJSON line as too_deep, a whole JSON body with 400', async () => {
+    const [a, b] = makePosts(2, randomName('deep'));
+    const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const deep = `${JSON.stringify({ ...a, id: `${a!.id}-deep` }).slice(0, -1)},"x":${nested}}`;
+    const res = await post([JSON.stringify(a), deep, JSON.stringify(b)].join('\n'), 'application/x-ndjson');
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: 1, rejections: [{ index: 1, reason: 'too_deep' }] });
+    const whole = await post(`[${deep}]`, 'application/json');
+    expect(whole.status).toBe(400);
+    expect(await whole.json()).toMatchObject({ error: 'too_deep' });
+  });
 });

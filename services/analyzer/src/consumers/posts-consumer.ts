@@ -124,7 +124,7 @@ export class PostsConsumer {
       const last = chunk[chunk.length - 1];
       if (!last) return;
       const stopTimer = metrics.batchSeconds.startTimer();
-      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value, headers: m.headers }));
       const outcome = await processBatch(input, analyzer, claim, Date.now(), this.options.maxOutputBytes);
       const tx = await producer.transaction();
       try {

@@ -1,4 +1,5 @@
-import { deadLetter, parsePost, postIdentity, postKey, type DeadLetter, type EnrichedPost, type Post, type RejectReason } from '@tingfeng/contracts';
+import { deadLetter, parsePost, postIdentity, postKey, type EnrichedPost, type Post, type RejectReason } from '@tingfeng/contracts';
+import { attemptBounded, undecodableRecord, type IHeaders } from '@tingfeng/kafka';
 
 /** One input message as the pipeline sees it. */
 export interface InputMessage {
@@ -6,6 +7,8 @@ export interface InputMessage {
   partition: number;
   offset: string;
   value: Buffer | null;
+  /** Its headers: a record that could not be decompressed arrives as a marker header (see `undecodableRecord`). */
+  headers?: IHeaders | undefined;
 }
 
 export interface BatchOutcome {
@@ -45,20 +48,21 @@ export async function processBatch(
   maxOutputBytes: number = DEFAULT_MAX_OUTPUT_BYTES,
 ): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { enriched: [], deadLetters: [], duplicates: 0, analyzeSeconds: [] };
+  const refuse = (m: InputMessage, reason: RejectReason, detail: string): void => {
+    const letter = deadLetter(m.value ?? Buffer.alloc(0), reason, detail, receivedAtMs, { topic: m.topic, partition: m.partition, offset: m.offset });
+    outcome.deadLetters.push({ key: null, value: JSON.stringify(letter), reason });
+  };
   const valid: { post: Post; claim: string; message: InputMessage }[] = [];
   for (const m of messages) {
-    const raw = m.value ?? Buffer.alloc(0);
-    const parsed = parsePost(raw, { receivedAtMs });
-    if (!parsed.ok) {
-      const letter: DeadLetter = deadLetter(raw, parsed.reason, parsed.detail, receivedAtMs, {
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-      });
-      outcome.deadLetters.push({ key: null, value: JSON.stringify(letter), reason: parsed.reason });
+    const undecodable = undecodableRecord(m.headers);
+    if (undecodable) {
+      refuse(m, undecodable.reason, undecodable.detail);
       continue;
     }
-    valid.push({ post: parsed.post, claim: `${m.topic}:${m.partition}:${m.offset}`, message: m });
+    const parsed = attemptBounded(() => parsePost(m.value ?? Buffer.alloc(0), { receivedAtMs }));
+    if (!parsed.ok) refuse(m, 'processing_failed', `validation threw ${parsed.attempts} times: ${parsed.error}`);
+    else if (!parsed.value.ok) refuse(m, parsed.value.reason, parsed.value.detail);
+    else valid.push({ post: parsed.value.post, claim: `${m.topic}:${m.partition}:${m.offset}`, message: m });
   }
   if (valid.length === 0) return outcome;
   const owned = await claim(valid.map((v) => ({ identity: postIdentity(v.post), claim: v.claim })));
@@ -68,15 +72,17 @@ export async function processBatch(
       return;
     }
     const t0 = performance.now();
-    const enriched = analyzer.analyze(v.post, receivedAtMs);
+    // Analysis and serialisation depend on the message alone: what throws here throws on every redelivery too.
+    const done = attemptBounded(() => JSON.stringify(analyzer.analyze(v.post, receivedAtMs)));
     outcome.analyzeSeconds.push((performance.now() - t0) / 1000);
-    const value = JSON.stringify(enriched);
+    if (!done.ok) {
+      refuse(v.message, 'processing_failed', `analysis threw ${done.attempts} times: ${done.error}`);
+      return;
+    }
+    const value = done.value;
     const bytes = Buffer.byteLength(value, 'utf8');
     if (bytes > maxOutputBytes) {
-      const raw = v.message.value ?? Buffer.alloc(0);
-      const detail = `enriched post is ${bytes} bytes, over the ${maxOutputBytes}-byte output limit`;
-      const source = { topic: v.message.topic, partition: v.message.partition, offset: v.message.offset };
-      outcome.deadLetters.push({ key: null, value: JSON.stringify(deadLetter(raw, 'too_large', detail, receivedAtMs, source)), reason: 'too_large' });
+      refuse(v.message, 'too_large', `enriched post is ${bytes} bytes, over the ${maxOutputBytes}-byte output limit`);
       return;
     }
     outcome.enriched.push({ key: postKey(v.post), value });

@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
-import { deadLetter, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
+import { decodeJson, deadLetter, MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
 import type { Counter } from '@tingfeng/metrics';
 
@@ -50,27 +49,23 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
     const body = req.body as { ndjson?: Buffer; json?: Buffer } | undefined;
     let items: Item[];
     if (body?.json !== undefined) {
-      // One array: its items cannot be told apart in bytes that do not decode, so the whole body is refused.
-      if (!isUtf8(body.json)) return reply.code(400).send({ error: 'invalid_utf8', detail: 'the body is not valid UTF-8' });
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.json.toString('utf8'));
-      } catch (err) {
-        return reply.code(400).send({ error: 'not_json', detail: (err as Error).message });
+      // One array: its items cannot be told apart in bytes that do not decode, so the whole body is refused. The
+      // array itself is one level more than each post may nest.
+      const decoded = decodeJson(body.json, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_JSON_DEPTH + 1 });
+      if (!decoded.ok) {
+        const detail = decoded.reason === 'invalid_utf8' ? 'the body is not valid UTF-8' : decoded.detail;
+        return reply.code(400).send({ error: decoded.reason, detail });
       }
-      const values = Array.isArray(parsed) ? parsed : [parsed];
+      const values = Array.isArray(decoded.value) ? decoded.value : [decoded.value];
       items = values.map((value) => ({ raw: JSON.stringify(value) ?? 'undefined', value }));
     } else if (body?.ndjson !== undefined) {
       items = splitLines(body.ndjson)
         .map((bytes): Item | undefined => {
-          if (!isUtf8(bytes)) return { raw: bytes, error: { reason: 'invalid_utf8', detail: 'the line is not valid UTF-8' } };
-          const raw = bytes.toString('utf8');
-          if (raw.trim().length === 0) return undefined;
-          try {
-            return { raw, value: JSON.parse(raw) as unknown };
-          } catch (err) {
-            return { raw, error: { reason: 'not_json' as const, detail: (err as Error).message } };
-          }
+          if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) return undefined;
+          const decoded = decodeJson(bytes, { maxBytes: MAX_MESSAGE_BYTES });
+          if (decoded.ok) return { raw: decoded.text, value: decoded.value };
+          const detail = decoded.reason === 'invalid_utf8' ? 'the line is not valid UTF-8' : decoded.detail;
+          return { raw: decoded.reason === 'invalid_utf8' ? bytes : bytes.toString('utf8'), error: { reason: decoded.reason, detail } };
         })
         .filter((item): item is Item => item !== undefined);
     } else {
