@@ -22,6 +22,9 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'config.API_TOKENS',
   'config.apiTokens',
+  // ioredis errors carry the refused command's arguments: whole checkpoints (megabytes) and alert payloads.
+  'err.command.args',
+  '*.err.command.args',
 ];
 
 export interface LoggerSettings {

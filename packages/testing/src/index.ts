@@ -13,3 +13,7 @@ export { freePort, portOpen, kafkaAnswers, redisAnswers } from './probes.js';
 export { makePosts, seededRandom, MALFORMED } from './posts.js';
 export type { SyntheticPost } from './posts.js';
 export { ensureDebianCommand, APT_LOCK } from './debian.js';
+export { startPrivateRedis } from './redis-server.js';
+export type { PrivateRedis } from './redis-server.js';
+export { hostileMessages } from './hostile.js';
+export type { HostileMessage, HostileOptions } from './hostile.js';

@@ -16,6 +16,16 @@ export function detectorMetrics(registry: Registry) {
       labelNames: ['type', 'severity'],
       registers: [registry],
     }),
+    sinkRefusals: new Counter({
+      name: 'tingfeng_detector_alert_sink_refusals_total',
+      help: 'Sends of alerts the alerts queue refused (Redis OOM, READONLY, away); each is retried with backoff, the checkpoint held',
+      registers: [registry],
+    }),
+    undeliveredAlerts: new Gauge({
+      name: 'tingfeng_detector_undelivered_alerts',
+      help: 'Alerts emitted and not yet accepted by the alerts queue; above 0 for long, the queue is refusing writes',
+      registers: [registry],
+    }),
     endToEndSeconds: new Histogram({
       name: 'tingfeng_post_to_alert_seconds',
       help: 'Wall time from a post reaching the analyzer to the alert it tipped being queued',

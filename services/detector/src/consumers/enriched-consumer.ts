@@ -1,7 +1,8 @@
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
-import type { Consumer, EachBatchPayload, Kafka } from '@tingfeng/kafka';
+import { describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
+import { AlertOutbox } from '../alerts/outbox.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { DetectorMetrics } from '../metrics.js';
 
@@ -15,6 +16,8 @@ interface PartitionState {
   /** Offset of the last checkpoint saved. */
   savedOffset: bigint;
   lastSaveWallMs: number;
+  /** Alerts raised by posts the engine has seen and the sink has not accepted: no checkpoint while it holds any. */
+  outbox: AlertOutbox;
 }
 
 export interface EnrichedConsumerOptions {
@@ -56,8 +59,10 @@ export class EnrichedConsumer {
       this.assigned = true;
       const mine = new Set(e.payload.memberAssignment[options.topic] ?? []);
       // Partitions taken away: forget their engines; their new owner restores from the checkpoint.
-      for (const partition of [...this.partitions.keys()]) {
-        if (!mine.has(partition)) this.partitions.delete(partition);
+      for (const [partition, state] of [...this.partitions]) {
+        if (mine.has(partition)) continue;
+        state.outbox.discard();
+        this.partitions.delete(partition);
       }
       options.logger.info({ partitions: [...mine] }, 'assigned');
     });
@@ -108,14 +113,16 @@ export class EnrichedConsumer {
     const checkpoint = await this.options.checkpoints.load(this.options.topic, partition);
     const engine = createDetectorEngine(this.options.detectorConfig, checkpoint?.snapshot);
     const nextOffset = checkpoint ? BigInt(checkpoint.nextOffset) : 0n;
-    const state: PartitionState = { engine, nextOffset, savedOffset: nextOffset, lastSaveWallMs: Date.now() };
+    const { sink, logger, metrics } = this.options;
+    const outbox = new AlertOutbox({ sink, logger: logger.child({ partition }), metrics });
+    const state: PartitionState = { engine, nextOffset, savedOffset: nextOffset, lastSaveWallMs: Date.now(), outbox };
     this.partitions.set(partition, state);
     this.options.logger.info({ partition, restoredOffset: checkpoint?.nextOffset ?? null }, 'partition state ready');
     return state;
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { metrics, logger, sink } = this.options;
+    const { metrics, logger } = this.options;
     if (!isRunning() || isStale()) return;
     const state = await this.stateFor(batch.partition);
     const alerts: Alert[] = [];
@@ -142,24 +149,42 @@ export class EnrichedConsumer {
         if (typeof post.receivedAtMs === 'number') for (const _ of emitted) latencies.push(post.receivedAtMs);
       }
     }
-    if (alerts.length > 0) {
-      await sink(alerts);
-      const nowWallMs = Date.now();
-      for (const a of alerts) metrics.alerts.inc({ type: a.type, severity: a.severity });
-      for (const receivedAtMs of latencies) metrics.endToEndSeconds.observe(Math.max(0, nowWallMs - receivedAtMs) / 1000);
-    }
+    state.outbox.add(alerts, latencies);
+    // Offsets and checkpoints move only once the sink has the alerts; until then this partition waits here, heartbeating.
+    if (!(await this.deliver(batch.partition, state, heartbeat, () => isRunning() && !isStale()))) return;
     const last = batch.messages[batch.messages.length - 1];
     if (last) resolveOffset(last.offset);
-    if (Date.now() - state.lastSaveWallMs >= this.options.checkpointIntervalMs) await this.save(batch.partition, state);
+    if (Date.now() - state.lastSaveWallMs >= this.options.checkpointIntervalMs) {
+      // A refused checkpoint (Redis OOM, READONLY) is tried again at the next batch or tick; the offset waits for it.
+      await this.save(batch.partition, state).catch((err: unknown) => logger.warn({ err: describeError(err), partition: batch.partition }, 'checkpoint failed'));
+    }
     await heartbeat();
     const lag = Number(batch.offsetLag());
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
   }
 
+  /**
+   * Retries the partition's outbox until the sink takes it. When this consumer stops or loses the partition first,
+   * the partition's state is dropped instead (its checkpoint is from before these posts: whoever reads them next
+   * restores it and raises the same alerts again) and false is returned.
+   */
+  private async deliver(partition: number, state: PartitionState, heartbeat: () => Promise<void>, owned: () => boolean): Promise<boolean> {
+    while (!(await state.outbox.flush())) {
+      if (this.stopping || !owned()) {
+        state.outbox.discard();
+        if (this.partitions.get(partition) === state) this.partitions.delete(partition);
+        return false;
+      }
+      await heartbeat();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(1_000, state.outbox.nextAttemptAtMs - Date.now()))));
+    }
+    return true;
+  }
+
   /** Checkpoint first, then the Kafka offset: the committed offset never runs ahead of the saved state. */
   private save(partition: number, state: PartitionState): Promise<void> {
     const run = async () => {
-      if (state.nextOffset === state.savedOffset) return;
+      if (state.nextOffset === state.savedOffset || state.outbox.pending > 0) return;
       // Offset and snapshot are taken together, synchronously, so they describe the same moment.
       const nextOffset = state.nextOffset;
       const snapshot = state.engine.snapshot();

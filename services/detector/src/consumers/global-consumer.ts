@@ -1,7 +1,8 @@
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
-import type { Consumer, EachBatchPayload, Kafka } from '@tingfeng/kafka';
+import { describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
+import { AlertOutbox } from '../alerts/outbox.js';
 import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
 import type { Lease } from '../leader/lock.js';
 import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
@@ -67,9 +68,12 @@ export class GlobalConsumer {
   private serial: Promise<void> = Promise.resolve();
   private lastSaveWallMs = Date.now();
   private lastSavedPositions = '';
+  /** Alerts of released posts the sink has not accepted: while it holds any, nothing more is released or saved. */
+  private readonly outbox: AlertOutbox;
 
   constructor(private readonly options: GlobalConsumerOptions) {
     this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs });
+    this.outbox = new AlertOutbox({ sink: options.sink, logger: options.logger, metrics: options.metrics });
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -135,6 +139,8 @@ export class GlobalConsumer {
     this.stateValue = 'aborted';
     this.assigned = false;
     clearInterval(this.tickTimer);
+    // The next leader restores the last checkpoint, from before these alerts' posts, and raises them again.
+    this.outbox.discard();
     this.options.observer?.stop(false).catch((err: unknown) => this.options.logger.warn({ err }, 'observer stop after abort failed'));
     this.consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err }, 'disconnect after abort failed'));
   }
@@ -192,11 +198,16 @@ export class GlobalConsumer {
     metrics.lag.set({ topic: batch.topic, partition: String(partition) }, Number.isFinite(lag) ? lag : 0);
   }
 
-  /** Releases what the watermark allows into the engine, sends the alerts, and checkpoints when it is time. */
+  /**
+   * Releases what the watermark allows into the engine, sends the alerts, and checkpoints when it is time. While the
+   * sink refuses alerts already raised, it only retries them: the merge holds what came since (pausing partitions
+   * that fill up) and no checkpoint moves past the posts that raised them.
+   */
   private async drain(): Promise<void> {
     const engine = this.engine;
     if (!this.live() || !engine) return;
-    const { metrics, sink, topic, observer } = this.options;
+    const { metrics, topic, observer } = this.options;
+    if (!(await this.outbox.flush())) return;
     const released = this.merge.release(Date.now());
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
@@ -218,14 +229,13 @@ export class GlobalConsumer {
     metrics.mergeBuffered.set(this.merge.buffered());
     const watermarkMs = this.merge.watermarkMs(Date.now());
     if (watermarkMs !== null) metrics.mergeWatermark.set(watermarkMs / 1000);
-    if (alerts.length > 0) {
-      // Sent before the checkpoint that reflects them: a crash in between re-sends them (same ids), never loses them.
-      await sink(alerts);
-      const nowWallMs = Date.now();
-      for (const a of alerts) metrics.alerts.inc({ type: a.type, severity: a.severity });
-      for (const t of receivedAtMs) metrics.endToEndSeconds.observe(Math.max(0, nowWallMs - t) / 1000);
+    // Sent before the checkpoint that reflects them: a crash in between re-sends them (same ids), never loses them.
+    this.outbox.add(alerts, receivedAtMs);
+    if (!(await this.outbox.flush())) return;
+    if (this.live() && Date.now() - this.lastSaveWallMs >= this.options.checkpointIntervalMs) {
+      // A refused checkpoint (Redis OOM, READONLY) is tried again at the next interval; the offsets wait for it.
+      await this.save().catch((err: unknown) => this.options.logger.warn({ err: describeError(err) }, 'checkpoint failed'));
     }
-    if (this.live() && Date.now() - this.lastSaveWallMs >= this.options.checkpointIntervalMs) await this.save();
   }
 
   /** Checkpoint first, then the Kafka offsets: the committed offset never runs ahead of the saved state. */
@@ -233,6 +243,11 @@ export class GlobalConsumer {
     const engine = this.engine;
     if (!engine) return;
     const { topic, metrics, logger } = this.options;
+    // The engine reflects posts whose alerts the sink has not taken: saving it now could lose them in a crash.
+    if (this.outbox.pending > 0 && !(await this.outbox.flush(Number.POSITIVE_INFINITY))) {
+      logger.warn({ pending: this.outbox.pending }, 'checkpoint skipped: the alert queue still refuses alerts');
+      return;
+    }
     // Positions and snapshot are taken together, synchronously, so they describe the same moment.
     const positions = this.merge.positions();
     const partitions: Record<string, SavedPosition> = {};
