@@ -42,7 +42,7 @@ export function hostileMessages(options: HostileOptions): HostileMessage[] {
     if (!post) throw new Error('more valid-looking classes than valid posts: raise `valid`');
     return post;
   };
-  const accepted = (kind: string, post: { id: string; [field: string]: unknown }, raw?: string) =>
+  const accepted = <P extends { id: string }>(kind: string, post: P, raw?: string) =>
     out.push({ kind, value: Buffer.from(raw ?? JSON.stringify(post)), expect: { valid: true, id: post.id } });
   const refused = (kind: string, value: Buffer | string | null, reason?: string) =>
     out.push({ kind, value: value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value), expect: reason ? { valid: false, reason } : { valid: false } });
