@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeJson, type JsonDecodeFailure } from './json.js';
 import { AuthorSchema, type Post } from './post.js';
 
 /** One `//@someone: words` hop of a Weibo repost chain, nearest first. */
@@ -68,16 +69,16 @@ export const EnrichedPostSchema = z.looseObject({
 /** The outcome of {@link parseEnrichedPost}. */
 export type EnrichedParseResult =
   | { ok: true; post: EnrichedPost }
-  | { ok: false; reason: 'not_json' | 'not_object' | 'missing_field' | 'invalid_field'; detail: string };
+  | { ok: false; reason: JsonDecodeFailure | 'not_object' | 'missing_field' | 'invalid_field'; detail: string };
 
-/** Decodes and checks one `posts.enriched` record. Never throws. */
-export function parseEnrichedPost(raw: Uint8Array | string): EnrichedParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: 'not_json', detail: `not JSON: ${(err as Error).message}`.slice(0, 200) };
-  }
+/** Largest `posts.enriched` record read: well above what the analyzer writes (its output limit is under 1 MiB). */
+export const MAX_ENRICHED_BYTES = 4 * 1024 * 1024;
+
+/** Decodes (depth-limited, see `decodeJson`) and checks one `posts.enriched` record. Never throws. */
+export function parseEnrichedPost(raw: Uint8Array | string | null): EnrichedParseResult {
+  const decoded = decodeJson(raw ?? '', { maxBytes: MAX_ENRICHED_BYTES });
+  if (!decoded.ok) return decoded;
+  const value = decoded.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'not_object', detail: 'expected a JSON object' };
   }

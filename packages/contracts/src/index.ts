@@ -14,7 +14,7 @@ export {
   DEFAULT_PLATFORM,
 } from './post.js';
 export type { Post, PostFields, Author, ParseResult, ParseOptions, RejectReason } from './post.js';
-export { EnrichedPostSchema, parseEnrichedPost } from './enriched.js';
+export { EnrichedPostSchema, parseEnrichedPost, MAX_ENRICHED_BYTES } from './enriched.js';
 export type { EnrichedPost, RepostHop, EnrichedParseResult } from './enriched.js';
 export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } from './alert.js';
 export type { Alert, AlertType, Severity } from './alert.js';

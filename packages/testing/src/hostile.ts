@@ -78,14 +78,16 @@ export function hostileMessages(options: HostileOptions): HostileMessage[] {
   }
   const plainValid = valid.length - n;
 
-  // Refused with a known reason.
-  for (let i = 0; i < 10; i++) refused('deep nesting (200,000)', withField(nextValid(), 'x', nested(200_000)), 'too_deep');
+  // Refused with a known reason; their posts are not among the valid ones.
+  let spares = 0;
+  const spare = () => makePosts(1, `${options.prefix}-refused-${spares++}`)[0]!;
+  for (let i = 0; i < 10; i++) refused('deep nesting (200,000)', withField(spare(), 'x', nested(200_000)), 'too_deep');
   for (let i = 0; i < 10; i++) refused('deep nesting (65 to 5,000)', withField({ id: `d${i}` }, 'x', nested(65 + int(5000))), 'too_deep');
-  for (let i = 0; i < 3; i++) refused('huge array (over 1 MiB)', withField(nextValid(), 'x', `[${'0,'.repeat(600_000)}0]`), 'too_large');
-  for (let i = 0; i < 3; i++) refused('over 1 MiB of text', withField(nextValid(), 'x', JSON.stringify('死'.repeat(400_000))), 'too_large');
-  for (let i = 0; i < 10; i++) refused('text over 20,000 characters', JSON.stringify({ ...nextValid(), text: '长'.repeat(20_001 + int(5000)) }), 'text_too_long');
-  for (let i = 0; i < 10; i++) refused('lone surrogate, raw bytes', Buffer.concat([Buffer.from(JSON.stringify(nextValid()).slice(0, 30)), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), 'invalid_utf8');
-  for (let i = 0; i < 10; i++) refused('NUL byte, raw, inside a string', JSON.stringify(nextValid()).replace('"text":"', '"text":"\u0000'), 'not_json');
+  for (let i = 0; i < 3; i++) refused('huge array (over 1 MiB)', withField(spare(), 'x', `[${'0,'.repeat(600_000)}0]`), 'too_large');
+  for (let i = 0; i < 3; i++) refused('over 1 MiB of text', withField(spare(), 'x', JSON.stringify('死'.repeat(400_000))), 'too_large');
+  for (let i = 0; i < 10; i++) refused('text over 20,000 characters', JSON.stringify({ ...spare(), text: '长'.repeat(20_001 + int(5000)) }), 'text_too_long');
+  for (let i = 0; i < 10; i++) refused('lone surrogate, raw bytes', Buffer.concat([Buffer.from(JSON.stringify(spare()).slice(0, 30)), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), 'invalid_utf8');
+  for (let i = 0; i < 10; i++) refused('NUL byte, raw, inside a string', JSON.stringify(spare()).replace('"text":"', '"text":"\u0000'), 'not_json');
   for (let i = 0; i < 5; i++) refused('tombstone (null value)', null, 'not_json');
   for (let i = 0; i < 5; i++) refused('empty value', '', 'not_json');
 

@@ -9,7 +9,16 @@ export function detectorMetrics(registry: Registry) {
       help: 'Messages skipped because the restored checkpoint already reflects them',
       registers: [registry],
     }),
-    malformed: new Counter({ name: 'tingfeng_detector_malformed_total', help: 'Messages on posts.enriched that were not JSON', registers: [registry] }),
+    malformed: new Counter({
+      name: 'tingfeng_detector_malformed_total',
+      help: 'Messages on posts.enriched skipped as not enriched posts (not JSON, nested too deep, wrong shape, undecodable batch)',
+      registers: [registry],
+    }),
+    processingFailed: new Counter({
+      name: 'tingfeng_detector_processing_failed_total',
+      help: 'Enriched posts skipped because the detectors threw on them (logged with partition, offset and error)',
+      registers: [registry],
+    }),
     alerts: new Counter({
       name: 'tingfeng_alerts_emitted_total',
       help: 'Alerts sent to the alerts queue, by type and severity',

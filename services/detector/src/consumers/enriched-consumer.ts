@@ -1,6 +1,6 @@
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import { parseEnrichedPost, type Alert, type EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
-import { describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
+import { describeError, undecodableRecord, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import { AlertOutbox } from '../alerts/outbox.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
@@ -134,15 +134,9 @@ export class EnrichedConsumer {
         continue;
       }
       state.nextOffset = offset + 1n;
-      let post: EnrichedPost;
-      try {
-        post = JSON.parse(message.value?.toString('utf8') ?? '') as EnrichedPost;
-      } catch {
-        metrics.malformed.inc();
-        logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a message that is not JSON');
-        continue;
-      }
-      const emitted = state.engine.process(post);
+      const post = readEnrichedPost(message, batch.partition, metrics, logger);
+      if (!post) continue;
+      const emitted = processSafely(() => state.engine.process(post), message, batch.partition, metrics, logger);
       metrics.posts.inc();
       if (emitted.length > 0) {
         alerts.push(...emitted);
@@ -198,5 +192,32 @@ export class EnrichedConsumer {
     };
     this.saving = this.saving.then(run, run);
     return this.saving;
+  }
+}
+
+/**
+ * The enriched post a message carries, or undefined (counted and logged, at most the first 200 characters of why)
+ * when it is not one: the detectors only ever see what {@link parseEnrichedPost} accepts.
+ */
+export function readEnrichedPost(message: KafkaMessage, partition: number, metrics: DetectorMetrics, logger: Logger): EnrichedPost | undefined {
+  const undecodable = undecodableRecord(message.headers);
+  const parsed = undecodable ? { ok: false as const, reason: undecodable.reason, detail: undecodable.detail } : parseEnrichedPost(message.value);
+  if (parsed.ok) return parsed.post;
+  metrics.malformed.inc();
+  logger.warn({ partition, offset: message.offset, reason: parsed.reason, detail: parsed.detail.slice(0, 200) }, 'skipping a message that is not an enriched post');
+  return undefined;
+}
+
+/**
+ * Runs the detectors on one post. What they throw depends on the post alone and would throw again on every
+ * redelivery, so it is counted, logged with where the post is, and the post skipped: one post cannot stop the stream.
+ */
+export function processSafely(work: () => Alert[], message: Pick<KafkaMessage, 'offset'>, partition: number, metrics: DetectorMetrics, logger: Logger): Alert[] {
+  try {
+    return work();
+  } catch (err) {
+    metrics.processingFailed.inc();
+    logger.error({ partition, offset: message.offset, err: describeError(err) }, 'the detectors threw on a post; skipped');
+    return [];
   }
 }

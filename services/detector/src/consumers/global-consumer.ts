@@ -7,7 +7,7 @@ import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-
 import type { Lease } from '../leader/lock.js';
 import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
 import type { DetectorMetrics } from '../metrics.js';
-import type { AlertSink } from './enriched-consumer.js';
+import { processSafely, readEnrichedPost, type AlertSink } from './enriched-consumer.js';
 
 /**
  * `created` → `starting` → `running` → `stopping` → `stopped` (a graceful stop, with a last checkpoint), or
@@ -176,13 +176,13 @@ export class GlobalConsumer {
     this.merge.addPartition(partition, nowWallMs, this.restored.get(partition));
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
-      const post = decode(message.value);
-      const fresh = post ? this.merge.push(partition, offset, post.createdAtMs, post, nowWallMs) : this.merge.skip(partition, offset, nowWallMs);
-      if (!fresh) metrics.replayed.inc();
-      else if (!post) {
-        metrics.malformed.inc();
-        logger.warn({ partition, offset: message.offset }, 'skipping a message that is not an enriched post');
+      if (!this.merge.isNew(partition, offset)) {
+        metrics.replayed.inc();
+        continue;
       }
+      const post = readEnrichedPost(message, partition, metrics, logger);
+      if (post) this.merge.push(partition, offset, post.createdAtMs, post, nowWallMs);
+      else this.merge.skip(partition, offset, nowWallMs);
     }
     // The messages are held in the merge now; Kafka's committed offset moves only after a checkpoint.
     const last = batch.messages[batch.messages.length - 1];
@@ -212,8 +212,9 @@ export class GlobalConsumer {
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
     for (const item of released) {
-      const fromEngine = engine.process(item.value);
-      const emitted = observer ? [...fromEngine, ...observer.observe(item.value)] : fromEngine;
+      const message = { offset: item.offset.toString() };
+      const fromEngine = processSafely(() => engine.process(item.value), message, item.partition, metrics, this.options.logger);
+      const emitted = observer ? [...fromEngine, ...processSafely(() => observer.observe(item.value), message, item.partition, metrics, this.options.logger)] : fromEngine;
       metrics.posts.inc();
       for (const alert of emitted) {
         alerts.push(alert);
@@ -281,15 +282,5 @@ export class GlobalConsumer {
     if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
     this.abort();
     this.options.onGivenUp(reason);
-  }
-}
-
-/** An enriched post from a message, or undefined when it is not one (not JSON, or no event time). */
-function decode(value: Buffer | null): EnrichedPost | undefined {
-  try {
-    const post = JSON.parse(value?.toString('utf8') ?? '') as EnrichedPost | null;
-    return post !== null && typeof post === 'object' && Number.isFinite(post.createdAtMs) ? post : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -97,6 +97,11 @@ export class EventTimeMerge<T> {
     return true;
   }
 
+  /** Whether `offset` is one the partition has not delivered yet (push or skip would take it). */
+  isNew(partition: number, offset: bigint): boolean {
+    return offset >= this.lane(partition).nextOffset;
+  }
+
   /** Moves past a message that carries no post (not JSON): it is never released. False when seen before. */
   skip(partition: number, offset: bigint, nowWallMs: number): boolean {
     const lane = this.lane(partition);

@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { IncidentEvent } from '@tingfeng/contracts';
-import { INCIDENT_STATUSES } from '@tingfeng/contracts';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from '@tingfeng/kafka';
+import { decodeJson, INCIDENT_STATUSES } from '@tingfeng/contracts';
+import { attemptBounded, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
 import { campaignRecordOf } from '../domain/campaign.js';
 import { applyEvent, isOpen, type ApplyOutcome, type IncidentView } from '../domain/incident-view.js';
 import type { IncidentsMetrics } from '../metrics.js';
+
+/** Largest incident event read: events are small (an alert with at most 50 post ids is the biggest). */
+const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** An event the applier has handled, with the view after it. */
 export interface AppliedEvent {
@@ -179,18 +182,26 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
     const { redis, keys, topic, logger, metrics } = this.options;
     const offsetKey = keys.appliedOffset(topic, partition);
     const event = parseEvent(value);
-    if (!event) {
-      logger.error({ partition, offset: offset.toString() }, 'unreadable incident event skipped');
+    // What depends on the event alone (reading it, applying it, serialising the view) is tried a bounded number of
+    // times; an event that fails is skipped like an unreadable one, so one bad record cannot stop the applier.
+    const before = event ? await this.readView(event.incidentId) : undefined;
+    const applied = event ? attemptBounded(() => {
+      const result = applyEvent(before, event);
+      return { ...result, json: result.view ? JSON.stringify(result.view) : undefined };
+    }) : undefined;
+    if (!event || !applied?.ok) {
+      const detail = applied && !applied.ok ? applied.error : 'not an incident event (not JSON, nested too deep, or a field missing)';
+      logger.error({ partition, offset: offset.toString(), eventId: event?.eventId, detail }, 'incident event skipped');
+      metrics.eventsApplied.inc({ kind: event?.kind ?? 'unknown', outcome: event ? 'failed' : 'unreadable' });
       await redis.set(offsetKey, offset.toString());
       this.appliedOffsets.set(partition, offset);
       this.checkCaughtUp();
       return;
     }
-    const before = await this.readView(event.incidentId);
-    const { view, outcome } = applyEvent(before, event);
+    const { view, outcome, json } = applied.value;
     const tx = redis.multi();
     if (outcome === 'applied' && view) {
-      tx.set(keys.incident(view.id), JSON.stringify(view));
+      tx.set(keys.incident(view.id), json!);
       tx.zadd(keys.incidents, Date.parse(view.openedAt), view.id);
       for (const s of INCIDENT_STATUSES) {
         if (s === view.status) tx.sadd(keys.incidentsByStatus(s), view.id);
@@ -232,13 +243,13 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
   }
 }
 
+/** An incident event from a log record, or undefined when it is not one. Depth-limited; never throws. */
 function parseEvent(value: Buffer | null): IncidentEvent | undefined {
   if (!value) return undefined;
-  try {
-    const e = JSON.parse(value.toString('utf8')) as Partial<IncidentEvent>;
-    if (typeof e.eventId !== 'string' || typeof e.incidentId !== 'string' || typeof e.kind !== 'string' || typeof e.at !== 'string') return undefined;
-    return { eventId: e.eventId, incidentId: e.incidentId, kind: e.kind, actor: typeof e.actor === 'string' ? e.actor : 'unknown', at: e.at, data: e.data ?? {} };
-  } catch {
-    return undefined;
-  }
+  const decoded = decodeJson(value, { maxBytes: MAX_EVENT_BYTES });
+  if (!decoded.ok || typeof decoded.value !== 'object' || decoded.value === null || Array.isArray(decoded.value)) return undefined;
+  const e = decoded.value as Partial<IncidentEvent>;
+  if (typeof e.eventId !== 'string' || typeof e.incidentId !== 'string' || typeof e.kind !== 'string' || typeof e.at !== 'string') return undefined;
+  const data = typeof e.data === 'object' && e.data !== null && !Array.isArray(e.data) ? e.data : {};
+  return { eventId: e.eventId, incidentId: e.incidentId, kind: e.kind, actor: typeof e.actor === 'string' ? e.actor : 'unknown', at: e.at, data };
 }
