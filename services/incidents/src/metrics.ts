@@ -11,7 +11,7 @@ export function incidentsMetrics(registry: Registry, countByStatus: () => Promis
     }),
     eventsApplied: new Counter({
       name: 'tingfeng_incident_events_applied_total',
-      help: 'Incident events read from the log, by kind and outcome (applied, duplicate, orphan)',
+      help: 'Incident events read from the log, by kind and outcome (applied, duplicate, orphan; unreadable or failed: skipped)',
       labelNames: ['kind', 'outcome'] as const,
       registers: [registry],
     }),
