@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,14 +102,24 @@ describe('analyzer fuzzed with hostile messages through the real broker, from ka
       if (Date.now() > deadline) throw new Error('analyzer not ready');
       await new Promise((r) => setTimeout(r, 200));
     }
-    // Green means every probe answered 200 (a slow answer on a loaded machine still counts; a 503 or no answer does not).
+    // Green means every probe answered 200 (a slow answer on a loaded machine still counts; a 503 or no answer does
+    // not). Each probe opens a connection of its own, as the kubelet's do: no keep-alive race with the server.
     const probes = { ok: 0, failed: [] as string[] };
     let probing = false;
+    const probe = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = get(healthz, { agent: false, timeout: 60_000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('timeout', () => req.destroy(new Error('no answer within 60 s')));
+        req.on('error', reject);
+      });
     liveness = setInterval(() => {
       if (probing) return;
       probing = true;
-      fetch(healthz, { signal: AbortSignal.timeout(60_000) })
-        .then((res) => (res.status === 200 ? probes.ok++ : probes.failed.push(`${res.status} at ${new Date().toISOString()}`)))
+      probe()
+        .then((status) => (status === 200 ? probes.ok++ : probes.failed.push(`${status} at ${new Date().toISOString()}`)))
         .catch((err: unknown) => probes.failed.push(`${String(err)} at ${new Date().toISOString()}`))
         .finally(() => (probing = false));
     }, 250);
