@@ -24,8 +24,16 @@ export type EnrichedPost = Post & {
   repostChain: RepostHop[];
   spam: boolean;
   spamReason?: string;
-  /** In [-1, 1]: below 0 negative, above 0 positive. */
+  /**
+   * In [-1, 1]: below 0 negative, above 0 positive; 2p − 1 where p is the analyzer's probability that the post is
+   * positive, so near 0 means unsure and exactly 0 means there was nothing to read.
+   */
   sentiment: number;
+  /**
+   * The probability that the sign of `sentiment` is right, in [0.5, 1] (0.5: a coin toss). Set by the analyzer;
+   * absent from older producers, where it reads as (1 + |sentiment|) / 2.
+   */
+  sentimentConfidence?: number;
   /** Names of the monitoring schemes the post matches. */
   schemes?: string[];
   /** Wall-clock time the analyzer received the post, epoch ms. */

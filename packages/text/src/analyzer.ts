@@ -3,7 +3,9 @@ import { defaultIdfTable, loadIdfTable, topKeywords, type IdfTable } from './key
 import { extractMarkup, splitRepostChain } from './markup.js';
 import { normalizeText } from './normalize.js';
 import { Segmenter, type DictionaryReloadResult, type DictionaryWatchOptions } from './segment.js';
-import { loadSentimentLexicon, scoreSentimentIds } from './sentiment.js';
+import { loadSentimentLexicon } from './sentiment.js';
+import { loadSentimentModel } from './sentiment-model.js';
+import { NO_VERDICT, SentimentScorer, type SentimentVerdict } from './sentiment-scorer.js';
 import { compileSchemes, type Scheme, type SchemeMatcher } from './schemes.js';
 import { detectSpam } from './spam.js';
 import { KEYWORD, scratchIds, TOKEN, TokenTable } from './token-table.js';
@@ -18,6 +20,8 @@ export interface AnalyzerOptions {
   idfPath?: string;
   /** Folder of the sentiment lexicon files. Default `packages/text/dict`. */
   lexiconDir?: string;
+  /** The polarity model written by `pnpm train:sentiment`. Default `packages/text/model/sentiment-model.tsv`. */
+  sentimentModelPath?: string;
   /** Most keywords kept per post. Default 8. */
   maxKeywords?: number;
   /** Reload the dictionary when its files change (fs.watch, debounced). Default off. */
@@ -41,6 +45,17 @@ export interface Analyzer {
   close(): void;
 }
 
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+/** What Weibo fills in for a repost without comment, and its usual shorthands: no words of the author's own. */
+const REPOST_BOILERPLATE = new Set(['转发微博', '转发', '转', '转载', 'repost', 'rt']);
+
+/** Whether a post's own words (markup removed) say anything: a letter or digit, and not just 转发微博. */
+function hasOwnWords(bare: string): boolean {
+  if (!WORD_CHAR.test(bare)) return false;
+  if (bare.length > 12) return true;
+  return !REPOST_BOILERPLATE.has(bare.replace(/[^\p{L}\p{N}]/gu, '').toLowerCase());
+}
+
 /**
  * Builds an analyzer: loads jieba (once per process, ~1 s), the idf table (shared, ~150 ms) and the lexicon.
  * jieba's dictionary is process-wide, so analyzers in one process share user words.
@@ -52,6 +67,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   });
   const idf: IdfTable = options.idfPath !== undefined ? loadIdfTable(options.idfPath) : defaultIdfTable();
   const lexicon = loadSentimentLexicon(options.lexiconDir);
+  const model = loadSentimentModel(options.sentimentModelPath);
+  const scorer = new SentimentScorer(model, lexicon);
   const maxKeywords = options.maxKeywords ?? 8;
   if (options.watchDictionary) {
     segmenter.watchDictionary(options.watchDictionary === true ? {} : options.watchDictionary);
@@ -59,7 +76,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
 
   let schemes = compileSchemes(options.schemes ?? []);
   // One lookup per piece answers the token filter, the idf and the sentiment lexicon (see TokenTable).
-  const table = new TokenTable({ lexicon, idf, isToken: (piece) => segmenter.isToken(piece) });
+  const table = new TokenTable({ lexicon, idf, model, isToken: (piece) => segmenter.isToken(piece) });
   let tableGeneration = segmenter.generation;
   let ids = new Int32Array(256);
   // Per-post keyword scores by id, reset lazily: `scoredIn[id]` is the post that last scored it.
@@ -129,13 +146,52 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       urls: markup.urls,
       repostChain,
       spam: verdict.spam,
-      sentiment: scoreSentimentIds(pieces, ids, count, table, markup.emoticons, lexicon),
+      sentiment: 0,
       // The whole text, repost hops included: a repost quoting a scheme's words is part of that conversation.
       schemes: schemes.names.length === 0 ? [] : schemes.matchNormalized(normalized, [post.author.id, post.author.name]),
     });
+    const polarity = sentimentOf(markup.bareText, pieces, count, markup.emoticons, repostChain);
+    enriched.sentiment = polarity.sentiment;
+    enriched.sentimentConfidence = polarity.confidence;
     if (verdict.reason !== undefined) enriched.spamReason = verdict.reason;
     if (receivedAtMs !== undefined) enriched.receivedAtMs = receivedAtMs;
     return enriched;
+  }
+
+  /**
+   * The post's polarity from its own words (`ids` hold their pieces' ids) and emoticons, plus half the evidence of
+   * the nearest quoted hop that says something. A repost whose own words are empty (or Weibo's default 转发微博)
+   * endorses what it quotes: it takes that hop's polarity whole. Nothing anywhere: exactly 0.
+   */
+  function sentimentOf(
+    bare: string,
+    pieces: readonly string[],
+    count: number,
+    emoticons: readonly string[],
+    chain: readonly { text: string }[],
+  ): SentimentVerdict {
+    const ownWords = hasOwnWords(bare);
+    const hasOwn = ownWords || emoticons.length > 0;
+    let evidence = 0;
+    if (ownWords) evidence += scorer.textEvidence(bare, pieces, ids, count, table);
+    if (emoticons.length > 0) evidence += scorer.emoticonEvidence(emoticons);
+    for (const hop of chain) {
+      if (hop.text.length === 0) continue;
+      const quoted = extractMarkup(hop.text);
+      const quotedWords = hasOwnWords(quoted.bareText);
+      if (!quotedWords && quoted.emoticons.length === 0) continue;
+      // Own pieces are read: their ids may be overwritten now.
+      let hopEvidence = scorer.emoticonEvidence(quoted.emoticons);
+      if (quotedWords) {
+        const hopPieces = segmenter.cut(quoted.bareText);
+        ids = scratchIds(ids, hopPieces.length);
+        for (let i = 0; i < hopPieces.length; i++) ids[i] = table.id(hopPieces[i]!);
+        hopEvidence += scorer.textEvidence(quoted.bareText, hopPieces, ids, hopPieces.length, table);
+      }
+      evidence += hasOwn ? model.hopWeight * hopEvidence : hopEvidence;
+      return scorer.verdict(evidence);
+    }
+    return hasOwn ? scorer.verdict(evidence) : NO_VERDICT;
   }
 
   return {

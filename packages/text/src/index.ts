@@ -9,7 +9,30 @@ export { extractKeywords, loadIdfTable, defaultIdfTable, JIEBA_IDF_PATH } from '
 export type { IdfTable } from './keywords.js';
 export { detectSpam, SPAM_THRESHOLD } from './spam.js';
 export type { SpamInput, SpamVerdict } from './spam.js';
-export { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
+export { loadSentimentLexicon, scoreSentiment, lexiconSum } from './sentiment.js';
+export {
+  loadSentimentModel,
+  parseSentimentModel,
+  serializeSentimentModel,
+  GramTable,
+  SentimentModelError,
+  SENTIMENT_MODEL_PATH,
+  NEGATION_SCOPE,
+} from './sentiment-model.js';
+export type { SentimentModel } from './sentiment-model.js';
+export { SentimentScorer, NO_VERDICT } from './sentiment-scorer.js';
+export type { SentimentVerdict } from './sentiment-scorer.js';
+export {
+  labelPosts,
+  splitOfGroup,
+  Featurizer,
+  trainLogistic,
+  rowLogit,
+  fitTemperature,
+  buildModel,
+  LABEL_EMOTICON_WEIGHT,
+} from './sentiment-training.js';
+export type { TrainingExample, LabelStats, FeatureRow, LogisticOptions } from './sentiment-training.js';
 export type { SentimentLexicon } from './sentiment.js';
 export { DICT_DIR, readWordList } from './dict-files.js';
 export { compileSchemes, parseRule } from './schemes.js';

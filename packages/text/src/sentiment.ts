@@ -86,6 +86,18 @@ export function scoreSentimentIds(
   emoticons: readonly string[],
   lexicon: SentimentLexicon,
 ): number {
+  let total = lexiconSum(pieces, ids, count, table, lexicon);
+  for (const name of emoticons) total += lexicon.emoticons.get(name.toLowerCase()) ?? 0;
+  if (total === 0) return 0;
+  return Math.tanh(total / SCALE);
+}
+
+/**
+ * The lexicon's raw sum over the pieces, emoticons left out: per clause, each word's weight flipped by a negation
+ * and scaled by degree adverbs in the three pieces before it, the clause strengthened by `!`. 0 when no lexicon
+ * word occurs. The sentiment model reads it as one feature.
+ */
+export function lexiconSum(pieces: readonly string[], ids: Int32Array, count: number, table: TokenTable, lexicon: SentimentLexicon): number {
   const flags = table.flags;
   let total = 0;
   let clause = 0;
@@ -122,8 +134,5 @@ export function scoreSentimentIds(
     }
     clause += weight * factor;
   }
-  total += clause;
-  for (const name of emoticons) total += lexicon.emoticons.get(name.toLowerCase()) ?? 0;
-  if (total === 0) return 0;
-  return Math.tanh(total / SCALE);
+  return total + clause;
 }

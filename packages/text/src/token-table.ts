@@ -35,6 +35,8 @@ export interface TokenTableSources {
   lexicon: LexiconFacts;
   isToken?: (piece: string) => boolean;
   idf?: IdfTable;
+  /** The sentiment model's piece weights (plain and negated); see sentiment-model.ts. */
+  model?: { words: ReadonlyMap<string, number>; negated: ReadonlyMap<string, number> };
 }
 
 /**
@@ -52,6 +54,9 @@ export class TokenTable {
   idf: Float64Array<ArrayBuffer> = new Float64Array(1024);
   weight: Float64Array<ArrayBuffer> = new Float64Array(1024);
   degree: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  /** The sentiment model's weight of the piece read plain, and read within a negation's scope (0 if unknown). */
+  wordWeight: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  negatedWeight: Float64Array<ArrayBuffer> = new Float64Array(1024);
   /** The piece of each id. */
   words: string[] = [];
   private readonly ids = new Map<string, number>();
@@ -81,7 +86,7 @@ export class TokenTable {
   private add(piece: string): number {
     const id = this.words.length;
     if (id === this.flags.length) this.grow();
-    const { lexicon, isToken, idf } = this.sources;
+    const { lexicon, isToken, idf, model } = this.sources;
     let f = 0;
     if (isToken?.(piece)) f |= piece.length >= 2 ? TOKEN | KEYWORD : TOKEN;
     if (CLAUSE_BREAK.has(piece) || piece.charCodeAt(0) <= 32) f |= CLAUSE;
@@ -99,6 +104,10 @@ export class TokenTable {
     }
     if (lexicon.negations.has(piece)) f |= NEGATION;
     if (idf !== undefined) this.idf[id] = idf.idf.get(piece) ?? idf.medianIdf;
+    if (model !== undefined) {
+      this.wordWeight[id] = model.words.get(piece) ?? 0;
+      this.negatedWeight[id] = model.negated.get(piece) ?? 0;
+    }
     this.flags[id] = f;
     this.words.push(piece);
     this.ids.set(piece, id);
@@ -110,7 +119,7 @@ export class TokenTable {
     const flags = new Uint8Array(size);
     flags.set(this.flags);
     this.flags = flags;
-    for (const name of ['idf', 'weight', 'degree'] as const) {
+    for (const name of ['idf', 'weight', 'degree', 'wordWeight', 'negatedWeight'] as const) {
       const next = new Float64Array(size);
       next.set(this[name]);
       this[name] = next;
