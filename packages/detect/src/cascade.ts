@@ -1,5 +1,5 @@
 import type { Alert, Severity } from '@tingfeng/contracts';
-import type { DetectorPost } from './post.js';
+import { isNegative, type DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
@@ -138,7 +138,7 @@ export class CascadeDetector {
     c.children++;
     if (post.ownText.trim() !== '') {
       c.replies++;
-      if (post.sentiment < 0) c.negativeReplies++;
+      if (isNegative(post, cfg.negativeMinConfidence)) c.negativeReplies++;
     }
     c.firstChildMs = Math.min(c.firstChildMs, post.createdAtMs);
     c.lastChildMs = Math.max(c.lastChildMs, post.createdAtMs);

@@ -22,6 +22,12 @@ export interface DetectorConfig {
   maxSeenPosts: number;
   /** Accounts the organisation owns (matched on author.id or author.name): their posts make `response` alerts. */
   officialAccounts: string[];
+  /**
+   * A post counts as negative (negativeShare, negative replies, a scheme's negative share) when its sentiment is
+   * below 0 and its `sentimentConfidence` reaches this: an unsure post (the model near 50/50) counts for neither
+   * side. Posts without a confidence read it as (1 + |sentiment|) / 2. Default 0.7.
+   */
+  negativeMinConfidence: number;
 
   // Cascade detector.
   /** Width of one growth-curve bucket. */
@@ -135,7 +141,7 @@ export interface DetectorConfig {
   /** `warning` at this volume significance, `critical` at {@link schemeCriticalScore}. */
   schemeWarningScore: number;
   schemeCriticalScore: number;
-  /** Rise of the negative share (sentiment < 0) above its baseline that alerts; `warning` at twice this. */
+  /** Rise of the negative share (negative posts, see {@link negativeMinConfidence}) above its baseline that alerts; `warning` at twice this. */
   schemeNegativeJump: number;
   /** The rise must also be this unlikely for the bucket's size: binomial z (share − baseline) / √(p(1−p)/n). Scaled. */
   schemeNegativeMinScore: number;
@@ -156,6 +162,7 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   utcOffsetMinutes: 480,
   maxSeenPosts: 200_000,
   officialAccounts: ['昆明发布', '昆明市长', '昆明12345市长热线', '春城晚报', '掌上春城', '昆明信息港', '昆明日报', '都市时报'],
+  negativeMinConfidence: 0.7,
 
   cascadeBucketMs: 60_000,
   cascadeVelocityWindowMs: 5 * 60_000,
@@ -251,6 +258,9 @@ export function resolveConfig(overrides: Partial<DetectorConfig> = {}): Resolved
   if (!(s >= 0.25 && s <= 4)) throw new Error(`sensitivity ${s} outside 0.25..4`);
   if (!(merged.clockMaxJumpMs >= 0)) throw new Error('clockMaxJumpMs must be at least 0');
   if (!Number.isInteger(merged.clockConfirmPosts) || merged.clockConfirmPosts < 1) throw new Error('clockConfirmPosts must be an integer of at least 1');
+  if (!(merged.negativeMinConfidence >= 0.5 && merged.negativeMinConfidence <= 1)) {
+    throw new Error(`negativeMinConfidence ${merged.negativeMinConfidence} outside 0.5..1`);
+  }
   if (!Number.isInteger(Math.log2(merged.storyTableSize))) throw new Error('storyTableSize must be a power of two');
   if (merged.storySeasonSlots < 1 || 1440 % merged.storySeasonSlots !== 0) throw new Error('storySeasonSlots must divide a day in whole minutes');
   const out = merged as unknown as Record<string, number>;

@@ -8,6 +8,7 @@ export { simHash, hamming, alertId } from './hash.js';
 export { allScenarios, campaignScenario, dailyPeakScenario, demoPosts, dyingCityScenario, outOfOrderScenario, slowPostScenario, spamScenario, toRawPost, runScenario, scoreScenario, topTenthCascades, SCENARIO_EPOCH_MS } from './scenarios/index.js';
 export type { LabelledEvent, RawPost, Scenario, ScenarioScore } from './scenarios/index.js';
 export type { DetectorPost } from './post.js';
+export { isNegative } from './post.js';
 export { bestWindowRule, callsFromAlerts, CascadeTruthBuilder, CRITICAL_TARGETS, EXPLOSIVE_LEVEL, median, QUIET_LEVEL, ruleCalls, scoreCalls, splitOf, TRUTH_WINDOW_MS, VIRAL_LEVEL, windowRuleTimes } from './cascade-eval.js';
 export type { CascadeCalls, CascadeTruth, CedScore, CriticalTargets, GridRule, Split, TruthPost } from './cascade-eval.js';
 export { EventClock, settleByVotes } from './event-time/event-clock.js';

@@ -1,5 +1,5 @@
 import type { Alert, Severity } from '@tingfeng/contracts';
-import type { DetectorPost } from './post.js';
+import { isNegative, type DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
 import { MAX_EVIDENCE, buildAlert, bumpTopK, iso, rankOf, round3, topKeys } from './shared.js';
@@ -125,7 +125,7 @@ export class SchemeDetector {
       }
       open.posts++;
       if (open.postIds.length < MAX_EVIDENCE) open.postIds.push(post.id);
-      if (post.sentiment < 0) {
+      if (isNegative(post, this.cfg.negativeMinConfidence)) {
         open.negative++;
         if (open.negativeIds.length < MAX_EVIDENCE) open.negativeIds.push(post.id);
       }

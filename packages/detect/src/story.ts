@@ -1,5 +1,5 @@
 import type { Alert, Severity } from '@tingfeng/contracts';
-import type { DetectorPost } from './post.js';
+import { isNegative, type DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { fnv1a, fnv1aChar, fnv1aFinish, fnv1aStep } from './hash.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
@@ -310,7 +310,7 @@ export class StoryDetector {
     }
     const top = bursts[0];
     story.posts++;
-    if (post.sentiment < 0) story.negative++;
+    if (isNegative(post, this.cfg.negativeMinConfidence)) story.negative++;
     bumpTopK(story.accounts, accountName(post), 50);
     if (clusterId !== undefined) bumpCluster(story.clusters, clusterId, 32);
     story.schemes = countSchemes(story.schemes, post);

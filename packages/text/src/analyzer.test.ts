@@ -1,6 +1,7 @@
 import type { Post } from '@tingfeng/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAnalyzer } from './analyzer.js';
+import { loadSentimentModel } from './sentiment-model.js';
 
 const analyzer = createAnalyzer();
 afterAll(() => analyzer.close());
@@ -33,15 +34,58 @@ describe('createAnalyzer().analyze', () => {
     expect(e.sentiment).toBeLessThan(0);
     expect(e.receivedAtMs).toBe(1_000);
   });
-  it('scores sentiment in [-1, 1] with negation and degree', () => {
+  it('scores sentiment in [-1, 1] with a confidence, from the words, negation and emoticons', () => {
     const s = (t: string) => analyzer.analyze(post(t)).sentiment;
-    expect(s('昆明的天气真好,很开心')).toBeGreaterThan(0);
+    const c = (t: string) => analyzer.analyze(post(t)).sentimentConfidence!;
+    expect(s('昆明的天气真好,很开心')).toBeGreaterThan(0.3);
+    expect(s('开心')).toBeGreaterThan(0);
     expect(s('一点都不开心')).toBeLessThan(0);
-    expect(s('非常失望')).toBeLessThan(s('失望'));
+    expect(s('非常失望')).toBeLessThan(-0.3);
     expect(s('太好了!!![哈哈][哈哈][爱你]')).toBeLessThanOrEqual(1);
+    expect(s('太好了!!![哈哈][哈哈][爱你]')).toBeGreaterThan(0.99);
     expect(s('太糟糕了,气死了,垃圾[怒][怒]')).toBeGreaterThanOrEqual(-1);
-    expect(s('今天去了翠湖')).toBe(0);
+    expect(s('太糟糕了,气死了,垃圾[怒][怒]')).toBeLessThan(-0.99);
+    // The emoticon outweighs mild words: the labels the model was trained on were emoticons.
+    expect(s('今天去了翠湖[泪]')).toBeLessThan(0);
+    // A plain statement is read as unsure, not as negative or positive with confidence.
+    expect(c('今天去了翠湖')).toBeLessThan(0.7);
+    for (const t of ['开心', '非常失望', '今天去了翠湖', '[哈哈]']) {
+      expect(c(t)).toBeGreaterThanOrEqual(0.5);
+      expect(c(t)).toBeLessThanOrEqual(1);
+      expect(c(t)).toBeCloseTo((1 + Math.abs(s(t))) / 2, 9);
+    }
   });
+
+  it('reads nothing into a post with nothing to read: exactly 0, a coin toss', () => {
+    for (const t of ['', '转发微博', '轉發微博。', '  ', '//@张三:', '@昆明发布 http://t.cn/x']) {
+      const e = analyzer.analyze(post(t));
+      expect([t, e.sentiment, e.sentimentConfidence]).toEqual([t, 0, 0.5]);
+    }
+  });
+
+  it('gives a repost with empty own words the polarity of the nearest quoted hop that says something', () => {
+    const quoted = analyzer.analyze(post('太恶心了，气死我了'));
+    for (const t of ['//@张三:太恶心了，气死我了', '转发微博//@张三:太恶心了，气死我了', '//@李四://@张三:太恶心了，气死我了', '//@李四: //@张三:太恶心了，气死我了']) {
+      const e = analyzer.analyze(post(t));
+      expect([t, e.sentiment]).toEqual([t, quoted.sentiment]);
+      expect(e.tokens).toEqual([]);
+    }
+    // Only the nearest hop with words counts, not the ones it quotes in turn.
+    expect(analyzer.analyze(post('//@李四:好开心啊//@张三:太恶心了，气死我了')).sentiment).toBe(analyzer.analyze(post('好开心啊')).sentiment);
+    // An emoticon alone is a hop that says something.
+    expect(analyzer.analyze(post('//@李四:[哈哈]//@张三:太恶心了')).sentiment).toBe(analyzer.analyze(post('[哈哈]')).sentiment);
+  });
+
+  it('adds half of the nearest hop\'s evidence to a repost\'s own words', () => {
+    const logit = (t: string) => 2 * Math.atanh(analyzer.analyze(post(t)).sentiment);
+    const own = logit('支持');
+    const hop = logit('太恶心了，气死我了');
+    const both = logit('支持//@张三:太恶心了，气死我了');
+    // The verdict's logit is bias + own evidence + half the hop's evidence (its logit less the bias).
+    const b = loadSentimentModel().bias;
+    expect(both).toBeCloseTo(own + 0.5 * (hop - b), 6);
+  });
+
   it('marks the seed advert as spam and explains why', () => {
     const e = analyzer.analyze(post('首付  首付【表情】【表情】万买地铁三室准现Zhifang.com'));
     expect(e.spam).toBe(true);

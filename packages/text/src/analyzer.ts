@@ -51,7 +51,7 @@ const REPOST_BOILERPLATE = new Set(['转发微博', '转发', '转', '转载', '
 
 /** Whether a post's own words (markup removed) say anything: a letter or digit, and not just 转发微博. */
 function hasOwnWords(bare: string): boolean {
-  if (!WORD_CHAR.test(bare)) return false;
+  if (!hasWordChar(bare)) return false;
   if (bare.length > 12) return true;
   return !REPOST_BOILERPLATE.has(bare.replace(/[^\p{L}\p{N}]/gu, '').toLowerCase());
 }
@@ -60,6 +60,16 @@ function hasOwnWords(bare: string): boolean {
  * Builds an analyzer: loads jieba (once per process, ~1 s), the idf table (shared, ~150 ms) and the lexicon.
  * jieba's dictionary is process-wide, so analyzers in one process share user words.
  */
+/** WORD_CHAR.test without the regex engine for the usual text: CJK ideographs, ASCII letters and digits. */
+function hasWordChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122)) return true;
+    if (c >= 128 && !(c >= 0x3000 && c <= 0x303f) && !(c >= 0xff00 && c <= 0xffef)) return WORD_CHAR.test(text.slice(i));
+  }
+  return false;
+}
+
 export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   const segmenter = new Segmenter({
     ...(options.userDictPath !== undefined && { userDictPath: options.userDictPath }),

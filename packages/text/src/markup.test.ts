@@ -45,6 +45,13 @@ describe('splitRepostChain', () => {
     expect(s.ownText).toBe('看这里 http://t.cn/abc');
     expect(s.repostChain).toEqual([{ user: '张三', text: '转' }]);
   });
+  it('splits hops that follow each other without a word (A reposted B reposting C)', () => {
+    expect(splitRepostChain('//@李四://@张三:气死了').repostChain).toEqual([
+      { user: '李四', text: '' },
+      { user: '张三', text: '气死了' },
+    ]);
+    expect(splitRepostChain('看 http://@x //@km_2: //@B:好').repostChain.map((h) => h.user)).toEqual(['km_2', 'B']);
+  });
   it('leaves text without hops alone', () => {
     expect(splitRepostChain('昆明今天下雨')).toEqual({ ownText: '昆明今天下雨', repostChain: [] });
   });

@@ -39,6 +39,7 @@ const EMOTICON_PATTERN = '\\[([\\p{Script=Han}A-Za-z0-9_]{1,8})\\]';
  */
 const MARKUP = new RegExp(`(${URL_PATTERN})|${TOPIC_PATTERN}|${MENTION_PATTERN}|${EMOTICON_PATTERN}`, 'gu');
 const REPOST_HOP = /\/\/\s*@([^:\s/]{1,30})\s*:?/g;
+const URL_SCHEME_BEFORE = /(?:https?|ftp):$/i;
 
 /**
  * Splits `my words//@A: A's words//@B: B's words` into own words and the chain, nearest hop first (A, then B).
@@ -51,8 +52,8 @@ export function splitRepostChain(text: string): RepostSplit {
   const hops: { user: string; start: number; end: number }[] = [];
   let m: RegExpExecArray | null;
   while ((m = REPOST_HOP.exec(text)) !== null) {
-    // `http://@x` is a URL, not a hop.
-    if (m.index > 0 && text[m.index - 1] === ':') continue;
+    // `http://@x` is a URL, not a hop; `//@A://@B:` (A reposted B without a word) is two hops.
+    if (m.index > 0 && text[m.index - 1] === ':' && URL_SCHEME_BEFORE.test(text.slice(Math.max(0, m.index - 6), m.index))) continue;
     hops.push({ user: m[1] ?? '', start: m.index, end: m.index + m[0].length });
   }
   const firstHop = hops[0];

@@ -45,11 +45,12 @@ export const GRAM_KEY = 'c:';
 export class GramTable {
   readonly size: number;
   private readonly mask: number;
-  private readonly hi: Int32Array;
-  private readonly lo: Int32Array;
-  private readonly weights: Float64Array;
-  /** The post that last used each slot, so a gram counts once per text. */
-  private readonly stamps: Uint32Array;
+  /**
+   * Four 32-bit words a slot, one cache line for every probe: hi (−1 when empty), lo, the stamp of the text that last
+   * used it (so a gram counts once per text), the weight as a float32 (read through {@link weights}).
+   */
+  private readonly slots: Int32Array;
+  private readonly weights: Float32Array;
   private stamp = 0;
 
   constructor(entries: Iterable<readonly [string, number]>) {
@@ -57,10 +58,9 @@ export class GramTable {
     let capacity = 16;
     while (capacity < list.length * 2) capacity *= 2;
     this.mask = capacity - 1;
-    this.hi = new Int32Array(capacity).fill(-1);
-    this.lo = new Int32Array(capacity);
-    this.weights = new Float64Array(capacity);
-    this.stamps = new Uint32Array(capacity);
+    this.slots = new Int32Array(capacity * 4);
+    this.weights = new Float32Array(this.slots.buffer);
+    for (let slot = 0; slot < capacity; slot++) this.slots[slot * 4] = -1;
     for (const [gram, weight] of list) {
       const a = gram.charCodeAt(0);
       const b = gram.charCodeAt(1);
@@ -72,44 +72,45 @@ export class GramTable {
 
   /** Starts a new text: grams seen before this call count again. */
   begin(): void {
-    if (++this.stamp === 0xffffffff) {
-      this.stamps.fill(0);
+    if (++this.stamp === 0x7fffffff) {
+      for (let slot = 0; slot <= this.mask; slot++) this.slots[slot * 4 + 2] = 0;
       this.stamp = 1;
     }
   }
 
   /** The weight of a gram the first time it is seen in the current text, else 0. */
   take(hi: number, lo: number): number {
-    let slot = hash(hi, lo) & this.mask;
+    const slots = this.slots;
+    let at = (hash(hi, lo) & this.mask) << 2;
     for (;;) {
-      const h = this.hi[slot]!;
+      const h = slots[at]!;
       if (h === -1) return 0;
-      if (h === hi && this.lo[slot] === lo) {
-        if (this.stamps[slot] === this.stamp) return 0;
-        this.stamps[slot] = this.stamp;
-        return this.weights[slot]!;
+      if (h === hi && slots[at + 1] === lo) {
+        if (slots[at + 2] === this.stamp) return 0;
+        slots[at + 2] = this.stamp;
+        return this.weights[at + 3]!;
       }
-      slot = (slot + 1) & this.mask;
+      at = (at + 4) & (this.mask * 4 + 3);
     }
   }
 
-  /** Every gram and its weight, bigrams and trigrams as strings. */
+  /** Every gram and its weight (as stored: float32), bigrams and trigrams as strings. */
   *entries(): IterableIterator<[string, number]> {
     for (let slot = 0; slot <= this.mask; slot++) {
-      const h = this.hi[slot]!;
+      const h = this.slots[slot * 4]!;
       if (h === -1) continue;
-      const lo = this.lo[slot]!;
+      const lo = this.slots[slot * 4 + 1]!;
       const tail = String.fromCharCode(lo >>> 16, lo & 0xffff);
-      yield [h === 0 ? tail : String.fromCharCode(h - 1) + tail, this.weights[slot]!];
+      yield [h === 0 ? tail : String.fromCharCode(h - 1) + tail, this.weights[slot * 4 + 3]!];
     }
   }
 
   private insert(hi: number, lo: number, weight: number): void {
     let slot = hash(hi, lo) & this.mask;
-    while (this.hi[slot] !== -1 && !(this.hi[slot] === hi && this.lo[slot] === lo)) slot = (slot + 1) & this.mask;
-    this.hi[slot] = hi;
-    this.lo[slot] = lo;
-    this.weights[slot] = weight;
+    while (this.slots[slot * 4] !== -1 && !(this.slots[slot * 4] === hi && this.slots[slot * 4 + 1] === lo)) slot = (slot + 1) & this.mask;
+    this.slots[slot * 4] = hi;
+    this.slots[slot * 4 + 1] = lo;
+    this.weights[slot * 4 + 3] = weight;
   }
 }
 

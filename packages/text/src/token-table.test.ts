@@ -9,7 +9,8 @@ import { defaultIdfTable, extractKeywords } from './keywords.js';
 import { extractMarkup, splitRepostChain } from './markup.js';
 import { normalizeText } from './normalize.js';
 import { Segmenter } from './segment.js';
-import { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
+import { lexiconSum, loadSentimentLexicon, scoreSentiment } from './sentiment.js';
+import { featureKeys, loadSentimentModel } from './sentiment-model.js';
 import { CLAUSE, KEYWORD, NEGATION, TOKEN, TokenTable, WORD } from './token-table.js';
 
 const post = (text: string): Post => ({
@@ -34,16 +35,31 @@ describe('the analyzer on the token table', () => {
   afterAll(() => analyzer.close());
   const segmenter = new Segmenter();
   const lexicon = loadSentimentLexicon();
+  const featurizerTable = new TokenTable({ lexicon });
 
-  it('gives the same tokens, keywords and sentiment as the separate stages', () => {
+  it('gives the same tokens, keywords and sentiment (the trainer\'s features, summed) as the separate stages', () => {
     for (const text of [...TEXTS, ...TEXTS]) {
-      const bare = extractMarkup(splitRepostChain(normalizeText(text)).ownText);
+      const split = splitRepostChain(normalizeText(text));
+      const bare = extractMarkup(split.ownText);
       const pieces = segmenter.cut(bare.bareText);
       const tokens = segmenter.filterTokens(pieces);
       const e = analyzer.analyze(post(text));
       expect(e.tokens).toEqual(tokens);
       expect(e.keywords).toEqual(extractKeywords(tokens, defaultIdfTable(), 8));
-      expect(e.sentiment).toBe(scoreSentiment(pieces, bare.emoticons, lexicon));
+      // The model's logit, recomputed from the trainer's feature keys and the model's maps (no token table).
+      const model = loadSentimentModel();
+      const grams = new Map(model.grams.entries());
+      const ids = Int32Array.from(pieces.map((p) => featurizerTable.id(p)));
+      let z = model.bias + model.emoticonScale * bare.emoticons.reduce((sum, name) => sum + (lexicon.emoticons.get(name) ?? 0), 0);
+      for (const key of featureKeys(bare.bareText, pieces, ids, pieces.length, featurizerTable.flags)) {
+        const feature = key.slice(2);
+        z += (key[0] === 'w' ? model.words.get(feature) : key[0] === 'n' ? model.negated.get(feature) : grams.get(feature)) ?? 0;
+      }
+      const sum = lexiconSum(pieces, ids, pieces.length, featurizerTable, lexicon);
+      if (sum !== 0) z += model.lexiconWeight * Math.tanh(sum / 2);
+      // A quoted hop adds half its evidence (analyzer.test.ts): compare own words alone.
+      if (split.repostChain.length === 0) expect(e.sentiment).toBeCloseTo(Math.tanh(z / 2), 9);
+      expect(scoreSentiment(pieces, bare.emoticons, lexicon)).toBeGreaterThanOrEqual(-1);
     }
   });
 
