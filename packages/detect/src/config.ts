@@ -23,9 +23,9 @@ export interface DetectorConfig {
   /** Accounts the organisation owns (matched on author.id or author.name): their posts make `response` alerts. */
   officialAccounts: string[];
   /**
-   * A post counts as negative (negativeShare, negative replies, a scheme's negative share) when its sentiment is
-   * below 0 and its `sentimentConfidence` reaches this: an unsure post (the model near 50/50) counts for neither
-   * side. Posts without a confidence read it as (1 + |sentiment|) / 2. Default 0.7.
+   * A post counts as negative (negativeShare, negative replies, a scheme's negative share) when the analyzer is at
+   * least this sure of it: sentiment below 0 and (1 + |sentiment|) / 2, its `sentimentConfidence`, reaching this
+   * (0.7: sentiment ≤ −0.4). An unsure post (the model near 50/50) counts for neither side. Default 0.7.
    */
   negativeMinConfidence: number;
 

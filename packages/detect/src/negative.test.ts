@@ -5,13 +5,13 @@ import { isNegative } from './post.js';
 describe('isNegative', () => {
   it('counts a post as negative only when the analyzer is sure enough of it', () => {
     const min = DEFAULT_CONFIG.negativeMinConfidence;
-    expect(isNegative({ sentiment: -0.6, sentimentConfidence: 0.8 }, min)).toBe(true);
-    expect(isNegative({ sentiment: -0.1, sentimentConfidence: 0.55 }, min)).toBe(false);
-    expect(isNegative({ sentiment: 0.9, sentimentConfidence: 0.95 }, min)).toBe(false);
-    expect(isNegative({ sentiment: 0, sentimentConfidence: 0.5 }, 0.5)).toBe(false);
+    expect(isNegative({ sentiment: -0.6 }, min)).toBe(true);
+    expect(isNegative({ sentiment: -0.1 }, min)).toBe(false);
+    expect(isNegative({ sentiment: 0.9 }, min)).toBe(false);
+    expect(isNegative({ sentiment: 0 }, 0.5)).toBe(false);
   });
 
-  it('reads a missing confidence from the score: (1 + |sentiment|) / 2', () => {
+  it('reads the confidence from the score, (1 + |sentiment|) / 2, as the analyzer computes it', () => {
     expect(isNegative({ sentiment: -0.4 }, 0.7)).toBe(true);
     expect(isNegative({ sentiment: -0.39 }, 0.7)).toBe(false);
     expect(isNegative({ sentiment: -0.01 }, 0.5)).toBe(true);
