@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { launchChromium } from '../../services/incidents/src/testing/browser.js';
+import { launchChromium, watchCsp } from '../../services/incidents/src/testing/browser.js';
 import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
 import { IncidentsHarness } from './support/incidents.js';
 
@@ -21,10 +21,17 @@ describe('dashboard in a real browser', () => {
     const base = `http://127.0.0.1:${app.port}`;
     const browser = await launchChromium({ viewport: { width: 1280, height: 1100 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     try {
+      const csp = await watchCsp(browser);
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
-      await page.goto(base);
+      const landing = await page.goto(base);
+      // The security headers, on the page as the browser got it.
+      const headers = landing!.headers();
+      expect(headers['content-security-policy']).toContain("script-src 'self'");
+      expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['referrer-policy']).toBe('no-referrer');
       await page.fill('#token-input', TEST_TOKENS.oncall);
       await page.click('#token-save');
       await page.waitForSelector('#whoami:has-text("值班员老王")');
@@ -50,7 +57,9 @@ describe('dashboard in a real browser', () => {
       await page.waitForSelector('#incident-title');
       expect(await page.textContent('#incident-title')).toContain('昆明是一座正在死去的城市');
       expect(await page.getAttribute('#incident-status', 'data-status')).toBe('triggered');
-      expect(await page.textContent('#evidence')).toContain('年轻人都走了');
+      // The evidence is filled from the archive after the page is shown; these posts are not archived, so the alerts'
+      // sample text stands in for them.
+      await expect.poll(() => page.textContent('#evidence-panel'), { timeout: 20_000 }).toContain('年轻人都走了');
       expect(await page.locator('#volume-chart svg path').count()).toBe(2);
       expect(await page.locator('#growth-chart svg circle').count()).toBe(7);
 
@@ -109,6 +118,18 @@ describe('dashboard in a real browser', () => {
       await eventually(async () => ((await page.locator('tr.incident-row').count()) === 1 ? true : undefined), 10_000, 'filtered list');
       await page.screenshot({ path: join(artifacts, 'dashboard-list.png'), fullPage: true });
       expect(errors).toEqual([]);
+      // Every page above ran under the CSP without one refusal; and the CSP is enforced: inline script does not run.
+      expect(csp.violations).toEqual([]);
+      const ran = await page.evaluate(async () => {
+        const script = document.createElement('script');
+        script.textContent = 'window.__inlineRan = true';
+        document.body.append(script);
+        await new Promise((r) => setTimeout(r, 100));
+        return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true;
+      });
+      expect(ran).toBe(false);
+      await expect.poll(() => csp.violations.length).toBe(1);
+      expect(csp.violations[0]).toMatch(/^script-src-elem inline/);
     } finally {
       await browser.close();
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
-import { launchChromium } from '../../services/incidents/src/testing/browser.js';
+import { launchChromium, watchCsp } from '../../services/incidents/src/testing/browser.js';
 import { TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
 import { IncidentsHarness } from './support/incidents.js';
 
@@ -22,6 +22,7 @@ describe('监测方案 page in a real browser', () => {
     const stored = async () => JSON.parse((await redis.get(redisKeys(config.REDIS_PREFIX).schemes)) ?? '[]') as { name: string; rule: string; enabled?: boolean; accounts?: string[] }[];
     const browser = await launchChromium({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     try {
+      const csp = await watchCsp(browser);
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
@@ -105,6 +106,8 @@ describe('监测方案 page in a real browser', () => {
       expect(await page.textContent('#scheme-editor')).toContain('只读');
       await page.screenshot({ path: join(artifacts, 'schemes-analyst.png'), fullPage: true });
       expect(errors).toEqual([]);
+      // The pages ran under the CSP without one refusal.
+      expect(csp.violations).toEqual([]);
     } finally {
       await browser.close();
       redis.disconnect();

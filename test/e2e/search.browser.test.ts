@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../services/incidents/src/testing/browser.js';
+import { launchChromium, watchCsp } from '../../services/incidents/src/testing/browser.js';
 import { TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
 import { startDemoStack, type DemoStack } from './support/demo.js';
 import { apiClient, IncidentsHarness } from './support/incidents.js';
@@ -24,6 +24,7 @@ describe('evidence and search in a real browser', () => {
     const api = apiClient(stack.app);
     const browser = await launchChromium({ viewport: { width: 1280, height: 1400 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
     try {
+      const csp = await watchCsp(browser);
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
@@ -116,6 +117,8 @@ describe('evidence and search in a real browser', () => {
       await page.waitForSelector('#search-total');
       await page.screenshot({ path: join(artifacts, 'search-phone.png'), fullPage: true });
       expect(errors).toEqual([]);
+      // The pages ran under the CSP without one refusal.
+      expect(csp.violations).toEqual([]);
     } finally {
       await browser.close();
     }

@@ -19,6 +19,7 @@ import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerPostRoutes } from './routes/posts.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { apiSchemas } from './schemas.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -85,6 +86,7 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
     o.metrics.apiRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, o.publicUrl);
   const ops = { tags: ['ops'] };
   app.get('/healthz', { schema: { ...ops, summary: 'Liveness: 503 once a part failed for good', response: { 200: z.object({ status: z.literal('ok') }), 503: z.object({ status: z.literal('failed') }) } } }, async (_req, reply) =>

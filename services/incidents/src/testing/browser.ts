@@ -61,3 +61,26 @@ export async function launchChromium(options: Parameters<typeof chromium.launchP
     ],
   });
 }
+
+/** What {@link watchCsp} records: one line per refused resource or inline code, `directive blocked-uri (source)`. */
+export interface CspWatch {
+  readonly violations: string[];
+}
+
+/**
+ * Records every Content-Security-Policy violation in every page and frame of `context` (the
+ * `securitypolicyviolation` event, reported through a binding so it survives navigations). Call before opening pages.
+ */
+export async function watchCsp(context: BrowserContext): Promise<CspWatch> {
+  const violations: string[] = [];
+  await context.exposeBinding('__tingfengCspViolation', (_source, line: string) => {
+    violations.push(line);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __tingfengCspViolation: (line: string) => void }).__tingfengCspViolation;
+      void report(`${e.effectiveDirective} ${e.blockedURI || 'inline'} (${e.sourceFile || location.href}:${e.lineNumber})`);
+    });
+  });
+  return { violations };
+}
