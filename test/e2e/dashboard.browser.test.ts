@@ -120,13 +120,13 @@ describe('dashboard in a real browser', () => {
       expect(errors).toEqual([]);
       // Every page above ran under the CSP without one refusal; and the CSP is enforced: inline script does not run.
       expect(csp.violations).toEqual([]);
-      const ran = await page.evaluate(async () => {
+      const ran = await page.evaluate(`(async () => {
         const script = document.createElement('script');
         script.textContent = 'window.__inlineRan = true';
         document.body.append(script);
         await new Promise((r) => setTimeout(r, 100));
-        return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true;
-      });
+        return window.__inlineRan === true;
+      })()`);
       expect(ran).toBe(false);
       await expect.poll(() => csp.violations.length).toBe(1);
       expect(csp.violations[0]).toMatch(/^script-src-elem inline/);

@@ -76,11 +76,9 @@ export async function watchCsp(context: BrowserContext): Promise<CspWatch> {
   await context.exposeBinding('__tingfengCspViolation', (_source, line: string) => {
     violations.push(line);
   });
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      const report = (window as unknown as { __tingfengCspViolation: (line: string) => void }).__tingfengCspViolation;
-      void report(`${e.effectiveDirective} ${e.blockedURI || 'inline'} (${e.sourceFile || location.href}:${e.lineNumber})`);
-    });
-  });
+  // A string, not a function: this package is compiled without the DOM's types.
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
+    void window.__tingfengCspViolation(\`\${e.effectiveDirective} \${e.blockedURI || 'inline'} (\${e.sourceFile || location.href}:\${e.lineNumber})\`);
+  });`);
   return { violations };
 }
