@@ -30,5 +30,13 @@ describe('closeRedis', () => {
     void client.get('k').catch(() => undefined);
     // Before, QUIT sat in the offline queue behind the GET and this never returned.
     await closeRedis(client);
+    // Closed for good: the reconnect timer is cleared, so no further attempt is made. ioredis leaves `status` at
+    // 'reconnecting' here and the GET pending (redis/ioredis#2169), so what is checked is that nothing retries: the
+    // default strategy retries after 50, 100, 150… ms, so half a second would see several attempts.
+    const attempts: string[] = [];
+    client.on('reconnecting', () => attempts.push('reconnecting'));
+    client.on('connect', () => attempts.push('connect'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(attempts).toEqual([]);
   });
 });

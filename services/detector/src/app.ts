@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '@tingfeng/config';
 import type { DetectorConfig, DetectorSnapshot } from '@tingfeng/detect';
 import { createKafka, ensureTopics, parseBrokers } from '@tingfeng/kafka';
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
@@ -22,8 +23,31 @@ export interface DetectorApp extends Service {
   role(): unknown;
 }
 
+/**
+ * The detector settings file named by DETECTOR_CONFIG_FILE, read once at start. A file that cannot be read, is not
+ * JSON or is not an object is a configuration error (one line, exit 78), not a stack trace.
+ */
+export function readDetectorConfigFile(path: string): Partial<DetectorConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('DETECTOR_CONFIG_FILE', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('DETECTOR_CONFIG_FILE', `the file is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('DETECTOR_CONFIG_FILE', 'the file must hold a JSON object of detector settings');
+  }
+  return parsed as Partial<DetectorConfig>;
+}
+
 function detectorSettings(config: DetectorServiceConfig): Partial<DetectorConfig> {
-  const fromFile = config.DETECTOR_CONFIG_FILE ? (JSON.parse(readFileSync(config.DETECTOR_CONFIG_FILE, 'utf8')) as Partial<DetectorConfig>) : {};
+  const fromFile = config.DETECTOR_CONFIG_FILE ? readDetectorConfigFile(config.DETECTOR_CONFIG_FILE) : {};
   return config.DETECTOR_SENSITIVITY === undefined ? fromFile : { ...fromFile, sensitivity: config.DETECTOR_SENSITIVITY };
 }
 

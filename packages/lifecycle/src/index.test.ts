@@ -1,0 +1,72 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@tingfeng/logger';
+import { ShutdownRegistry } from './index.js';
+
+const fixture = join(import.meta.dirname, '../test-fixtures/main.ts');
+const env = (mode: string) => ({ ...process.env, FIXTURE_MODE: mode, LOG_LEVEL: 'silent' });
+
+describe('ShutdownRegistry', () => {
+  const logger = createLogger('test');
+
+  it('runs cleanups in reverse order of registration, every one even when an earlier one throws', async () => {
+    const ran: string[] = [];
+    const registry = new ShutdownRegistry(logger);
+    registry.register('first', () => void ran.push('first'));
+    registry.register('second', () => {
+      ran.push('second');
+      throw new Error('boom');
+    });
+    registry.register('third', async () => void ran.push('third'));
+    await registry.run();
+    expect(ran).toEqual(['third', 'second', 'first']);
+  });
+
+  it('gives up on a cleanup that outlives its deadline and goes on with the next', async () => {
+    const ran: string[] = [];
+    const registry = new ShutdownRegistry(logger, 50);
+    registry.register('after', () => void ran.push('after'));
+    registry.register('hangs', () => new Promise<void>(() => undefined));
+    await registry.run();
+    expect(ran).toEqual(['after']);
+  });
+
+  it('runs its cleanups once however often it is called', async () => {
+    let count = 0;
+    const registry = new ShutdownRegistry(logger);
+    registry.register('counted', () => void count++);
+    await Promise.all([registry.run(), registry.run()]);
+    await registry.run();
+    expect(count).toBe(1);
+  });
+});
+
+describe('runMain', () => {
+  it('prints one line naming the variable and exits 78 on a configuration error', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fixture], { env: env('config-error'), encoding: 'utf8' });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim().split('\n')).toEqual(['invalid configuration: FIXTURE_PORT: must be a number']);
+  });
+
+  it('exits 1 when the service cannot start', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fixture], { env: env('start-fails'), encoding: 'utf8' });
+    expect(result.status).toBe(1);
+  });
+
+  it('stops the service on SIGTERM and exits 0; a stop past the grace period exits 1', async () => {
+    for (const [mode, expected] of [
+      ['ok', 0],
+      ['slow-stop', 1],
+    ] as const) {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: env(mode), stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await expect.poll(() => out, { timeout: 30_000 }).toContain('FIXTURE started');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(expected);
+      expect(out.includes('FIXTURE stopped')).toBe(mode === 'ok');
+    }
+  });
+});
