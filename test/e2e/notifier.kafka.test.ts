@@ -208,6 +208,26 @@ describe('notifier end to end', () => {
       expect(h.receiver.received[1]?.title).toContain('已认领');
     });
 
+    redisTest('an escalation that throws is retried with backoff, and the chain goes on', async ({ redis, prefix }) => {
+      const h = await harness(prefix);
+      await escalationSetup(redis, prefix, h);
+      const incident = sampleIncident({ id: 'inc-transient' });
+      // A view the escalation cannot read (as while Redis fails over or a write is half done): its first attempt throws.
+      await redis.set(`${prefix}incident:${incident.id}`, '{"half":');
+      await h.notify('opened', incident);
+      const jobId = escalationJobId(incident.id, 1);
+      const firstFailure = await until('the first attempt to fail', async () => {
+        const job = await h.escalations.getJob(jobId);
+        return job && job.attemptsMade >= 1 ? job : undefined;
+      });
+      expect(firstFailure.opts).toMatchObject({ attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnFail: { count: 10_000 } });
+      expect(await h.escalations.getJobState(jobId)).not.toBe('failed');
+      await redis.set(`${prefix}incident:${incident.id}`, JSON.stringify({ ...incident, timeline: [] }));
+      expect(await finished(h.escalations, jobId)).toEqual({ value: 'escalated' });
+      const escalated = await until('the escalation', () => h.receiver.received.find((m) => m.path === '/lead'));
+      expect(escalated.title).toContain('升级提醒（第 1 级，仍未认领）');
+    });
+
     redisTest('a due escalation re-reads the view and does nothing for an acknowledged incident', async ({ redis, prefix }) => {
       const h = await harness(prefix);
       await escalationSetup(redis, prefix, h);

@@ -4,7 +4,7 @@ export { queueConnection, queueSettings, DEFAULT_QUEUE_PREFIX } from './connecti
 export type { QueueSettings } from './connection.js';
 export { CampaignRecordSchema } from './campaigns.js';
 export type { CampaignRecord, CampaignSeries } from './campaigns.js';
-export { JOB_NAMES, DEDUP_RETENTION } from './jobs.js';
+export { JOB_NAMES, DEDUP_RETENTION, RETRIED_JOB } from './jobs.js';
 export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from './jobs.js';
 export {
   IncidentMatcherSchema,

@@ -1,5 +1,5 @@
 import type { IncidentEvent } from '@tingfeng/contracts';
-import { DEDUP_RETENTION, JOB_NAMES, type NotifyChange, type NotifyJobData, type Queue } from '@tingfeng/queue';
+import { JOB_NAMES, RETRIED_JOB, type NotifyChange, type NotifyJobData, type Queue } from '@tingfeng/queue';
 import { toIncident, type IncidentView } from '../domain/incident-view.js';
 
 /** Whether an event is a change people are told about, and as what. A severity raise travels as `alert_appended`. */
@@ -23,7 +23,8 @@ export function incidentUrl(publicUrl: string, id: string): string {
 
 /**
  * Puts one `notify` job per notable event on `notifications`, jobId = eventId: enqueuing the same event again
- * (a retried alert job, a repeated command) adds nothing while BullMQ still holds the job.
+ * (a retried alert job, a repeated command) adds nothing while BullMQ still holds the job. A job that throws is
+ * retried with backoff ({@link RETRIED_JOB}).
  */
 export async function enqueueNotifications(
   queue: Queue<NotifyJobData>,
@@ -45,7 +46,7 @@ export async function enqueueNotifications(
       url: incidentUrl(publicUrl, view.id),
       ...(typeof previousSeverity === 'string' ? { previousSeverity: previousSeverity as NotifyJobData['previousSeverity'] & string } : {}),
     };
-    await queue.add(JOB_NAMES.notify, data, { jobId: event.eventId, ...DEDUP_RETENTION });
+    await queue.add(JOB_NAMES.notify, data, { jobId: event.eventId, ...RETRIED_JOB });
     changes.push(change);
   }
   return changes;

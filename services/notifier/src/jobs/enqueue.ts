@@ -1,19 +1,17 @@
 import type { NotificationItem } from '@tingfeng/channels';
+import { DEDUP_RETENTION } from '@tingfeng/queue';
 import { JITTER_BACKOFF } from '../delivery/backoff.js';
 import type { DigestBucket } from '../delivery/store.js';
 import type { NotifierContext } from './context.js';
 import { deliveryJobId, digestJobId } from './job-ids.js';
 import { DELIVERY_JOB_NAMES } from './types.js';
 
-const DAY_S = 24 * 3600;
-
-/** Retries with jittered exponential backoff; completed jobs kept a week (so their ids still de-duplicate), failed ones a month. */
+/** Retries with jittered exponential backoff; completed jobs kept a week (so their ids still de-duplicate), failed ones a month (at most 10,000). */
 export function deliveryJobOptions(ctx: NotifierContext) {
   return {
     attempts: ctx.settings.deliveryAttempts,
     backoff: { type: JITTER_BACKOFF },
-    removeOnComplete: { age: 7 * DAY_S, count: 50_000 },
-    removeOnFail: { age: 30 * DAY_S },
+    ...DEDUP_RETENTION,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Incident, IncidentEvent } from '@tingfeng/contracts';
-import { JOB_NAMES, type EscalationJobData, type Job } from '@tingfeng/queue';
+import { JOB_NAMES, RETRIED_JOB, type EscalationJobData, type Job } from '@tingfeng/queue';
 import { NOTIFIER_ACTOR } from '../events/event-appender.js';
 import { activeSilence, routeIncident } from '../routing/routes.js';
 import type { NotifierContext } from './context.js';
@@ -58,7 +58,7 @@ async function escalate(ctx: NotifierContext, incidentId: string, level: number)
     await ctx.escalations.add(
       JOB_NAMES.escalate,
       { incidentId, level: level + 1 },
-      { jobId: escalationJobId(incidentId, level + 1), delay: Math.max(1_000, next.afterMs - current.afterMs), removeOnComplete: { age: 7 * 24 * 3600 } },
+      { ...RETRIED_JOB, jobId: escalationJobId(incidentId, level + 1), delay: Math.max(1_000, next.afterMs - current.afterMs) },
     );
   }
   return 'escalated';

@@ -1,4 +1,4 @@
-import { JOB_NAMES, type Job, type NotifyJobData } from '@tingfeng/queue';
+import { JOB_NAMES, RETRIED_JOB, type Job, type NotifyJobData } from '@tingfeng/queue';
 import { activeSilence, routeIncident } from '../routing/routes.js';
 import type { NotifierContext } from './context.js';
 import { enqueueDeliveries } from './enqueue.js';
@@ -39,7 +39,7 @@ export function createNotifyProcessor(ctx: NotifierContext) {
       await ctx.escalations.add(
         JOB_NAMES.escalate,
         { incidentId: incident.id, level: 1 },
-        { jobId: escalationJobId(incident.id, 1), delay: first.afterMs, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } },
+        { ...RETRIED_JOB, jobId: escalationJobId(incident.id, 1), delay: first.afterMs },
       );
     }
     const silence = activeSilence(config.silences, incident, Date.now());
