@@ -34,6 +34,8 @@ export interface RedisKeys {
   readonly schemes: string;
   /** LIST of audit records of configuration changes, newest first. */
   readonly audit: string;
+  /** Counter of the notes one principal added in one fixed window (`window` = epoch ms / window length); expires with it. */
+  noteRate(principal: string, window: number): string;
   /** JSON CampaignRecord of an incident answered by a response campaign (written by the incidents service, read by the detector). */
   campaign(incidentId: string): string;
   /** SET of incident ids whose response campaign the detector tracks (open incidents with a campaign). */
@@ -58,6 +60,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     channels: `${prefix}config:channels`,
     schemes: `${prefix}config:schemes`,
     audit: `${prefix}audit`,
+    noteRate: (principal, window) => `${prefix}rate:notes:${window}:${principal}`,
     campaign: (incidentId) => `${prefix}campaign:${incidentId}`,
     campaignsActive: `${prefix}campaigns:active`,
     campaignSeries: (incidentId) => `${prefix}campaign-series:${incidentId}`,

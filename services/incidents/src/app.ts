@@ -10,6 +10,7 @@ import { ArchiveGate } from './archive/archive-gate.js';
 import { IncidentCommands } from './commands/incident-commands.js';
 import type { IncidentsConfig } from './config.js';
 import { IncidentEventLog } from './events/event-log.js';
+import { FixedWindowLimiter } from './http/rate-limit.js';
 import { buildHttpServer } from './http/server.js';
 import { createAlertWorker } from './jobs/alert-worker.js';
 import { incidentsMetrics } from './metrics.js';
@@ -110,6 +111,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         archive,
         timeZone: config.TIME_ZONE,
         publicUrl: config.PUBLIC_URL,
+        notes: { maxChars: config.INCIDENT_NOTE_MAX_CHARS, limiter: new FixedWindowLimiter(redis, keys.noteRate, config.INCIDENT_NOTES_PER_MINUTE, 60_000) },
         isReady: () => ready && log.live,
         // Without its applier the view never moves again; a restart replays the log from the stored offset.
         isLive: () => log.state !== 'failed',

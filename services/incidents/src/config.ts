@@ -79,6 +79,10 @@ export const IncidentsConfigSchema = z.object({
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** How long an appended event may take to show in the view before the command fails (and its job retries). */
   INCIDENT_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Longest note, in characters; a longer one answers 413 `note_too_large`. */
+  INCIDENT_NOTE_MAX_CHARS: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** Notes one caller (principal) may add per minute, over all incidents; past it 429 `rate_limited` with retry-after. */
+  INCIDENT_NOTES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   ...SHUTDOWN_SETTINGS,
 });
 

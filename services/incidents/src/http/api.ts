@@ -55,6 +55,9 @@ export function configureApi(app: FastifyInstance): Api {
       req.log.error({ issues: err.cause.issues, url: req.url.split('?')[0] }, 'answer does not match its schema');
       return reply.code(500).send({ error: 'internal', message: 'internal error' });
     }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: 'payload_too_large', message: `the request body is larger than this route takes (${req.routeOptions.bodyLimit ?? 'its limit'} bytes)` });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     // The path only: /api/stream takes its bearer token as ?token=, which must never reach the logs.
     if (status === 500) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');

@@ -27,7 +27,7 @@ const time = z
 export const ErrorSchema = named(
   'Error',
   z.looseObject({
-    error: z.string().describe('stable code: invalid_request, unauthorized, forbidden, not_found, conflict, invalid_scheme, not_ready, internal'),
+    error: z.string().describe('stable code: invalid_request, unauthorized, forbidden, not_found, conflict, invalid_scheme, not_ready, payload_too_large, note_too_large, rate_limited, too_many_streams, internal'),
     message: z.string().optional(),
     issues: z.array(z.object({ in: z.string(), path: z.string(), message: z.string() })).optional(),
   }),
@@ -54,7 +54,8 @@ export const ResolveBodySchema = z
   .nullable()
   .optional()
   .transform((b) => b ?? {});
-export const NoteBodySchema = z.object({ text: z.string().trim().min(1, 'text must not be empty').max(5000) });
+/** The length cap is the route's (INCIDENT_NOTE_MAX_CHARS, answered 413), not the schema's: a too-long note is not malformed. */
+export const NoteBodySchema = z.object({ text: z.string().trim().min(1, 'text must not be empty') });
 export const AssignBodySchema = z.object({ assignee: z.string().trim().min(1, 'assignee must not be empty').max(200) });
 export const ResponseBodySchema = z.object({
   accounts: z.array(z.string().trim().min(1)).min(1, 'name at least one account').max(200),

@@ -15,7 +15,7 @@ import type { ViewStore } from '../store/view-store.js';
 import { configureApi, type Api } from './api.js';
 import { registerConfigRoutes } from './routes/config-objects.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
-import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerIncidentRoutes, type NoteLimits } from './routes/incidents.js';
 import { registerPostRoutes } from './routes/posts.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { apiSchemas } from './schemas.js';
@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   /** The organisation's time zone (TIME_ZONE). */
   timeZone: string;
   publicUrl: string;
+  /** Note size and rate limits. */
+  notes: NoteLimits;
   isReady: () => boolean;
   /** False once a part failed for good (the applier crashed without restarting): `/healthz` answers 503. */
   isLive?: () => boolean;
@@ -102,7 +104,7 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
     reply.type(o.registry.contentType).send(await o.registry.metrics()),
   );
 
-  registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands });
+  registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands, notes: o.notes });
   registerPostRoutes(app, { tokens: o.tokens, store: o.store, archive: o.archive, timeZone: o.timeZone });
   registerStreamRoute(app, { tokens: o.tokens, log: o.log });
   registerConfigRoutes(app, { tokens: o.tokens, redis: o.redis, keys: o.keys, logger: o.logger });

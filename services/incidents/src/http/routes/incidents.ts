@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { CampaignSeries } from '@tingfeng/queue';
 import type { ApiToken } from '../../config.js';
@@ -8,6 +9,7 @@ import type { IncidentView } from '../../domain/incident-view.js';
 import type { ViewStore } from '../../store/view-store.js';
 import { errorAnswer, guarded, type Api } from '../api.js';
 import type { Permission } from '../auth.js';
+import type { FixedWindowLimiter } from '../rate-limit.js';
 import {
   AssignBodySchema,
   IdParamsSchema,
@@ -24,6 +26,14 @@ export interface IncidentRoutesOptions {
   tokens: readonly ApiToken[];
   store: ViewStore;
   commands: IncidentCommands;
+  notes: NoteLimits;
+}
+
+/** How large and how frequent notes may be (INCIDENT_NOTE_MAX_CHARS, INCIDENT_NOTES_PER_MINUTE). */
+export interface NoteLimits {
+  maxChars: number;
+  /** Counts notes per principal. */
+  limiter: FixedWindowLimiter;
 }
 
 /**
@@ -41,7 +51,7 @@ export function detailOf(view: IncidentView, campaignSeries?: CampaignSeries) {
 
 const TAGS = ['incidents'];
 
-export function registerIncidentRoutes(app: Api, { tokens, store, commands }: IncidentRoutesOptions): void {
+export function registerIncidentRoutes(app: Api, { tokens, store, commands, notes }: IncidentRoutesOptions): void {
   app.get(
     '/api/whoami',
     guarded(tokens, 'read', { summary: 'The caller’s principal and role', tags: ['auth'], response: { 200: WhoamiSchema } }),
@@ -87,15 +97,26 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands }: In
     404: errorAnswer('No such incident'),
     409: errorAnswer('The incident’s state does not allow it (e.g. acknowledging a resolved incident)'),
   };
-  const mutation = <B extends z.ZodType>(path: string, permission: Permission, summary: string, body: B | undefined, toCommand: (body: z.output<B>) => Command) => {
+  /** `check` may answer first (a limit): it returns true when it has sent the answer. */
+  type Check<B extends z.ZodType> = (body: z.output<B>, req: { principal?: { name: string } | undefined }, reply: FastifyReply) => Promise<boolean>;
+  const mutation = <B extends z.ZodType>(
+    path: string,
+    permission: Permission,
+    summary: string,
+    body: B | undefined,
+    toCommand: (body: z.output<B>) => Command,
+    limits: { bodyLimit?: number; response?: Record<number, ReturnType<typeof errorAnswer>>; check?: Check<B>; description?: string } = {},
+  ) => {
     const schema = {
       summary: `${summary}; recorded as an incident event with the caller as actor`,
+      ...(limits.description ? { description: limits.description } : {}),
       tags: TAGS,
       params: IdParamsSchema,
       ...(body ? { body } : {}),
-      response: changed,
+      response: { ...changed, ...limits.response },
     };
-    app.post(`/api/incidents/:id/${path}`, guarded(tokens, permission, schema), async (req, reply) => {
+    app.post(`/api/incidents/:id/${path}`, { ...guarded(tokens, permission, schema), ...(limits.bodyLimit ? { bodyLimit: limits.bodyLimit } : {}) }, async (req, reply) => {
+      if (limits.check && (await limits.check(req.body as z.output<B>, req, reply))) return reply;
       try {
         return detailOf(await commands.command(req.params.id, toCommand(req.body as z.output<B>), req.principal!.name));
       } catch (err) {
@@ -106,7 +127,30 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands }: In
   };
   mutation('ack', 'operate', 'Acknowledge', undefined, () => ({ kind: 'acknowledge' }));
   mutation('resolve', 'operate', 'Resolve', ResolveBodySchema, (b) => ({ kind: 'resolve', reason: b.reason }));
-  mutation('notes', 'note', 'Add a note', NoteBodySchema, (b) => ({ kind: 'note', text: b.text }));
+  mutation('notes', 'note', 'Add a note', NoteBodySchema, (b) => ({ kind: 'note', text: b.text }), {
+    // JSON may spell each character as a six-byte \\u escape; anything beyond that is not a note.
+    bodyLimit: notes.maxChars * 6 + 1024,
+    description: `At most ${notes.maxChars} characters (413 note_too_large), at most ${notes.limiter.limit} notes a minute per caller (429 rate_limited, with retry-after).`,
+    response: {
+      413: errorAnswer('The note is longer than INCIDENT_NOTE_MAX_CHARS (`note_too_large`, with `maxChars`), or the body larger than the route takes (`payload_too_large`)'),
+      429: errorAnswer('The caller added INCIDENT_NOTES_PER_MINUTE notes this minute (`rate_limited`, with `retryAfterSec` and a retry-after header)'),
+    },
+    check: async (b, req, reply) => {
+      const chars = [...b.text].length;
+      if (chars > notes.maxChars) {
+        await reply.code(413).send({ error: 'note_too_large', message: `a note holds at most ${notes.maxChars} characters; this one has ${chars}`, maxChars: notes.maxChars });
+        return true;
+      }
+      const rate = await notes.limiter.take(req.principal!.name);
+      if (rate.allowed) return false;
+      const retryAfterSec = Math.max(1, Math.ceil(rate.retryAfterMs / 1000));
+      await reply
+        .code(429)
+        .header('retry-after', String(retryAfterSec))
+        .send({ error: 'rate_limited', message: `at most ${notes.limiter.limit} notes a minute per caller; try again in ${retryAfterSec} s`, retryAfterSec });
+      return true;
+    },
+  });
   mutation('assign', 'operate', 'Assign', AssignBodySchema, (b) => ({ kind: 'assign', assignee: b.assignee }));
   mutation('response', 'operate', 'Mark as answered by a response campaign', ResponseBodySchema, (b) => ({
     kind: 'response',
