@@ -9,13 +9,14 @@
  * key prefixes, so a second run tells the story again. With --exit it stops after the story; otherwise it keeps the
  * dashboard up until Ctrl-C.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
+import { Supervised } from './lib/supervisor.js';
 import {
   createTopics,
   databaseUrl,
@@ -87,21 +88,27 @@ async function ensurePostgres(): Promise<string> {
   return server.url;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-}
-
-function launch(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, echo = false): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(logDir, `${name}.log`));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  if (echo && child.stdout) createInterface({ input: child.stdout }).on('line', (line) => say(`  📨 ${line.replace(/^\[webhook-receiver\]\s*/, '')}`));
-  child.once('exit', (code, signal) => {
-    if (!stopping) say(`! ${name} exited (${code ?? signal}); see ${join(logDir, `${name}.log`)}`);
+/**
+ * Runs a service under a {@link Supervised}: restarted whenever it exits (compose's `restart: unless-stopped`), every
+ * run's output appended to `<logDir>/<name>.log`, and with `echo` its stdout lines shown on the console.
+ */
+function launch(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, echo = false): Supervised {
+  const logPath = join(logDir, `${name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const service = new Supervised({
+    name,
+    logPath,
+    say,
+    spawn: () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout?.pipe(log, { end: false });
+      child.stderr?.pipe(log, { end: false });
+      if (echo && child.stdout) createInterface({ input: child.stdout }).on('line', (line) => say(`  📨 ${line.replace(/^\[webhook-receiver\]\s*/, '')}`));
+      return child;
+    },
   });
-  return { name, child };
+  service.start();
+  return service;
 }
 
 async function waitReady(name: string, url: string, timeoutMs = 120_000): Promise<void> {
@@ -130,24 +137,29 @@ async function metric(port: number, name: string): Promise<number> {
 }
 
 let stopping = false;
-const procs: Proc[] = [];
+const procs: Supervised[] = [];
 
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('• stopping the stack…');
-  await Promise.all(
-    procs.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-        }),
-    ),
-  );
+  await Promise.all(procs.map((p) => p.stop(20_000)));
   for (const cleanup of cleanups.reverse()) await cleanup();
+}
+
+/**
+ * The API tokens of the run: `API_TOKENS` when it is set (the user's own, never printed), otherwise demo tokens made
+ * here and printed. `reader` is the token this script reads the incidents with (any role may read).
+ */
+function apiAccess(fromEnv: string | undefined): { apiTokens: string; reader: string; made?: { admin: string; oncall: string; analyst: string } } {
+  const given = fromEnv?.trim();
+  if (given) {
+    const reader = given.split(',')[0]?.split(':')[0]?.trim();
+    if (!reader) throw new Error('API_TOKENS is set but holds no token (expected token:role[:name],…)');
+    return { apiTokens: given, reader };
+  }
+  const made = { admin: 'demo-admin-token', oncall: 'demo-oncall-token', analyst: 'demo-analyst-token' };
+  return { apiTokens: `${made.admin}:admin:管理员,${made.oncall}:oncall:值班员,${made.analyst}:analyst:分析员`, reader: made.admin, made };
 }
 
 async function main(): Promise<void> {
@@ -167,7 +179,7 @@ async function main(): Promise<void> {
   const archiveSchema = run.replace(/-/g, '_');
   say(`• run ${run}: topics ${topic('*')}, Redis prefix ${run}:, archive schema ${archiveSchema}, logs in ${logDir}`);
 
-  const tokens = { admin: 'demo-admin-token', oncall: 'demo-oncall-token', analyst: 'demo-analyst-token' };
+  const access = apiAccess(process.env.API_TOKENS);
   const webhookSecret = 'demo-webhook-secret';
   const ports = { incidents: 3000, ingest: 3100, analyzer: 9464, detector: 9465, notifier: 9466, archiver: 9467, webhook: 3900 };
   const env: NodeJS.ProcessEnv = {
@@ -180,7 +192,7 @@ async function main(): Promise<void> {
     INCIDENT_EVENTS_TOPIC: topic(TOPICS.incidentEvents),
     INCIDENTS_GROUP_ID: `${run}-incidents`,
     INCIDENTS_PORT: String(ports.incidents),
-    API_TOKENS: `${tokens.admin}:admin:管理员,${tokens.oncall}:oncall:值班员,${tokens.analyst}:analyst:分析员`,
+    API_TOKENS: access.apiTokens,
     PUBLIC_URL: `http://127.0.0.1:${ports.incidents}`,
     INGEST_TOPIC: topic(TOPICS.posts),
     INGEST_DLQ_TOPIC: topic(TOPICS.postsDlq),
@@ -228,7 +240,7 @@ async function main(): Promise<void> {
     waitReady('analyzer', `http://127.0.0.1:${ports.analyzer}/readyz`),
     waitReady('ingest', `http://127.0.0.1:${ports.ingest}/readyz`),
   ]);
-  say(`• all services ready. Dashboard: http://127.0.0.1:${ports.incidents}/  (on-call token: ${tokens.oncall})\n`);
+  say(`• all services ready. Dashboard: http://127.0.0.1:${ports.incidents}/  (${access.made ? `on-call token: ${access.made.oncall}` : 'tokens from API_TOKENS'})\n`);
 
   const totalLines = readFileSync(demoFile, 'utf8').trimEnd().split('\n').length;
   say(`• replaying ${totalLines} lines of infra/demo/dying-city.jsonl into ${topic(TOPICS.posts)} at ${values.speed}× event time…`);
@@ -252,7 +264,7 @@ async function main(): Promise<void> {
     alertCount: number;
   }
   const seen = new Map<string, Summary>();
-  const headers = { authorization: `Bearer ${tokens.admin}` };
+  const headers = { authorization: `Bearer ${access.reader}` };
   const watchIncidents = async () => {
     try {
       const res = await fetch(`http://127.0.0.1:${ports.incidents}/api/incidents?limit=100`, { headers });
@@ -303,8 +315,13 @@ async function main(): Promise<void> {
   say(`archive: ${archived} posts in PostgreSQL (schema ${archiveSchema}), searchable by the API`);
   say(`alerts: ${alerts} emitted by the detector, gathered into ${seen.size} incidents (one per conversation, not one per alert):`);
   for (const inc of seen.values()) say(`  • [${inc.severity}] ${inc.alertCount} alerts, ${inc.status}: ${inc.title}`);
-  say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens — on-call: ${tokens.oncall}   analyst: ${tokens.analyst}   admin: ${tokens.admin}`);
-  say(`API: curl -H 'authorization: Bearer ${tokens.analyst}' http://127.0.0.1:${ports.incidents}/api/incidents`);
+  if (access.made) {
+    say(`dashboard: http://127.0.0.1:${ports.incidents}/   demo tokens — on-call: ${access.made.oncall}   analyst: ${access.made.analyst}   admin: ${access.made.admin}`);
+    say(`API: curl -H 'authorization: Bearer ${access.made.analyst}' http://127.0.0.1:${ports.incidents}/api/incidents`);
+  } else {
+    say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens: those of API_TOKENS`);
+    say(`API: curl -H 'authorization: Bearer <a token of API_TOKENS>' http://127.0.0.1:${ports.incidents}/api/incidents`);
+  }
   say(`ingest more posts: curl -H 'content-type: application/json' -d @posts.json http://127.0.0.1:${ports.ingest}/ingest`);
   say(`logs: ${logDir}`);
 

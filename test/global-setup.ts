@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 // The root package does not depend on @tingfeng/testing (yet), so it is imported by path.
 import {
   databaseUrl,
+  ensureChromium,
   ensureDebianCommand,
   ensureStandardTopics,
   freePort,
@@ -103,8 +104,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     undo.push(await ensureRedis());
     undo.push(await ensurePostgres());
     await ensureStandardTopics();
-    // Tests also produce with kcat (librdkafka), a client that is not ours; installed here once, before any file runs.
+    // Tests also produce with kcat (librdkafka), a client that is not ours, and drive Debian's chromium (with a CJK
+    // font): installed here once, before any file runs, so two browser test files never run apt-get at once.
     ensureDebianCommand('kcat');
+    ensureChromium();
   } catch (error) {
     for (const step of undo.reverse()) await step();
     throw error;

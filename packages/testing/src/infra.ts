@@ -8,4 +8,5 @@ export { databaseUrl, postgresAnswers, startThrowawayPostgres, randomSchemaName,
 export type { ThrowawayPostgres } from './postgres.js';
 export { seededRandom } from './posts.js';
 export { sharedFile, SHARED_DIR } from './shared.js';
-export { ensureDebianCommand, APT_LOCK } from './debian.js';
+export { ensureChromium, ensureDebianCommand, ensureDebianPackages, APT_LOCK, CHROMIUM_PATH } from './debian.js';
+export type { DebianNeed } from './debian.js';

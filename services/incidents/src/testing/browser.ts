@@ -1,48 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_PATH, ensureChromium } from '@tingfeng/testing/infra';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-function hasCjkFont(): boolean {
-  const out = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
-  return out.status === 0 && out.stdout.trim().length > 0;
-}
-
-function aptListsEmpty(): boolean {
-  try {
-    return readdirSync('/var/lib/apt/lists').filter((f) => f.endsWith('_Packages')).length === 0;
-  } catch {
-    return true;
-  }
-}
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
-}
-
-/**
- * Makes sure Debian's chromium and a CJK font are installed (`apt-get install -y chromium fonts-noto-cjk`,
- * after `apt-get update` when the package lists are missing). Playwright's own browser download is not used:
- * only Debian's packages are reachable here.
- */
-export function ensureChromium(): void {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM_PATH)) missing.push('chromium');
-  if (!hasCjkFont()) missing.push('fonts-noto-cjk');
-  if (missing.length === 0) return;
-  if (aptListsEmpty()) run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', 'chromium', 'fonts-noto-cjk']);
-}
+export { CHROMIUM_PATH };
 
 /**
  * Launches Debian's chromium headless in a fresh profile directory (Playwright passes it as --user-data-dir)
  * with everything that would reach the network turned off. Close the returned context to end the browser.
  */
 export async function launchChromium(options: Parameters<typeof chromium.launchPersistentContext>[1] = {}): Promise<BrowserContext> {
+  // Test setup installed them before any file ran; this only checks (and installs under the apt lock for a file run alone).
   ensureChromium();
   const profile = mkdtempSync(join(tmpdir(), 'tingfeng-chromium-'));
   return chromium.launchPersistentContext(profile, {
