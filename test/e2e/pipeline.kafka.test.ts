@@ -23,7 +23,7 @@ import { apiClient } from './support/incidents.js';
 
 const run = randomName('e2e');
 const topic = (name: string) => `${run}.${name}`;
-const tokens = { oncall: 'e2e-oncall-token', analyst: 'e2e-analyst-token', admin: 'e2e-admin-token' };
+const tokens = { oncall: 'e2e-oncall-token', analyst: 'e2e-analyst-token', admin: 'e2e-admin-token-01' };
 const secret = 'e2e-webhook-secret';
 const ESCALATION_AFTER_MS = 4000;
 

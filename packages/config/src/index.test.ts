@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from './index.js';
+import { ConfigError, loadConfig, matchToken, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -18,8 +18,54 @@ describe('loadConfig', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).variable).toBe('PORT');
-      expect((err as Error).message).toMatch(/^invalid configuration: PORT: .*"eighty"/);
+      expect((err as Error).message).toMatch(/^invalid configuration: PORT: /);
+      expect((err as Error).message).not.toContain('eighty');
       expect((err as Error).message).not.toContain('\n');
     }
+  });
+  it('never echoes a value, whatever the kind of problem', () => {
+    const secrets = z.object({
+      MODE: z.enum(['a', 'b']).optional(),
+      URL: z.string().url().optional(),
+      SECRET: secretSetting().optional(),
+      TOKENS: tokenListSetting(),
+    });
+    const cases: Record<string, string>[] = [
+      { MODE: 'hunter2-hunter2-hunter2' },
+      { URL: 'hunter2-hunter2-hunter2' },
+      { SECRET: 'hunter2' },
+      { TOKENS: 'a-long-enough-token-1,hunter2' },
+    ];
+    for (const env of cases) {
+      const [variable] = Object.keys(env);
+      const err = (() => {
+        try {
+          loadConfig(secrets, env);
+        } catch (e) {
+          return e as ConfigError;
+        }
+        throw new Error(`${variable} was accepted`);
+      })();
+      expect(err.variable).toBe(variable);
+      expect(err.message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('tokens', () => {
+  it('refuses a token shorter than 16 characters, naming its position only', () => {
+    const schema = z.object({ TOKENS: tokenListSetting() });
+    expect(loadConfig(schema, {}).TOKENS).toEqual([]);
+    expect(loadConfig(schema, { TOKENS: 'abcdefghijklmnop, qrstuvwxyz012345' }).TOKENS).toEqual(['abcdefghijklmnop', 'qrstuvwxyz012345']);
+    expect(() => loadConfig(schema, { TOKENS: 'abcdefghijklmnop,short' })).toThrow('TOKENS: entry 2 of 2 is shorter than 16 characters');
+  });
+  it('matches in constant time whatever the lengths, and fingerprints without the token', () => {
+    const tokens = ['abcdefghijklmnop', 'qrstuvwxyz012345'];
+    expect(matchToken(tokens, 'qrstuvwxyz012345')).toBe(1);
+    expect(matchToken(tokens, 'qrstuvwxyz01234')).toBe(-1);
+    expect(matchToken(tokens, '')).toBe(-1);
+    expect(matchToken([], 'x')).toBe(-1);
+    expect(tokenFingerprint('abcdefghijklmnop')).toMatch(/^[0-9a-f]{8}$/);
+    expect('abcdefghijklmnop').not.toContain(tokenFingerprint('abcdefghijklmnop'));
   });
 });

@@ -1,6 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-/** A setting is missing or malformed. The message is one line naming the variable. */
+/**
+ * A setting is missing or malformed. The message is one line naming the variable and what is wrong with it; it never
+ * repeats the value, which may be a token, a password or a URL with credentials.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(
@@ -22,9 +26,21 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const variable = issue?.path.map(String).join('.') || '(environment)';
-  const given = issue ? source[variable] : undefined;
-  const problem = issue?.message ?? 'invalid';
-  throw new ConfigError(variable, given === undefined ? problem : `${problem} (got ${JSON.stringify(given.slice(0, 40))})`);
+  // zod's own messages can quote the input (an enum's "received 'x'"): the problem is named by the issue's kind
+  // for those, and custom messages (ours) are written never to include the value.
+  throw new ConfigError(variable, issue ? describeIssue(issue) : 'invalid');
+}
+
+/** What is wrong, without the value: zod's messages for these kinds can quote the input. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    default:
+      return issue.message.replace(/\s+/g, ' ');
+  }
 }
 
 /** Parses a comma-separated list setting. */
@@ -65,3 +81,52 @@ export const ARCHIVE_SETTINGS = {
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier ([a-z_][a-z0-9_]*)')
     .default('archive'),
 };
+
+/** The shortest token or secret a service accepts: a guessable one is refused at start. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * A comma-separated list of tokens, each at least {@link MIN_TOKEN_LENGTH} characters; a short one stops the service
+ * with a message naming the variable and the entry's position, never any part of it.
+ */
+export function tokenListSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const tokens = list(value);
+      const short = tokens.findIndex((t) => t.length < MIN_TOKEN_LENGTH);
+      if (short !== -1) {
+        ctx.addIssue({ code: 'custom', message: `entry ${short + 1} of ${tokens.length} is shorter than ${MIN_TOKEN_LENGTH} characters` });
+        return z.NEVER;
+      }
+      return tokens;
+    });
+}
+
+/** One secret setting (a signing key, a bearer token): at least {@link MIN_TOKEN_LENGTH} characters. */
+export function secretSetting() {
+  return z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`);
+}
+
+/**
+ * The index of `candidate` in `tokens`, or -1, in time that depends on neither how much of a guess was right nor
+ * which entry matched: both sides are hashed to one length and every entry is compared.
+ */
+export function matchToken(tokens: readonly string[], candidate: string): number {
+  const given = createHash('sha256').update(candidate, 'utf8').digest();
+  let found = -1;
+  tokens.forEach((token, index) => {
+    const expected = createHash('sha256').update(token, 'utf8').digest();
+    if (timingSafeEqual(expected, given) && found === -1) found = index;
+  });
+  return found;
+}
+
+/**
+ * A short name for a token that reveals nothing of it (the first 8 hex digits of its SHA-256): enough to tell tokens
+ * apart in an audit trail or a log line.
+ */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 8);
+}

@@ -10,15 +10,30 @@ describe('incidents settings', () => {
   });
 
   it('reads token:role pairs and token:role:name triples', () => {
-    expect(parseApiTokens('s3cret:oncall, r34d:analyst:分析员小李')).toEqual([
-      { token: 's3cret', role: 'oncall', principal: 'oncall:s3cr…' },
-      { token: 'r34d', role: 'analyst', principal: '分析员小李' },
-    ]);
+    const [oncall, analyst] = parseApiTokens('oncall-0123456789abcdef:oncall, analyst-0123456789abcdef:analyst:分析员小李');
+    expect(analyst).toEqual({ token: 'analyst-0123456789abcdef', role: 'analyst', principal: '分析员小李' });
+    expect(oncall).toMatchObject({ token: 'oncall-0123456789abcdef', role: 'oncall' });
+    // Without a name: a fingerprint that holds no part of the token.
+    expect(oncall!.principal).toMatch(/^oncall#[0-9a-f]{8}$/);
+    const fingerprint = oncall!.principal.slice('oncall#'.length);
+    for (let i = 0; i + 3 <= fingerprint.length; i++) expect(oncall!.token).not.toContain(fingerprint.slice(i, i + 3));
   });
 
   it('names the variable when a token is malformed', () => {
-    expect(() => loadIncidentsConfig({ API_TOKENS: 's3cret:root' })).toThrow(ConfigError);
-    expect(() => loadIncidentsConfig({ API_TOKENS: 's3cret:root' })).toThrow(/API_TOKENS: role "root"/);
+    expect(() => loadIncidentsConfig({ API_TOKENS: 's3cret-s3cret-s3cret:root' })).toThrow(ConfigError);
+    expect(() => loadIncidentsConfig({ API_TOKENS: 's3cret-s3cret-s3cret:root' })).toThrow(/^invalid configuration: API_TOKENS: entry 1 of 1: the role is not one of/);
+  });
+
+  it('refuses a token shorter than 16 characters without repeating any of it', () => {
+    const message = (() => {
+      try {
+        loadIncidentsConfig({ API_TOKENS: 'oncall-0123456789abcdef:oncall,hunter2:admin' });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    })();
+    expect(message).toBe('invalid configuration: API_TOKENS: entry 2 of 2: the token is shorter than 16 characters');
     expect(() => loadIncidentsConfig({ INCIDENT_AUTO_RESOLVE_MS: 'soon' })).toThrow(/INCIDENT_AUTO_RESOLVE_MS/);
   });
 });

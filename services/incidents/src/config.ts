@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig } from '@tingfeng/config';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, SHUTDOWN_SETTINGS, list, loadConfig, tokenFingerprint } from '@tingfeng/config';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
@@ -11,16 +11,19 @@ export interface ApiToken {
 }
 
 /**
- * Parses `token:role` or `token:role:name` entries. Without a name the principal is `<role>:<first 4 chars>…`,
- * enough to tell tokens apart in the audit trail without writing the secret into it.
+ * Parses `token:role` or `token:role:name` entries; a token is at least 16 characters. Without a name the principal
+ * is `<role>#<fingerprint>` (8 hex digits of the token's SHA-256), enough to tell tokens apart in the audit trail
+ * without writing any part of the secret into it. Errors name the entry by position, never by its text.
  */
 export function parseApiTokens(value: string | undefined): ApiToken[] {
-  return list(value).map((entry) => {
+  const entries = list(value);
+  return entries.map((entry, index) => {
     const [token = '', role = '', ...rest] = entry.split(':');
-    if (token.length < 4) throw new Error(`token in "${entry.slice(0, 6)}…" is shorter than 4 characters`);
-    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`role "${role}" is not one of ${ROLES.join(', ')}`);
+    const which = `entry ${index + 1} of ${entries.length}`;
+    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`${which}: the token is shorter than ${MIN_TOKEN_LENGTH} characters`);
+    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`${which}: the role is not one of ${ROLES.join(', ')}`);
     const name = rest.join(':').trim();
-    return { token, role: role as Role, principal: name || `${role}:${token.slice(0, 4)}…` };
+    return { token, role: role as Role, principal: name || `${role}#${tokenFingerprint(token)}` };
   });
 }
 

@@ -79,10 +79,10 @@ describe('grouping alerts into incidents', () => {
   it('goes triggered → acknowledged → resolved; the same key then opens a new incident', () => {
     const r = run([alert('a1', 'warning')]);
     const first = [...r.views.values()][0]!;
-    const ctx = { actor: 'oncall:s3cr…', nowIso: '2024-05-01T01:00:00.000Z', newId: () => 'x' };
+    const ctx = { actor: 'oncall#5f2c0a1e', nowIso: '2024-05-01T01:00:00.000Z', newId: () => 'x' };
     r.apply(decideCommand(first, { kind: 'acknowledge' }, ctx));
     expect(r.views.get(first.id)?.status).toBe('acknowledged');
-    expect(r.views.get(first.id)?.acknowledgedBy).toBe('oncall:s3cr…');
+    expect(r.views.get(first.id)?.acknowledgedBy).toBe('oncall#5f2c0a1e');
     expect(decideCommand(r.views.get(first.id)!, { kind: 'acknowledge' }, ctx)).toEqual([]);
     r.apply(decideCommand(r.views.get(first.id)!, { kind: 'resolve' }, { ...ctx, newId: () => 'y' }));
     expect(r.views.get(first.id)?.status).toBe('resolved');
@@ -108,7 +108,7 @@ describe('grouping alerts into incidents', () => {
   it('rebuilding from the log gives the same view', () => {
     const r = run([alert('a1', 'info'), alert('a2', 'critical'), alert('a3', 'warning')]);
     const id = [...r.views.keys()][0]!;
-    r.apply(decideCommand(r.views.get(id)!, { kind: 'note', text: '已通知宣传部' }, { actor: 'analyst:r34d…', nowIso: '2024-05-01T02:00:00.000Z', newId: () => 'n' }));
+    r.apply(decideCommand(r.views.get(id)!, { kind: 'note', text: '已通知宣传部' }, { actor: 'analyst#0b7d3c29', nowIso: '2024-05-01T02:00:00.000Z', newId: () => 'n' }));
     let rebuilt: IncidentView | undefined;
     for (const e of r.log) rebuilt = applyEvent(rebuilt, e).view;
     expect(rebuilt).toEqual(r.views.get(id));

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { matchToken } from '@tingfeng/config';
 import type { Role } from '@tingfeng/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiToken } from '../config.js';
@@ -30,13 +30,7 @@ declare module 'fastify' {
 
 /** Finds a token without leaking, through timing, how much of a guess was right. */
 export function findToken(tokens: readonly ApiToken[], candidate: string): ApiToken | undefined {
-  const given = Buffer.from(candidate);
-  let found: ApiToken | undefined;
-  for (const t of tokens) {
-    const expected = Buffer.from(t.token);
-    if (expected.length === given.length && timingSafeEqual(expected, given)) found = t;
-  }
-  return found;
+  return tokens[matchToken(tokens.map((t) => t.token), candidate)];
 }
 
 /**

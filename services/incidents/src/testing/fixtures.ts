@@ -7,9 +7,9 @@ import { IncidentsConfigSchema, type IncidentsConfig } from '../config.js';
 
 /** Tokens the tests use: one per role, with names so the audit trail is readable. */
 export const TEST_TOKENS = {
-  analyst: 'analyst-token-1',
-  oncall: 'oncall-token-1',
-  admin: 'admin-token-1',
+  analyst: 'analyst-token-0001',
+  oncall: 'oncall-token-00001',
+  admin: 'admin-token-000001',
 } as const;
 
 /**
