@@ -21,7 +21,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
 import { request } from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,15 @@ const project = 'tingfeng-verify';
 const netnsName = 'tingfeng-verify';
 const socketPath = `/run/${netnsName}/podman.sock`;
 const timeoutMs = Number(process.env.CONTAINERS_VERIFY_TIMEOUT_S ?? 600) * 1000;
-const analystToken = 'demo-analyst';
+// docker-compose.yml has no default credential: this run makes its own, fresh each time.
+const secret = () => randomBytes(16).toString('hex');
+const analystToken = secret();
+const credentials = {
+  TINGFENG_API_TOKENS: `${analystToken}:analyst:verify-analyst,${secret()}:admin:verify-admin`,
+  TINGFENG_INGEST_TOKENS: secret(),
+  TINGFENG_WEBHOOK_SECRET: secret(),
+  TINGFENG_POSTGRES_PASSWORD: secret(),
+};
 
 const { values: opts } = parseArgs({
   options: {
@@ -90,6 +98,7 @@ const podmanEnv: NodeJS.ProcessEnv = {
   DOCKER_HOST: `unix://${socketPath}`,
   COMPOSE_PROJECT_NAME: project,
   TINGFENG_TAG: process.env.TINGFENG_TAG ?? 'dev',
+  ...credentials,
 };
 
 // --- output -------------------------------------------------------------------------------------------------

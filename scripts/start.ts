@@ -197,6 +197,8 @@ async function main(): Promise<void> {
     INGEST_TOPIC: topic(TOPICS.posts),
     INGEST_DLQ_TOPIC: topic(TOPICS.postsDlq),
     INGEST_PORT: String(ports.ingest),
+    // The demo's ingest takes posts from anyone on this machine; with INGEST_TOKENS set it requires those instead.
+    ...(process.env.INGEST_TOKENS ? {} : { INGEST_ALLOW_ANONYMOUS: 'true' }),
     ANALYZER_INPUT_TOPIC: topic(TOPICS.posts),
     ANALYZER_OUTPUT_TOPIC: topic(TOPICS.postsEnriched),
     ANALYZER_DLQ_TOPIC: topic(TOPICS.postsDlq),

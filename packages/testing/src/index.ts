@@ -1,7 +1,7 @@
 export { kafkaBrokers, redisUrl } from './env.js';
 export { randomName } from './names.js';
 export { sharedFile, SHARED_DIR } from './shared.js';
-export { createTestKafka, createTopics, deleteTopics, ensureStandardTopics, consumeAll, producePosts } from './kafka.js';
+export { createTestKafka, createTopics, deleteTopics, ensureStandardTopics, consumeAll, producePosts, topicMessageCount } from './kafka.js';
 export type { TopicRequest, ConsumedMessage, ConsumeAllOptions } from './kafka.js';
 export { redisTest, deleteKeysWithPrefix } from './redis-fixture.js';
 export { pgTest } from './pg-fixture.js';

@@ -87,6 +87,14 @@ export async function deleteTopics(names: readonly string[]): Promise<void> {
   });
 }
 
+/** How many records `topic` holds (high watermark minus low, summed over its partitions). */
+export async function topicMessageCount(topic: string): Promise<number> {
+  return withAdmin(async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  });
+}
+
 /** Produces posts to `topic` as JSON in batches of 1000, keyed by `rootId ?? id`, acknowledged by every in-sync replica. */
 export async function producePosts(topic: string, posts: readonly { id: string; rootId?: string }[]): Promise<void> {
   const producer = createTestKafka().producer({ idempotent: true });

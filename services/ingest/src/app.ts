@@ -31,7 +31,18 @@ export function createIngestApp(config: IngestConfig): IngestApp {
   let ready = false;
   let port: number | undefined;
 
-  registerIngestRoute(app, { producer, topic: config.INGEST_TOPIC, dlqTopic: config.INGEST_DLQ_TOPIC, tokens: config.INGEST_TOKENS, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS, accepted, rejected });
+  registerIngestRoute(app, {
+    producer,
+    topic: config.INGEST_TOPIC,
+    dlqTopic: config.INGEST_DLQ_TOPIC,
+    tokens: config.INGEST_TOKENS,
+    allowAnonymous: config.INGEST_ALLOW_ANONYMOUS,
+    maxItems: config.INGEST_MAX_ITEMS,
+    sendSliceBytes: config.INGEST_SEND_SLICE_BYTES,
+    sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+    accepted,
+    rejected,
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => reply.code(ready ? 200 : 503).send({ ready }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
@@ -55,7 +66,8 @@ export function createIngestApp(config: IngestConfig): IngestApp {
       shutdown.register('readiness', () => {
         ready = false;
       });
-      logger.info({ port }, 'listening');
+      logger.info({ port, tokens: config.INGEST_TOKENS.length, anonymous: config.INGEST_ALLOW_ANONYMOUS }, 'listening');
+      if (config.INGEST_ALLOW_ANONYMOUS) logger.warn('INGEST_ALLOW_ANONYMOUS=true: any caller that reaches the port can post');
     },
     stop: () => shutdown.run(),
   };

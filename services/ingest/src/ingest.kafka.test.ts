@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '@tingfeng/contracts';
-import { consumeAll, createTopics, deleteTopics, kafkaBrokers, makePosts, randomName } from '@tingfeng/testing';
+import { ConfigError } from '@tingfeng/config';
+import { consumeAll, createTopics, deleteTopics, kafkaBrokers, makePosts, randomName, topicMessageCount } from '@tingfeng/testing';
 import { createIngestApp, type IngestApp } from './app.js';
-import { IngestConfigSchema } from './config.js';
+import { IngestConfigSchema, loadIngestConfig } from './config.js';
 
 const topic = randomName('posts');
 const dlqTopic = randomName('dlq');
-const token = 'crawler-token-1';
+const token = 'crawler-token-0001';
 let app: IngestApp;
 let base: string;
 
@@ -66,9 +67,18 @@ describe('POST /ingest on a real broker', () => {
 
   it('answers 401 without a valid token, 400 for a body that is not JSON, 413 over the size limit, 415 for other types', async () => {
     expect((await post('[]', 'application/json', 'Bearer wrong')).status).toBe(401);
+    expect((await post('[]', 'application/json', `Bearer ${token.slice(0, -1)}`)).status).toBe(401);
+    expect((await post('[]', 'application/json', `Bearer ${token}x`)).status).toBe(401);
+    expect((await post('[]', 'application/json', '')).status).toBe(401);
+    expect((await post('[]', 'application/json', `Basic ${token}`)).status).toBe(401);
     expect((await post('[', 'application/json')).status).toBe(400);
     expect((await post(JSON.stringify([{ text: 'x'.repeat(300 * 1024) }]), 'application/json')).status).toBe(413);
     expect((await post('<posts/>', 'application/xml')).status).toBe(415);
+    // Types a web page may post cross-site without a preflight: none is read.
+    const [p] = makePosts(1, randomName('plain'));
+    expect((await post(JSON.stringify(p), 'text/plain')).status).toBe(415);
+    expect((await post(JSON.stringify(p), 'text/plain;charset=UTF-8')).status).toBe(415);
+    expect((await post(`a=${encodeURIComponent(JSON.stringify(p))}`, 'application/x-www-form-urlencoded')).status).toBe(415);
   });
 
   it('serves liveness, readiness and metrics', async () => {
@@ -106,5 +116,83 @@ describe('POST /ingest on a real broker', () => {
     const whole = await post(`[${deep}]`, 'application/json');
     expect(whole.status).toBe(400);
     expect(await whole.json()).toMatchObject({ error: 'too_deep' });
+  });
+});
+
+describe('ingest is closed by default', () => {
+  it('does not start without a token unless anonymous callers are allowed explicitly; short tokens are refused', () => {
+    expect(() => loadIngestConfig({})).toThrow(ConfigError);
+    expect(() => loadIngestConfig({})).toThrow(/^invalid configuration: INGEST_TOKENS: required/);
+    expect(loadIngestConfig({ INGEST_ALLOW_ANONYMOUS: 'true' })).toMatchObject({ INGEST_TOKENS: [], INGEST_ALLOW_ANONYMOUS: true });
+    expect(loadIngestConfig({ INGEST_TOKENS: token })).toMatchObject({ INGEST_TOKENS: [token], INGEST_ALLOW_ANONYMOUS: false });
+    expect(() => loadIngestConfig({ INGEST_TOKENS: 'short-token' })).toThrow('invalid configuration: INGEST_TOKENS: entry 1 of 1 is shorter than 16 characters');
+    expect(() => loadIngestConfig({ INGEST_TOKENS: token, INGEST_ALLOW_ANONYMOUS: 'true' })).toThrow(/INGEST_ALLOW_ANONYMOUS/);
+  });
+});
+
+describe('POST /ingest limits, on a real broker', () => {
+  const posts = randomName('posts-limits');
+  // The broker's default record-batch limit, 1 MiB: what a topic created without settings takes per produce request.
+  const letters = randomName('dlq-limits');
+  const apps: IngestApp[] = [];
+  const start = async (env: Record<string, string>) => {
+    const a = createIngestApp(
+      IngestConfigSchema.parse({
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        INGEST_TOPIC: posts,
+        INGEST_DLQ_TOPIC: letters,
+        INGEST_HOST: '127.0.0.1',
+        INGEST_PORT: '0',
+        INGEST_TOKENS: token,
+        ...env,
+      }),
+    );
+    apps.push(a);
+    await a.start();
+    return (body: string, contentType = 'application/x-ndjson') =>
+      fetch(`http://127.0.0.1:${a.port}/ingest`, { method: 'POST', body, headers: { 'content-type': contentType, authorization: `Bearer ${token}` } });
+  };
+
+  beforeAll(async () => {
+    await createTopics([{ name: posts, partitions: 2 }, { name: letters, configs: { 'max.message.bytes': String(1024 * 1024) } }]);
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.stop();
+    await deleteTopics([posts, letters]);
+  });
+
+  it('refuses more than INGEST_MAX_ITEMS items with 413 and writes nothing', async () => {
+    const send = await start({ INGEST_MAX_ITEMS: '10' });
+    const batch = makePosts(11, randomName('many'));
+    const before = (await topicMessageCount(posts)) + (await topicMessageCount(letters));
+    const ndjson = await send(batch.map((p) => JSON.stringify(p)).join('\n'));
+    expect(ndjson.status).toBe(413);
+    expect(await ndjson.json()).toMatchObject({ error: 'too_many_items' });
+    expect((await send(JSON.stringify(batch), 'application/json')).status).toBe(413);
+    // Blank lines are not items.
+    expect((await send(batch.slice(0, 10).map((p) => JSON.stringify(p)).join('\n\n\n'))).status).toBe(202);
+    expect((await topicMessageCount(posts)) + (await topicMessageCount(letters))).toBe(before + 10);
+  });
+
+  it('writes the dead letters of a request full of bad lines in slices the broker takes, beside its valid posts', async () => {
+    // 4,000 bad lines of 100 bytes: 400 KB of body, about 1.6 MB of dead letters, more than one record batch of the
+    // dead-letter topic may hold. Sent at once the broker refuses them and every retry of the caller gets a 503.
+    const good = makePosts(3, randomName('slice'));
+    const bad = Array.from({ length: 4_000 }, (_, i) => `{"broken":${i},"pad":"${'x'.repeat(80)}"`);
+    const body = [JSON.stringify(good[0]), ...bad.slice(0, 2_000), JSON.stringify(good[1]), ...bad.slice(2_000), JSON.stringify(good[2])].join('\n');
+    expect(Buffer.byteLength(body)).toBeGreaterThan(400_000);
+
+    const unsliced = await start({ INGEST_SEND_SLICE_BYTES: String(64 * 1024 * 1024) });
+    const refused = await unsliced(body);
+    expect(refused.status).toBe(503);
+
+    const lettersBefore = await topicMessageCount(letters);
+    const sliced = await start({});
+    const res = await sliced(body);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ accepted: 3, rejected: 4_000 });
+    expect((await topicMessageCount(letters)) - lettersBefore).toBe(4_000);
+    const written = (await consumeAll(posts, { idleMs: 2000 })).map((m) => (JSON.parse(m.value!) as { id: string }).id);
+    for (const p of good) expect(written).toContain(p.id);
   });
 });

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { matchToken } from '@tingfeng/config';
 import { decodeJson, deadLetter, MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
 import type { Counter } from '@tingfeng/metrics';
@@ -7,7 +8,13 @@ export interface IngestRouteOptions {
   producer: Producer;
   topic: string;
   dlqTopic: string;
+  /** Bearer tokens accepted; empty with `allowAnonymous` accepts any caller. */
   tokens: string[];
+  allowAnonymous: boolean;
+  /** Most items in one request; more is answered 413 before anything is written. */
+  maxItems: number;
+  /** Message bytes per produce request. */
+  sendSliceBytes: number;
   /** How long to wait for Kafka's acknowledgement before answering 503. */
   sendTimeoutMs: number;
   accepted: Counter<string>;
@@ -33,19 +40,26 @@ interface Item {
  */
 export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
   // Bodies arrive as bytes: decoding them as strings would turn invalid UTF-8 into U+FFFD silently, and the
-  // contract refuses invalid UTF-8.
-  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => {
+  // contract refuses invalid UTF-8. Only JSON and NDJSON: text/plain (like form encodings) is a type a web page can
+  // post cross-site without a preflight, so it is answered 415 with the rest.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, (_req, body, done) => {
     done(null, { ndjson: body as Buffer });
   });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     done(null, { json: body as Buffer });
   });
 
-  app.post('/ingest', async (req, reply) => {
-    if (options.tokens.length > 0) {
-      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!token || !options.tokens.includes(token)) return reply.code(401).send({ error: 'a valid bearer token is required' });
+  // The token is checked on the request line and headers, before a byte of the body is read.
+  const authorize = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (options.allowAnonymous) return;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token === undefined || matchToken(options.tokens, token) === -1) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
     }
+  };
+
+  app.post('/ingest', { onRequest: authorize }, async (req, reply) => {
     const body = req.body as { ndjson?: Buffer; json?: Buffer } | undefined;
     let items: Item[];
     if (body?.json !== undefined) {
@@ -57,17 +71,18 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
         return reply.code(400).send({ error: decoded.reason, detail });
       }
       const values = Array.isArray(decoded.value) ? decoded.value : [decoded.value];
+      if (values.length > options.maxItems) return tooMany(reply, values.length, options.maxItems);
       items = values.map((value) => ({ raw: JSON.stringify(value) ?? 'undefined', value }));
     } else if (body?.ndjson !== undefined) {
-      items = splitLines(body.ndjson)
-        .map((bytes): Item | undefined => {
-          if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) return undefined;
+      const lines = splitLines(body.ndjson).filter((bytes) => !bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d));
+      if (lines.length > options.maxItems) return tooMany(reply, lines.length, options.maxItems);
+      items = lines
+        .map((bytes): Item => {
           const decoded = decodeJson(bytes, { maxBytes: MAX_MESSAGE_BYTES });
           if (decoded.ok) return { raw: decoded.text, value: decoded.value };
           const detail = decoded.reason === 'invalid_utf8' ? 'the line is not valid UTF-8' : decoded.detail;
           return { raw: decoded.reason === 'invalid_utf8' ? bytes : bytes.toString('utf8'), error: { reason: decoded.reason, detail } };
-        })
-        .filter((item): item is Item => item !== undefined);
+        });
     } else {
       return reply.code(415).send({ error: 'send application/json (an array of posts) or application/x-ndjson' });
     }
@@ -94,22 +109,37 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       letters.push({ key: null, value: JSON.stringify(letter), headers: { reason: error.reason } });
     });
 
-    const topicMessages = [];
-    if (posts.length > 0) topicMessages.push({ topic: options.topic, messages: posts });
-    if (letters.length > 0) topicMessages.push({ topic: options.dlqTopic, messages: letters });
-    if (topicMessages.length > 0) {
+    // Written in slices of bounded size: one produce request carrying every letter of a request full of bad lines
+    // can exceed what the broker takes, and then no retry would ever succeed.
+    const slices = [
+      ...sliceMessages(posts, options.sendSliceBytes).map((messages) => ({ topic: options.topic, messages })),
+      ...sliceMessages(letters, options.sendSliceBytes).map((messages) => ({ topic: options.dlqTopic, messages })),
+    ];
+    if (slices.length > 0) {
       let timer: NodeJS.Timeout | undefined;
+      let abandoned = false;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), options.sendTimeoutMs);
       });
+      const sendAll = async () => {
+        for (const slice of slices) {
+          if (abandoned) return;
+          await options.producer.send({ ...slice, acks: -1 });
+        }
+      };
       try {
         // The producer retries without end (idempotence needs it); the caller gets an answer within the deadline.
-        // A caller that retries after a 503 may send a post twice: the analyzer's de-duplication absorbs it.
-        const outcome = await Promise.race([options.producer.sendBatch({ topicMessages, acks: -1 }), timedOut]);
-        if (outcome === 'timeout') return reply.code(503).send({ error: 'Kafka did not acknowledge in time; retry later' });
+        // A caller that retries after a 503 sends again the posts already written: the analyzer absorbs those
+        // duplicates, since it claims each (platform, id) once in Redis before enriching it.
+        const outcome = await Promise.race([sendAll(), timedOut]);
+        if (outcome === 'timeout') {
+          abandoned = true;
+          return reply.code(503).send({ error: 'Kafka did not acknowledge in time; retry later' });
+        }
       } catch (err) {
-        req.log.warn({ err: (err as Error).message }, 'Kafka refused the batch');
-        return reply.code(503).send({ error: `Kafka did not accept the batch (${(err as Error).message}); retry later` });
+        abandoned = true;
+        req.log.warn({ err: (err as Error).message }, 'Kafka refused a slice of the request');
+        return reply.code(503).send({ error: `Kafka did not accept the request (${(err as Error).message}); retry later` });
       } finally {
         clearTimeout(timer);
       }
@@ -123,6 +153,29 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       rejections: rejections.slice(0, 100),
     });
   });
+}
+
+function tooMany(reply: FastifyReply, count: number, maxItems: number) {
+  return reply.code(413).send({ error: 'too_many_items', detail: `${count} items; at most ${maxItems} per request` });
+}
+
+/** Consecutive runs of messages whose values add up to at most `maxBytes`; a larger message makes a run alone. */
+export function sliceMessages<M extends { value: string | Buffer }>(messages: readonly M[], maxBytes: number): M[][] {
+  const out: M[][] = [];
+  let current: M[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.value);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 /** The lines of an NDJSON body as bytes (a trailing `\r` dropped), so each can be checked for UTF-8 on its own. */
