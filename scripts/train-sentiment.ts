@@ -13,7 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   buildModel,
+  emoticonCooccurrence,
+  emoticonEvidence,
   Featurizer,
+  fitScale,
+  LABEL_EMOTICON_WEIGHT,
+  learnEmoticonWeights,
   fitTemperature,
   labelPosts,
   loadSentimentLexicon,
@@ -34,9 +39,13 @@ const { values } = parseArgs({ options: { input: { type: 'string' }, out: { type
 const input = values.input ?? join(repo, '..', 'shared', 'data', 'ced_weibo_dev.jsonl.xz');
 const out = values.out ?? SENTIMENT_MODEL_PATH;
 
-/** Design constants, not fitted (the labels are the emoticons, so no held-out data can say how much they weigh). */
-const EMOTICON_SCALE = 1.5; // one [哈哈] (lexicon weight 2) alone: logit 3, p = 0.95
+/** Design constant, not fitted (CED holds no repost chains to learn it from). */
 const HOP_WEIGHT = 0.5; // a repost's own words speak for its author; what it quotes counts half
+/**
+ * The labelling emoticons decide, as they decided the labels: the weakest of them (|weight| 1.5) outweighs the words
+ * of this share of the dev texts.
+ */
+const STRONG_EMOTICON_QUANTILE = 0.99;
 /** Candidate L2 penalties; the one with the best balanced accuracy on dev is kept. */
 const L2_GRID = [3, 10, 30];
 /** A feature must occur in this many training texts to get a weight. */
@@ -139,11 +148,38 @@ if (best === undefined) throw new Error('no L2 candidate');
 
 const devLogits = Float64Array.from(dev, (row) => rowLogit(best.w, vocabulary.length, row));
 const temperature = Math.round(fitTemperature(devLogits, Uint8Array.from(dev, (r) => r.label)) * 1000) / 1000;
+// Emoticons. Labelling ones: scaled so that the weakest outweighs the words of 99 % of dev texts. Weaker listed
+// ones and unlisted ones learnt from co-occurrence (training cascades only): one scale fitted on the dev texts that
+// carry them, beside the words (the label being the labelling emoticon).
+const devEvidence = Float64Array.from(dev, (row) => Math.abs((rowLogit(best.w, vocabulary.length, row) - best.w[vocabulary.length + 1]!) / temperature)).sort();
+const strongScale = Math.round((devEvidence[Math.floor(STRONG_EMOTICON_QUANTILE * (devEvidence.length - 1))]! / LABEL_EMOTICON_WEIGHT) * 100) / 100;
+const cooccurrence = emoticonCooccurrence(all, lexicon, (group) => splitOfGroup(group) === 'train');
+const learnt = learnEmoticonWeights(cooccurrence, lexicon, Math.log(positives / (train.length - positives)));
+const weakWeight = (name: string) => {
+  const listed = lexicon.emoticons.get(name);
+  if (listed !== undefined) return Math.abs(listed) >= LABEL_EMOTICON_WEIGHT ? 0 : listed;
+  return learnt.get(name) ?? 0;
+};
+const weakRows = dev.map((row, i) => ({ row, extra: parts.dev[i]!.emoticons.reduce((sum, name) => sum + weakWeight(name), 0) })).filter((r) => r.extra !== 0);
+const weakScale =
+  Math.round(
+    fitScale(
+      Float64Array.from(weakRows, (r) => rowLogit(best.w, vocabulary.length, r.row) / temperature),
+      Float64Array.from(weakRows, (r) => r.extra),
+      Uint8Array.from(weakRows, (r) => r.row.label),
+    ) * 100,
+  ) / 100;
+const emoticons = emoticonEvidence(lexicon, learnt, strongScale, weakScale);
+log(
+  `emoticons: labelling ones x ${strongScale} (|words| of ${STRONG_EMOTICON_QUANTILE * 100} % of dev texts <= ${(strongScale * LABEL_EMOTICON_WEIGHT).toFixed(2)}), ` +
+    `weaker ones x ${weakScale} (fitted on ${weakRows.length} dev texts); ${learnt.size} unlisted learnt from co-occurrence in training cascades: ` +
+    [...learnt].sort((a, b) => b[1] - a[1]).map(([name, w]) => `[${name}] ${w.toFixed(2)}`).join(', '),
+);
 const model = buildModel(vocabulary, best.w, {
   version: `ced-dev logistic l2=${best.l2} T=${temperature}`,
   temperature,
-  emoticonScale: EMOTICON_SCALE,
   hopWeight: HOP_WEIGHT,
+  emoticons,
 });
 const text = serializeSentimentModel(model, [
   'written by `pnpm train:sentiment` (scripts/train-sentiment.ts); do not edit by hand',
@@ -168,6 +204,6 @@ for (const [i, b] of bins.entries()) {
   if (b.n > 0) log(`  [${(i / 5).toFixed(1)}, ${((i + 1) / 5).toFixed(1)}): ${String(b.n).padStart(5)} texts, mean p ${(b.p / b.n).toFixed(3)}, positive ${(b.positive / b.n).toFixed(3)}`);
 }
 log(
-  `wrote ${out}: ${featureCount} features (${shipped.words.size} pieces, ${shipped.negated.size} negated, ${shipped.grams.size} grams), ` +
+  `wrote ${out}: ${featureCount} features (${shipped.words.size} pieces, ${shipped.negated.size} negated, ${shipped.grams.size} grams) and ${shipped.emoticons.size} emoticons, ` +
     `${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB, version "${shipped.version}", in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
 );

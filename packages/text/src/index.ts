@@ -30,9 +30,14 @@ export {
   rowLogit,
   fitTemperature,
   buildModel,
+  emoticonCooccurrence,
+  learnEmoticonWeights,
+  fitScale,
+  emoticonEvidence,
   LABEL_EMOTICON_WEIGHT,
+  MIN_COOCCURRENCE,
 } from './sentiment-training.js';
-export type { TrainingExample, LabelStats, FeatureRow, LogisticOptions } from './sentiment-training.js';
+export type { TrainingExample, LabelStats, FeatureRow, LogisticOptions, Cooccurrence } from './sentiment-training.js';
 export type { SentimentLexicon } from './sentiment.js';
 export { DICT_DIR, readWordList } from './dict-files.js';
 export { compileSchemes, parseRule } from './schemes.js';

@@ -18,11 +18,11 @@ const tiny = (): SentimentModel => ({
   version: 'test',
   bias: 0.1,
   lexiconWeight: 1.5,
-  emoticonScale: 1.5,
   hopWeight: 0.5,
   words: new Map([['开心', 1.2], ['失望', -1.1]]),
   negated: new Map([['开心', -0.9]]),
   grams: new GramTable([['开心', 0.3], ['不开', -0.4], ['哈哈哈', 0.7]]),
+  emoticons: new Map([['哈哈', 4.6], ['汗', -0.8], ['ok', 2]]),
 });
 
 describe('the sentiment model file', () => {
@@ -33,6 +33,7 @@ describe('the sentiment model file', () => {
     expect(back.words.get('失望')).toBe(-1.1);
     expect(back.negated.get('开心')).toBe(-0.9);
     expect(new Map(back.grams.entries()).get('哈哈哈')).toBeCloseTo(0.7, 6);
+    expect(back.emoticons.get('汗')).toBe(-0.8);
     expect(serializeSentimentModel(back, ['a comment'])).toBe(text);
   });
 
@@ -43,11 +44,14 @@ describe('the sentiment model file', () => {
     expect(() => parseSentimentModel(good.replace(/^bias\t.*$/m, 'bias\tNaN'))).toThrow(/"bias"/);
   });
 
-  it('ships a model that loads: a version, thousands of features, the design constants', () => {
+  it('ships a model that loads: a version, thousands of features, emoticons stronger than words, the design constant', () => {
     const model = loadSentimentModel();
     expect(model.version).toMatch(/^ced-dev logistic/);
     expect(model.words.size + model.negated.size + model.grams.size).toBeGreaterThan(10_000);
-    expect(model.emoticonScale).toBe(1.5);
+    // Labelling emoticons decide; weak ones lean; an emoticon the lexicon lacks may be learnt.
+    expect(model.emoticons.get('哈哈')).toBeGreaterThan(3);
+    expect(model.emoticons.get('泪')).toBeLessThan(-3);
+    expect(Math.abs(model.emoticons.get('吃惊') ?? 0)).toBeLessThan(Math.abs(model.emoticons.get('泪')!));
     expect(model.hopWeight).toBe(0.5);
   });
 });
@@ -110,7 +114,8 @@ describe('negation scope and the scorer', () => {
     expect(evidence('开心开心')).toBeCloseTo(1.2 + 0.3 + lexiconPart(2 * happy), 6);
     // 我不开心: 开心 negated (−0.9), grams 不开 (−0.4) and 开心 (0.3), and the lexicon's own 不开心.
     expect(evidence('我不开心')).toBeCloseTo(-0.9 - 0.4 + 0.3 + lexiconPart(lexicon.words.get('不开心')!), 6);
-    expect(scorer.emoticonEvidence(['哈哈'])).toBeCloseTo(1.5 * (lexicon.emoticons.get('哈哈') ?? 0), 9);
+    expect(scorer.emoticonEvidence(['哈哈'])).toBe(4.6);
+    expect(scorer.emoticonEvidence(['哈哈', 'OK', '汗', '未知'])).toBeCloseTo(4.6 + 2 - 0.8, 9);
     const v = scorer.verdict(1);
     expect(v.sentiment).toBeCloseTo(Math.tanh(1.1 / 2), 9);
     expect(v.confidence).toBeCloseTo(1 / (1 + Math.exp(-1.1)), 9);

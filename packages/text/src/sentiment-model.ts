@@ -13,16 +13,20 @@ export const NEGATION_SCOPE = 3;
  * A logistic-regression polarity model over a text's jieba pieces (each piece read plain or, within a negation's
  * scope, as a separate negated feature), its character bigrams and trigrams, and the lexicon scorer's verdict.
  * Features are binary (present or not). The logit of a text is
- * `bias + Σ pieces + Σ grams + lexiconWeight · tanh(lexicon sum / 2)`, and `emoticonScale` times the lexicon weights
- * of its emoticons is added on top: the model never saw emoticons (they were its labels), the lexicon knows them.
+ * `bias + Σ pieces + Σ grams + lexiconWeight · tanh(lexicon sum / 2)`, and the evidence of its emoticons
+ * ({@link SentimentModel.emoticons}) is added on top: the word model never saw emoticons (they were its labels).
  */
 export interface SentimentModel {
   /** Free text naming the training run, e.g. `ced-dev-2 lr l2=10`. */
   version: string;
   bias: number;
   lexiconWeight: number;
-  /** Logit per unit of emoticon lexicon weight: `[哈哈]` (weight 2) adds 2 × this. */
-  emoticonScale: number;
+  /**
+   * The evidence (logit) of each emoticon, lowercased name without brackets: the labelling ones (`[哈哈]`, `[泪]`)
+   * strong enough to outweigh the words, the weak ones scaled on held-out data, unlisted ones learnt from
+   * co-occurrence (see the trainer). An emoticon not in the map adds nothing.
+   */
+  emoticons: ReadonlyMap<string, number>;
   /** Share of the nearest quoted hop's evidence added to a repost's own (see the analyzer). */
   hopWeight: number;
   /** Weights of plain pieces. */
@@ -197,14 +201,14 @@ export function lexiconFeature(lexiconSum: number): number {
 const HEADER = '# tingfeng sentiment model';
 
 /**
- * The model file: a header line, `key<TAB>value` lines for version, bias, lexicon_weight, emoticon_scale and
- * hop_weight, then one `w|n|c<TAB>feature<TAB>weight` line a feature, sorted, so the file diffs and rebuilds byte
- * for byte.
+ * The model file: a header line, `key<TAB>value` lines for version, bias, lexicon_weight and hop_weight, then one
+ * `w|n|c|e<TAB>feature<TAB>weight` line a feature (piece, negated piece, character gram, emoticon), sorted, so the
+ * file diffs and rebuilds byte for byte.
  */
 export function serializeSentimentModel(model: SentimentModel, comments: readonly string[] = []): string {
   const lines = [HEADER, ...comments.map((c) => `# ${c}`)];
   lines.push(`version\t${model.version}`, `bias\t${fmt(model.bias)}`, `lexicon_weight\t${fmt(model.lexiconWeight)}`);
-  lines.push(`emoticon_scale\t${fmt(model.emoticonScale)}`, `hop_weight\t${fmt(model.hopWeight)}`);
+  lines.push(`hop_weight\t${fmt(model.hopWeight)}`);
   const section = (tag: string, entries: Iterable<[string, number]>) => {
     const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [key, weight] of sorted) lines.push(`${tag}\t${key}\t${fmt(weight)}`);
@@ -212,6 +216,7 @@ export function serializeSentimentModel(model: SentimentModel, comments: readonl
   section('w', model.words.entries());
   section('n', model.negated.entries());
   section('c', model.grams.entries());
+  section('e', model.emoticons.entries());
   return lines.join('\n') + '\n';
 }
 
@@ -234,6 +239,7 @@ export function parseSentimentModel(text: string): SentimentModel {
   const words = new Map<string, number>();
   const negated = new Map<string, number>();
   const grams: [string, number][] = [];
+  const emoticons = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length === 0 || line.startsWith('#')) continue;
@@ -243,11 +249,12 @@ export function parseSentimentModel(text: string): SentimentModel {
       continue;
     }
     const weight = Number(parts[2]);
-    if (parts.length !== 3 || !Number.isFinite(weight)) throw new SentimentModelError(`line ${i + 1}: expected "w|n|c<TAB>feature<TAB>weight"`);
+    if (parts.length !== 3 || !Number.isFinite(weight)) throw new SentimentModelError(`line ${i + 1}: expected "w|n|c|e<TAB>feature<TAB>weight"`);
     const [tag, key] = parts as [string, string];
     if (tag === 'w') words.set(key, weight);
     else if (tag === 'n') negated.set(key, weight);
     else if (tag === 'c') grams.push([key, weight]);
+    else if (tag === 'e') emoticons.set(key, weight);
     else throw new SentimentModelError(`line ${i + 1}: unknown feature kind "${tag}"`);
   }
   const scalar = (name: string): number => {
@@ -259,11 +266,11 @@ export function parseSentimentModel(text: string): SentimentModel {
     version: scalars.get('version') ?? 'unknown',
     bias: scalar('bias'),
     lexiconWeight: scalar('lexicon_weight'),
-    emoticonScale: scalar('emoticon_scale'),
     hopWeight: scalar('hop_weight'),
     words,
     negated,
     grams: new GramTable(grams),
+    emoticons,
   };
 }
 

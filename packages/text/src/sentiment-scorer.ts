@@ -82,11 +82,12 @@ export class SentimentScorer {
     return z;
   }
 
-  /** The evidence of emoticons: their lexicon weights times the model's emoticon scale. */
+  /** The evidence of emoticons (each listed once): the sum of their weights in the model. */
   emoticonEvidence(emoticons: readonly string[]): number {
     let sum = 0;
-    for (const name of emoticons) sum += this.lexicon.emoticons.get(name.toLowerCase()) ?? 0;
-    return sum * this.model.emoticonScale;
+    const weights = this.model.emoticons;
+    for (const name of emoticons) sum += weights.get(name) ?? weights.get(name.toLowerCase()) ?? 0;
+    return sum;
   }
 
   /** The verdict for a total evidence: the logit is bias + evidence. */

@@ -21,8 +21,8 @@ describe('distant labels from emoticons', () => {
       lexicon,
     );
     expect(examples).toEqual([
-      { text: '太好了', label: 1, group: 'r1' },
-      { text: '气死我了', label: 0, group: 'r1' },
+      { text: '太好了', label: 1, group: 'r1', emoticons: ['哈哈'] },
+      { text: '气死我了', label: 0, group: 'r1', emoticons: ['怒', '泪'] },
     ]);
     expect(stats).toEqual({ posts: 8, withEmoticon: 6, mixed: 1, weakOnly: 1, noWords: 1, duplicate: 1, positive: 1, negative: 1 });
   });

@@ -15,6 +15,8 @@ export interface TrainingExample {
   label: 0 | 1;
   /** The cascade (root post) it belongs to: the held-out parts are whole cascades, so no topic leaks across. */
   group: string;
+  /** The post's own emoticons, lowercased, each once (the labelling ones and any weaker ones beside them). */
+  emoticons: string[];
 }
 
 /** What labelling did with the posts it read. */
@@ -80,7 +82,7 @@ export function labelPosts(
     const label = positive > 0 ? 1 : 0;
     if (label === 1) stats.positive++;
     else stats.negative++;
-    examples.push({ text, label, group: post.rootId ?? post.id });
+    examples.push({ text, label, group: post.rootId ?? post.id, emoticons: [...new Set(markup.emoticons.map((e) => e.toLowerCase()))] });
   }
   return { examples, stats };
 }
@@ -89,6 +91,112 @@ export function labelPosts(
 export function splitOfGroup(group: string): 'train' | 'dev' | 'test' {
   const bucket = mix(group) % 10;
   return bucket === 0 ? 'test' : bucket === 1 ? 'dev' : 'train';
+}
+
+/** How often an emoticon stands beside labelling emoticons of one side only: `[positive, negative]` posts. */
+export type Cooccurrence = Map<string, [number, number]>;
+
+/**
+ * For every emoticon of the posts' own words, the posts in which the *other* emoticons beside it include labelling
+ * ones (lexicon weight ≥ {@link LABEL_EMOTICON_WEIGHT}) of one side only, counted per side. `include` picks the
+ * cascades to count (the training part), so the held-out parts stay unseen.
+ */
+export function emoticonCooccurrence(
+  posts: Iterable<{ id: string; text: string; rootId?: string | undefined }>,
+  lexicon: SentimentLexicon,
+  include: (group: string) => boolean,
+): Cooccurrence {
+  const counts: Cooccurrence = new Map();
+  for (const post of posts) {
+    if (!include(post.rootId ?? post.id)) continue;
+    const own = splitRepostChain(normalizeText(post.text)).ownText;
+    if (own.indexOf('[') < 0) continue;
+    const names = [...new Set(extractMarkup(own).emoticons.map((e) => e.toLowerCase()))];
+    if (names.length < 2) continue;
+    for (const name of names) {
+      let positive = 0;
+      let negative = 0;
+      for (const other of names) {
+        if (other === name) continue;
+        const weight = lexicon.emoticons.get(other) ?? 0;
+        if (weight >= LABEL_EMOTICON_WEIGHT) positive++;
+        else if (weight <= -LABEL_EMOTICON_WEIGHT) negative++;
+      }
+      if ((positive > 0) === (negative > 0)) continue;
+      const c = counts.get(name) ?? [0, 0];
+      c[positive > 0 ? 0 : 1]++;
+      counts.set(name, c);
+    }
+  }
+  return counts;
+}
+
+/** An emoticon absent from the lexicon gets a learnt weight when it stands beside labelling ones this often. */
+export const MIN_COOCCURRENCE = 20;
+
+/**
+ * Lexicon-scale weights for emoticons the lexicon does not list, from {@link emoticonCooccurrence}: the log-odds
+ * of standing beside positive rather than negative labelling emoticons (add-2 smoothed, less the base rate
+ * `log(positive / negative)` of the labelled posts), divided by the same log-odds of the labelling emoticons
+ * themselves (their mean, signed, weighted by count) and multiplied by 2, a labelling emoticon's usual weight.
+ * So an unlisted emoticon that keeps company like `[哈哈]` gets about 2, one seen on both sides about 0.
+ */
+export function learnEmoticonWeights(counts: Cooccurrence, lexicon: SentimentLexicon, baseLogOdds: number): Map<string, number> {
+  const logOdds = ([p, n]: [number, number]) => Math.log((p + 2) / (n + 2)) - baseLogOdds;
+  let reference = 0;
+  let total = 0;
+  for (const [name, c] of counts) {
+    const weight = lexicon.emoticons.get(name) ?? 0;
+    if (Math.abs(weight) < LABEL_EMOTICON_WEIGHT || c[0] + c[1] < MIN_COOCCURRENCE) continue;
+    reference += Math.sign(weight) * logOdds(c) * (c[0] + c[1]);
+    total += c[0] + c[1];
+  }
+  const learnt = new Map<string, number>();
+  if (total === 0 || reference <= 0) return learnt;
+  reference /= total;
+  for (const [name, c] of counts) {
+    if (lexicon.emoticons.has(name) || c[0] + c[1] < MIN_COOCCURRENCE) continue;
+    learnt.set(name, (2 * logOdds(c)) / reference);
+  }
+  return learnt;
+}
+
+/**
+ * The scale s minimising the log loss of `base + s · extra` on held-out rows (golden-section search on
+ * [0, maxScale]): how many logits a unit of weak-emoticon weight is worth beside the words.
+ */
+export function fitScale(base: Float64Array, extra: Float64Array, labels: Uint8Array, maxScale = 8): number {
+  const loss = (s: number) => {
+    let sum = 0;
+    for (let i = 0; i < base.length; i++) {
+      const m = (labels[i] === 1 ? 1 : -1) * (base[i]! + s * extra[i]!);
+      sum += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
+    }
+    return sum;
+  };
+  let a = 0;
+  let b = maxScale;
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  for (let k = 0; k < 60; k++) {
+    const c = b - ratio * (b - a);
+    const d = a + ratio * (b - a);
+    if (loss(c) < loss(d)) b = d;
+    else a = c;
+  }
+  return (a + b) / 2;
+}
+
+/**
+ * The model's emoticon evidence (logits): a labelling emoticon (|lexicon weight| ≥ {@link LABEL_EMOTICON_WEIGHT})
+ * its weight times `strongScale`, a weaker listed one its weight times `weakScale`, an unlisted one its learnt
+ * weight times `weakScale`. Rounded to 4 decimals like every weight of the file.
+ */
+export function emoticonEvidence(lexicon: SentimentLexicon, learnt: ReadonlyMap<string, number>, strongScale: number, weakScale: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, weight] of lexicon.emoticons) out.set(name, weight * (Math.abs(weight) >= LABEL_EMOTICON_WEIGHT ? strongScale : weakScale));
+  for (const [name, weight] of learnt) out.set(name, weight * weakScale);
+  for (const [name, weight] of out) if (Math.abs(weight) < 0.00005) out.delete(name);
+  return out;
 }
 
 /** FNV-1a with a murmur finaliser: plain FNV-1a's low bits follow the parity of short ids' characters. */
@@ -289,7 +397,7 @@ export function fitTemperature(logits: Float64Array, labels: Uint8Array): number
 export function buildModel(
   vocabulary: readonly string[],
   w: Float64Array,
-  scalars: { version: string; temperature: number; emoticonScale: number; hopWeight: number },
+  scalars: { version: string; temperature: number; hopWeight: number; emoticons: ReadonlyMap<string, number> },
 ): SentimentModel {
   const dimension = vocabulary.length;
   const t = scalars.temperature;
@@ -309,10 +417,10 @@ export function buildModel(
     version: scalars.version,
     bias: w[dimension + 1]! / t,
     lexiconWeight: w[dimension]! / t,
-    emoticonScale: scalars.emoticonScale,
     hopWeight: scalars.hopWeight,
     words,
     negated,
     grams: new GramTable(grams),
+    emoticons: new Map(scalars.emoticons),
   };
 }

@@ -50,7 +50,7 @@ describe('the analyzer on the token table', () => {
       const model = loadSentimentModel();
       const grams = new Map(model.grams.entries());
       const ids = Int32Array.from(pieces.map((p) => featurizerTable.id(p)));
-      let z = model.bias + model.emoticonScale * bare.emoticons.reduce((sum, name) => sum + (lexicon.emoticons.get(name) ?? 0), 0);
+      let z = model.bias + bare.emoticons.reduce((sum, name) => sum + (model.emoticons.get(name.toLowerCase()) ?? 0), 0);
       for (const key of featureKeys(bare.bareText, pieces, ids, pieces.length, featurizerTable.flags)) {
         const feature = key.slice(2);
         z += (key[0] === 'w' ? model.words.get(feature) : key[0] === 'n' ? model.negated.get(feature) : grams.get(feature)) ?? 0;
