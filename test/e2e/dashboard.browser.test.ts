@@ -25,6 +25,8 @@ describe('dashboard in a real browser', () => {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
+      const urls: string[] = [];
+      page.on('request', (r) => urls.push(r.url()));
       const landing = await page.goto(base);
       // The security headers, on the page as the browser got it.
       const headers = landing!.headers();
@@ -37,6 +39,9 @@ describe('dashboard in a real browser', () => {
       await page.waitForSelector('#whoami:has-text("值班员老王")');
       // The live stream is connected before the alerts exist: the row must arrive over SSE, not by reloading.
       await page.waitForSelector('#live.on');
+      // The stream was opened with a ticket: no token in any URL the page asked for.
+      expect(urls.some((u) => u.includes('/api/stream?ticket='))).toBe(true);
+      expect(urls.filter((u) => u.includes(TEST_TOKENS.oncall))).toEqual([]);
 
       await enqueueAlerts(config, [
         dyingCityAlert('b1', 'warning', { observed: 12, expected: 1.5, at: '2015-10-20T02:00:00.000Z', window: { start: '2015-10-20T01:40:00.000Z', end: '2015-10-20T02:00:00.000Z' } }),

@@ -56,9 +56,11 @@ describe('incidents service through real Kafka, Redis and HTTP', () => {
     expect(jobs.every((j) => j.id === j.data.eventId && j.name === 'notify')).toBe(true);
     expect(jobs.find((j) => j.change === 'opened')?.data.url).toBe(`${config.PUBLIC_URL}/#/incidents/${incident.id}`);
 
-    // Live updates: the stream accepts ?token= and pushes the acknowledgement below.
+    // Live updates: the stream opened with a ticket (EventSource cannot send the token) pushes the acknowledgement below.
     const controller = new AbortController();
-    const stream = await fetch(`http://127.0.0.1:${app.port}/api/stream?token=${TEST_TOKENS.analyst}`, { signal: controller.signal });
+    const ticket = await api('POST', '/api/stream/ticket', TEST_TOKENS.analyst);
+    expect(ticket.status).toBe(200);
+    const stream = await fetch(`http://127.0.0.1:${app.port}${ticket.json.url}`, { signal: controller.signal });
     expect(stream.status).toBe(200);
     const reader = stream.body!.getReader();
     const received = (async () => {

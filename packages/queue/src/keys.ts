@@ -36,6 +36,8 @@ export interface RedisKeys {
   readonly audit: string;
   /** Counter of the notes one principal added in one fixed window (`window` = epoch ms / window length); expires with it. */
   noteRate(principal: string, window: number): string;
+  /** Principal JSON a single-use SSE ticket stands for, under the SHA-256 of the ticket; expires with the ticket. */
+  streamTicket(ticketHash: string): string;
   /** JSON CampaignRecord of an incident answered by a response campaign (written by the incidents service, read by the detector). */
   campaign(incidentId: string): string;
   /** SET of incident ids whose response campaign the detector tracks (open incidents with a campaign). */
@@ -61,6 +63,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     schemes: `${prefix}config:schemes`,
     audit: `${prefix}audit`,
     noteRate: (principal, window) => `${prefix}rate:notes:${window}:${principal}`,
+    streamTicket: (ticketHash) => `${prefix}stream-ticket:${ticketHash}`,
     campaign: (incidentId) => `${prefix}campaign:${incidentId}`,
     campaignsActive: `${prefix}campaigns:active`,
     campaignSeries: (incidentId) => `${prefix}campaign-series:${incidentId}`,

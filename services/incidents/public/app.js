@@ -53,13 +53,36 @@ async function identify() {
   }
 }
 
-function connectStream() {
+// The stream is opened with a single-use ticket taken with the bearer token (EventSource cannot send headers, and a
+// token in a URL stays in logs and history). A ticket cannot be reused, so EventSource's own reconnection would be
+// refused: on any error the stream is closed and opened again with a fresh ticket, and what it missed is reloaded.
+let streamGeneration = 0;
+async function connectStream(retryMs = 0) {
+  const generation = ++streamGeneration;
   state.source?.close();
+  state.source = null;
   $('#live').classList.remove('on');
   if (!state.me) return;
-  const source = new EventSource(`/api/stream?token=${encodeURIComponent(state.token)}`);
-  source.onopen = () => $('#live').classList.add('on');
-  source.onerror = () => $('#live').classList.remove('on');
+  if (retryMs > 0) await new Promise((r) => setTimeout(r, retryMs));
+  if (generation !== streamGeneration) return;
+  let url;
+  try {
+    url = (await api('POST', '/api/stream/ticket')).url;
+  } catch {
+    if (generation === streamGeneration) void connectStream(Math.min(30_000, Math.max(2_000, retryMs * 2)));
+    return;
+  }
+  if (generation !== streamGeneration) return;
+  const source = new EventSource(url);
+  source.onopen = () => {
+    $('#live').classList.add('on');
+    // Changes made while the stream was down were not pushed: show the current state.
+    if (retryMs > 0) void render();
+  };
+  source.onerror = () => {
+    if (generation !== streamGeneration) return;
+    void connectStream(2_000);
+  };
   source.addEventListener('incident', (e) => {
     const { incident } = JSON.parse(e.data);
     const route = currentRoute();
@@ -359,10 +382,10 @@ $('#token-form').addEventListener('submit', async (e) => {
   state.token = $('#token-input').value.trim();
   localStorage.setItem(TOKEN_KEY, state.token);
   await identify();
-  connectStream();
+  void connectStream();
   await render();
 });
 window.addEventListener('hashchange', render);
 await identify();
-connectStream();
+void connectStream();
 await render();

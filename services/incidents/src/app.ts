@@ -12,6 +12,7 @@ import type { IncidentsConfig } from './config.js';
 import { IncidentEventLog } from './events/event-log.js';
 import { FixedWindowLimiter } from './http/rate-limit.js';
 import { buildHttpServer } from './http/server.js';
+import { StreamTickets } from './http/stream-tickets.js';
 import { createAlertWorker } from './jobs/alert-worker.js';
 import { incidentsMetrics } from './metrics.js';
 import { ViewStore } from './store/view-store.js';
@@ -112,6 +113,11 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         timeZone: config.TIME_ZONE,
         publicUrl: config.PUBLIC_URL,
         notes: { maxChars: config.INCIDENT_NOTE_MAX_CHARS, limiter: new FixedWindowLimiter(redis, keys.noteRate, config.INCIDENT_NOTES_PER_MINUTE, 60_000) },
+        stream: {
+          tickets: new StreamTickets(redis, keys.streamTicket, config.INCIDENTS_SSE_TICKET_TTL_MS),
+          maxClients: config.INCIDENTS_SSE_MAX_CLIENTS,
+          limits: { slowClientMs: config.INCIDENTS_SSE_SLOW_CLIENT_MS, maxBufferBytes: config.INCIDENTS_SSE_MAX_BUFFER_BYTES },
+        },
         isReady: () => ready && log.live,
         // Without its applier the view never moves again; a restart replays the log from the stored offset.
         isLive: () => log.state !== 'failed',

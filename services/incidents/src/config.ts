@@ -86,6 +86,14 @@ export const IncidentsConfigSchema = z.object({
   INCIDENT_NOTE_MAX_CHARS: z.coerce.number().int().min(1).max(100_000).default(5000),
   /** Notes one caller (principal) may add per minute, over all incidents; past it 429 `rate_limited` with retry-after. */
   INCIDENT_NOTES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** Most live streams (SSE clients) open at once; one more answers 503 `too_many_streams`. */
+  INCIDENTS_SSE_MAX_CLIENTS: z.coerce.number().int().min(1).default(200),
+  /** A stream client whose socket buffer stays full this long is disconnected (it has stopped reading). */
+  INCIDENTS_SSE_SLOW_CLIENT_MS: z.coerce.number().int().positive().default(10_000),
+  /** A stream client with more bytes than this waiting in the process (beyond what its socket holds) is disconnected at once. */
+  INCIDENTS_SSE_MAX_BUFFER_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** How long a stream ticket (POST /api/stream/ticket) may wait before it is used; it is accepted once. */
+  INCIDENTS_SSE_TICKET_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   ...SHUTDOWN_SETTINGS,
 });
 

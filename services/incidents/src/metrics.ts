@@ -33,6 +33,22 @@ export function incidentsMetrics(registry: Registry, countByStatus: () => Promis
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
+    sseDropped: new Counter({
+      name: 'tingfeng_incidents_sse_dropped_total',
+      help: 'Live-stream clients disconnected for not reading, by reason (slow: not drained in time; buffer_full: too much waiting)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    sseClients: new Gauge({
+      name: 'tingfeng_incidents_sse_clients',
+      help: 'Live-stream (SSE) clients connected',
+      registers: [registry],
+    }),
+    sseRefused: new Counter({
+      name: 'tingfeng_incidents_sse_refused_total',
+      help: 'Live-stream connections refused because INCIDENTS_SSE_MAX_CLIENTS streams were open',
+      registers: [registry],
+    }),
     incidents: new Gauge({
       name: 'tingfeng_incidents',
       help: 'Incidents in the view, by status',

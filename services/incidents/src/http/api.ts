@@ -10,7 +10,7 @@ import {
 import { ArchiveInputError, SearchQueryError } from '@tingfeng/archive';
 import { ArchiveUnavailableError } from '../archive/archive-unavailable-error.js';
 import type { ApiToken } from '../config.js';
-import { requires, type Permission } from './auth.js';
+import { requires, type AlternativeAuth, type Permission } from './auth.js';
 import { ErrorSchema } from './schemas.js';
 
 /** The fastify instance every route is declared on: request and reply types come from the route's zod schemas. */
@@ -59,7 +59,7 @@ export function configureApi(app: FastifyInstance): Api {
       return reply.code(413).send({ error: 'payload_too_large', message: `the request body is larger than this route takes (${req.routeOptions.bodyLimit ?? 'its limit'} bytes)` });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    // The path only: /api/stream takes its bearer token as ?token=, which must never reach the logs.
+    // The path only: a query string may carry a stream ticket, which has no place in the logs.
     if (status === 500) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
     return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
   });
@@ -76,8 +76,8 @@ function isDatabaseUnavailable(err: unknown): boolean {
 
 /** Options of {@link guarded}. */
 export interface GuardOptions {
-  /** Accept the token as `?token=` too (EventSource cannot set headers). */
-  queryToken?: boolean;
+  /** Without an Authorization header, let this name the caller (the SSE ticket: EventSource cannot set headers). */
+  alternative?: AlternativeAuth;
 }
 
 /**
@@ -118,5 +118,5 @@ export function guarded<S extends DocumentedSchema>(tokens: readonly ApiToken[],
       403: errorAnswer('The token’s role may not do this'),
     },
   };
-  return { onRequest: requires(tokens, permission, options.queryToken ?? false), schema: guardedSchema as unknown as Guarded<S> };
+  return { onRequest: requires(tokens, permission, options.alternative), schema: guardedSchema as unknown as Guarded<S> };
 }

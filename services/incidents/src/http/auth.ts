@@ -33,25 +33,26 @@ export function findToken(tokens: readonly ApiToken[], candidate: string): ApiTo
   return tokens[matchToken(tokens.map((t) => t.token), candidate)];
 }
 
+/** Another way to name the caller than a bearer token (the SSE ticket); undefined when the request carries none that is valid. */
+export type AlternativeAuth = (req: FastifyRequest) => Promise<Principal | undefined>;
+
 /**
- * A preHandler requiring `permission`: 401 without a known bearer token, 403 when the token's role lacks it.
- * `allowQueryToken` accepts `?token=` too, for EventSource, which cannot set headers.
+ * An onRequest hook requiring `permission`: 401 without a known bearer token, 403 when the token's role lacks it.
+ * Without an Authorization header, `alternative` may name the caller (`GET /api/stream?ticket=`); tokens are never
+ * read from the query string, where proxies, logs and browser history keep them.
  */
-export function requires(tokens: readonly ApiToken[], permission: Permission, allowQueryToken = false) {
+export function requires(tokens: readonly ApiToken[], permission: Permission, alternative?: AlternativeAuth) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    let candidate = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-    if (!candidate && allowQueryToken) {
-      const q = (req.query as Record<string, unknown> | undefined)?.['token'];
-      if (typeof q === 'string') candidate = q;
-    }
+    const candidate = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
     const token = candidate ? findToken(tokens, candidate) : undefined;
-    if (!token) {
+    const principal = token ? { name: token.principal, role: token.role } : !candidate && alternative ? await alternative(req) : undefined;
+    if (!principal) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
       return;
     }
-    req.principal = { name: token.principal, role: token.role };
-    if (!can(token.role, permission)) {
-      await reply.code(403).send({ error: 'forbidden', message: `role ${token.role} may not ${permission}` });
+    req.principal = principal;
+    if (!can(principal.role, permission)) {
+      await reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission}` });
     }
   };
 }

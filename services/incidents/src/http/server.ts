@@ -19,6 +19,8 @@ import { registerIncidentRoutes, type NoteLimits } from './routes/incidents.js';
 import { registerPostRoutes } from './routes/posts.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { apiSchemas } from './schemas.js';
+import type { SseLimits } from './sse-client.js';
+import type { StreamTickets } from './stream-tickets.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface HttpServerOptions {
@@ -38,6 +40,8 @@ export interface HttpServerOptions {
   publicUrl: string;
   /** Note size and rate limits. */
   notes: NoteLimits;
+  /** The live stream's tickets, client cap and slow-client limits. */
+  stream: { tickets: StreamTickets; maxClients: number; limits: SseLimits };
   isReady: () => boolean;
   /** False once a part failed for good (the applier crashed without restarting): `/healthz` answers 503. */
   isLive?: () => boolean;
@@ -79,7 +83,8 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
 
   // Until the view has caught up with the log, a command would be decided against a stale view.
   app.addHook('onRequest', async (req, reply) => {
-    if (!o.isReady() && req.method !== 'GET' && req.url.startsWith('/api/')) {
+    // A stream ticket changes nothing in the view: the dashboard may connect while the view catches up.
+    if (!o.isReady() && req.method !== 'GET' && req.url.startsWith('/api/') && req.url !== '/api/stream/ticket') {
       await reply.code(503).send({ error: 'not_ready', message: 'the incident view is still catching up with incident-events' });
     }
   });
@@ -106,7 +111,7 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
 
   registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands, notes: o.notes });
   registerPostRoutes(app, { tokens: o.tokens, store: o.store, archive: o.archive, timeZone: o.timeZone });
-  registerStreamRoute(app, { tokens: o.tokens, log: o.log });
+  registerStreamRoute(app, { tokens: o.tokens, log: o.log, metrics: o.metrics, ...o.stream });
   registerConfigRoutes(app, { tokens: o.tokens, redis: o.redis, keys: o.keys, logger: o.logger });
   registerDashboardRoutes(app);
   return app;
