@@ -67,6 +67,38 @@ interface Burst {
  * an EW mean/variance of that slot's peak bucket count across days; the expectation is the larger of
  * the two baselines, so a peak that recurs at the same hour is expected from its second day on.
  */
+/**
+ * A baseline whose mean falls below MEAN_REST and variance below VARIANCE_REST (documents per bucket, squared) is set
+ * to exactly 0, where empty buckets then leave it. No score can tell it from 0 (√VARIANCE_REST = 1e-12 against β), and
+ * without the floor a float32 takes ~1,000 empty buckets to come to rest in the denormals, which a sparse history
+ * (weeks between posts) made every post pay for each of its cells.
+ */
+const MEAN_REST = 1e-12;
+const VARIANCE_REST = 1e-24;
+
+/** Steps covered by a {@link RestBound} table; longer gaps use its last entry (a larger bound: still sound). */
+const REST_TABLE_STEPS = 2048;
+
+/**
+ * Whether `n` empty steps (mean·keep, variance·keep + the mean's share; see catchUp) surely bring (m, v) under the
+ * rest floor: then the step-by-step replay would end at exactly (0, 0), and it need not be run. The bound
+ * m_k ≤ m·q^k, v_k ≤ q^k·(v + m²) holds with q = keep·(1 + 1e-6), far above float32 rounding's 2^-24 per operation.
+ */
+class RestBound {
+  private readonly decay: Float64Array;
+
+  constructor(keep: number) {
+    const q = keep * (1 + 1e-6);
+    this.decay = new Float64Array(REST_TABLE_STEPS);
+    for (let n = 0; n < REST_TABLE_STEPS; n++) this.decay[n] = q < 1 ? q ** n : 1;
+  }
+
+  within(m: number, v: number, n: number): boolean {
+    const decay = this.decay[Math.min(n, REST_TABLE_STEPS - 1)]!;
+    return m * decay < MEAN_REST && (v + m * m) * decay < VARIANCE_REST;
+  }
+}
+
 export class StoryDetector {
   private readonly size: number;
   private readonly mask: number;
@@ -81,6 +113,13 @@ export class StoryDetector {
    * or written ({@link catchUp}), step by step as the eager update did, so the floats are the same.
    */
   private applied: Int32Array;
+  /**
+   * 1 when cell c is at rest: an empty bucket changes none of its figures (mean, variance, every slot's baseline, a
+   * zero peak), so catching it up over any gap only moves `applied[c]`. Cleared when a bucket counts it.
+   */
+  private resting: Uint8Array;
+  private readonly meanRest: RestBound;
+  private readonly slotRest: RestBound;
   private open = new Map<number, OpenBucket>();
   /** Zeroed count arrays of closed buckets, reused by the next ones. */
   private spare: OpenBucket[] = [];
@@ -88,6 +127,11 @@ export class StoryDetector {
   private period: number;
   /** Per bucket offset in the day (bucket mod period): the slot that ends with it, or -1. */
   private readonly slotEndAt: Int16Array;
+  /** Per bucket offset in the day: the index in `slotEnds` of the first slot end at or after it (wrapping). */
+  private readonly firstEndFrom: Int16Array;
+  /** `slotEnds` as two arrays, for the replay loop. */
+  private readonly slotEndOffsets: Int32Array;
+  private readonly slotEndSlots: Int32Array;
   /** [offset in the day, slot] of every slot end, in offset order. */
   private readonly slotEnds: [number, number][] = [];
   private nextCloseBucket: number | null = null;
@@ -113,6 +157,9 @@ export class StoryDetector {
     this.slotVariance = new Float32Array(this.size * cfg.storySeasonSlots);
     this.slotMax = new Float32Array(this.size);
     this.applied = new Int32Array(this.size);
+    this.resting = new Uint8Array(this.size);
+    this.meanRest = new RestBound(1 - cfg.storyAlpha);
+    this.slotRest = new RestBound(1 - cfg.storySeasonAlpha);
     const perDay = 86_400_000 / cfg.storyBucketMs;
     this.period = Number.isInteger(perDay) ? perDay : 0;
     this.slotEndAt = new Int16Array(this.period).fill(-1);
@@ -122,6 +169,13 @@ export class StoryDetector {
         this.slotEndAt[b] = slot;
         this.slotEnds.push([b, slot]);
       }
+    }
+    this.slotEndOffsets = Int32Array.from(this.slotEnds, (e) => e[0]);
+    this.slotEndSlots = Int32Array.from(this.slotEnds, (e) => e[1]);
+    this.firstEndFrom = new Int16Array(this.period);
+    for (let b = 0, k = 0; b < this.period; b++) {
+      while (k < this.slotEnds.length && this.slotEnds[k]![0] < b) k++;
+      this.firstEndFrom[b] = k % Math.max(1, this.slotEnds.length);
     }
     // Replaying a long gap slot by slot assumes each slot ends once a day.
     if (new Set(this.slotEnds.map((e) => e[1])).size !== this.slotEnds.length) this.period = 0;
@@ -418,6 +472,7 @@ export class StoryDetector {
         // The slot's last bucket today: fold its peak into the slot's baseline across days.
         if (slotEnds) this.foldSlot(slot, c);
         this.applied[c] = bucket + 1;
+        this.resting[c] = 0;
       }
       open.touchedCount = 0;
       if (this.spare.length < 4) this.spare.push(open);
@@ -437,6 +492,7 @@ export class StoryDetector {
     const incr = a * diff;
     this.slotMean[i] = m + incr;
     this.slotVariance[i] = (1 - a) * (v + diff * incr);
+    if (this.slotMean[i]! < MEAN_REST && this.slotVariance[i]! < VARIANCE_REST) this.slotMean[i] = this.slotVariance[i] = 0;
     return this.slotMean[i] !== m || this.slotVariance[i] !== v;
   }
 
@@ -449,17 +505,29 @@ export class StoryDetector {
     const from = this.applied[c]!;
     if (from >= to) return;
     this.applied[c] = to;
+    if (this.resting[c] === 1) return;
     const cfg = this.cfg;
     const alpha = cfg.storyAlpha;
     let m = this.mean[c]!;
     let v = this.variance[c]!;
-    for (let b = from; b < to; b++) {
-      const clip = cfg.storyClip * (Math.sqrt(v) + cfg.storyBeta);
-      const diff = Math.min(0 - m, clip);
+    let meanAtRest = false;
+    // An empty bucket moves the mean down (0 − m ≤ 0, since the mean never goes below 0), never by more than the clip
+    // (≥ clip·β > 0): the clip is never hit, so it is not computed.
+    if (m >= 0 && this.meanRest.within(m, v, to - from)) {
+      m = 0;
+      v = 0;
+      meanAtRest = true;
+    }
+    for (let b = from; b < to && !meanAtRest; b++) {
+      const diff = m >= 0 ? 0 - m : Math.min(0 - m, cfg.storyClip * (Math.sqrt(v) + cfg.storyBeta));
       const incr = alpha * diff;
-      const nextM = Math.fround(m + incr);
-      const nextV = Math.fround((1 - alpha) * (v + diff * incr));
-      if (nextM === m && nextV === v) break;
+      let nextM = Math.fround(m + incr);
+      let nextV = Math.fround((1 - alpha) * (v + diff * incr));
+      if (nextM < MEAN_REST && nextV < VARIANCE_REST) nextM = nextV = 0;
+      if (nextM === m && nextV === v) {
+        meanAtRest = true;
+        break;
+      }
       m = nextM;
       v = nextV;
     }
@@ -474,23 +542,53 @@ export class StoryDetector {
       }
       return;
     }
-    let offset = ((from % period) + period) % period;
-    const firstDayEnd = Math.min(to, from + period);
-    for (let b = from; b < firstDayEnd; b++) {
-      const slot = this.slotEndAt[offset]!;
-      if (slot >= 0) this.foldSlot(slot, c);
-      if (++offset === period) offset = 0;
+    // Each slot ends once a day, and a fold touches only its own slot's baseline: replay slot by slot in the order
+    // they end after `from` (the first takes the running peak), each until it is at rest.
+    const fromOffset = ((from % period) + period) % period;
+    const ends = this.slotEnds;
+    const first = this.firstEndFrom[fromOffset]!;
+    for (let k = 0, j = first; k < ends.length; k++, j = j + 1 === ends.length ? 0 : j + 1) {
+      const end = this.slotEndOffsets[j]!;
+      const slot = this.slotEndSlots[j]!;
+      const at = from + (end >= fromOffset ? end - fromOffset : end - fromOffset + period);
+      if (at >= to) break;
+      const n = Math.floor((to - 1 - at) / period) + 1;
+      this.foldSlot(slot, c);
+      if (n > 1) this.foldZeros(slot, c, n - 1);
     }
-    if (to <= firstDayEnd) return;
-    // More than a day: each slot's remaining folds are independent of the others' (all fold 0), so
-    // replay them slot by slot, each until it is at rest.
-    const start = firstDayEnd;
-    for (const [end, slot] of this.slotEnds) {
-      const first = start + ((((end - start) % period) + period) % period);
-      if (first >= to) continue;
-      const n = Math.floor((to - 1 - first) / period) + 1;
-      for (let k = 0; k < n; k++) if (!this.foldSlot(slot, c)) break;
+    if (to - from < period) return;
+    // After a day or more of empty buckets every slot has folded at least once: check whether it all came to rest.
+    if (meanAtRest && this.slotMax[c] === 0 && this.slotsAtRest(c)) this.resting[c] = 1;
+  }
+
+  /** Folds a zero peak `n` times into slot `slot` of cell c (the slot's ends in a gap after its first). */
+  private foldZeros(slot: number, c: number, n: number): void {
+    const i = slot * this.size + c;
+    const m = this.slotMean[i]!;
+    const v = this.slotVariance[i]!;
+    if (m === 0 && v === 0) return;
+    if (m >= 0 && this.slotRest.within(m, v, n)) {
+      this.slotMean[i] = this.slotVariance[i] = 0;
+      return;
     }
+    for (let j = 0; j < n; j++) if (!this.foldSlot(slot, c)) break;
+  }
+
+  /** Whether folding a zero peak would leave every slot baseline of cell c as it is (the arithmetic of foldSlot). */
+  private slotsAtRest(c: number): boolean {
+    const a = this.cfg.storySeasonAlpha;
+    for (let slot = 0; slot < this.cfg.storySeasonSlots; slot++) {
+      const i = slot * this.size + c;
+      const m = this.slotMean[i]!;
+      const v = this.slotVariance[i]!;
+      const diff = 0 - m;
+      const incr = a * diff;
+      const nextM = Math.fround(m + incr);
+      const nextV = Math.fround((1 - a) * (v + diff * incr));
+      const rest = nextM < MEAN_REST && nextV < VARIANCE_REST;
+      if ((rest ? 0 : nextM) !== m || (rest ? 0 : nextV) !== v) return false;
+    }
+    return true;
   }
 
   /** Brings every cell up to the closed buckets (before a snapshot or a skipped gap). */
@@ -545,6 +643,7 @@ export class StoryDetector {
     this.spare = [];
     this.nextCloseBucket = s.nextCloseBucket;
     this.applied.fill(s.nextCloseBucket ?? 0);
+    this.resting.fill(0);
     this.closedBuckets = s.closedBuckets;
     this.stories = structuredClone(s.stories);
     this.foldedLate = s.foldedLate;
