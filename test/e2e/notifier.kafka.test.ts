@@ -43,6 +43,8 @@ async function harness(prefix: string, options: { env?: Record<string, string>; 
       NOTIFY_BACKOFF_BASE_MS: '100',
       NOTIFY_BACKOFF_MAX_MS: '400',
       PUBLIC_URL: 'http://127.0.0.1:3000',
+      // The receiver stands in for the webhook and the bots on loopback, which nothing reaches unless listed.
+      NOTIFY_ALLOWED_HOSTS: '127.0.0.1',
       ...options.env,
     }),
   );
@@ -254,5 +256,27 @@ describe('notifier end to end', () => {
     expect(shown.deliveries[0]).toMatchObject({ channelId: 'wrong-secret', attemptsMade: 1, failedReason: 'HTTP 401' });
     expect(JSON.stringify(shown)).not.toContain('n0t-the-s3cret');
     expect(h.receiver.refused).toBe(1);
+  });
+  redisTest('a channel to loopback not on the allow-list is refused for good, nothing reaches it, and its reason needs the ops token', async ({ redis, prefix }) => {
+    const opsToken = 'notifier-ops-token-01';
+    const h = await harness(prefix, { env: { NOTIFY_ALLOWED_HOSTS: '', NOTIFIER_OPS_TOKEN: opsToken } });
+    await redis.set(
+      `${prefix}config:channels`,
+      JSON.stringify([hook(h.receiver, 'inside'), { id: 'fake-bot', type: 'wecom', url: `${h.receiver.url}/cgi-bin/webhook/send?key=k-secret` }]),
+    );
+    await redis.set(`${prefix}config:routes`, JSON.stringify({ rules: [{ id: 'all', match: {}, channels: ['inside', 'fake-bot'] }] }));
+    const eventId = await h.notify('opened', sampleIncident({ id: 'inc-ssrf' }));
+    expect(await finished(h.deliveries, deliveryJobId(eventId, 'inside'))).toEqual({ failed: 'destination refused: the host resolves to a loopback address, which is not on the allow-list' });
+    expect(await finished(h.deliveries, deliveryJobId(eventId, 'fake-bot'))).toEqual({ failed: 'destination refused: wecom channels go only to qyapi.weixin.qq.com' });
+    expect(h.receiver.attempts).toBe(0);
+
+    const url = `http://127.0.0.1:${h.app.port}/deliveries/failed`;
+    expect((await fetch(url)).status).toBe(401);
+    const shown = await until('the failed deliveries on the ops port', async () => {
+      const json = (await (await fetch(url, { headers: { authorization: `Bearer ${opsToken}` } })).json()) as { count: number; deliveries: { failedReason: string; attemptsMade: number }[] };
+      return json.count >= 2 ? json : undefined;
+    });
+    expect(shown.deliveries.map((d) => d.attemptsMade)).toEqual([1, 1]);
+    expect(JSON.stringify(shown)).not.toContain('k-secret');
   });
 });

@@ -53,6 +53,8 @@ describe('the dying-city episode, end to end', () => {
         NOTIFIER_PORT: '0',
         NOTIFY_DEFAULT_WEBHOOK_URL: `${receiver.url}/hook`,
         NOTIFY_DEFAULT_WEBHOOK_SECRET: secret,
+        // The local receiver is on loopback: listed, or the notifier would refuse it.
+        NOTIFY_ALLOWED_HOSTS: '127.0.0.1',
         ESCALATION_AFTER_MS: String(ESCALATION_AFTER_MS),
         ESCALATION_LEVELS: 'default',
       }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { escapeMarkup } from './content.js';
 import { buildRequest } from './requests.js';
 import { dingtalkSign, feishuSign, signWebhookBody } from './signing.js';
 import { sampleIncident, sampleItem } from './testing/fixtures.js';
@@ -111,5 +112,64 @@ describe('messages for each change', () => {
     expect(text).toContain('【舆情摘要】2 条通知，涉及 2 个事件');
     expect(text).toContain('发送频率限制');
     expect(text).toContain('http://127.0.0.1:3000/#/incidents/inc-2');
+  });
+});
+
+describe('text from posts is inert in every channel’s markup', () => {
+  const evil = '[官方处置入口](https://evil.example/phish)';
+  const hostile = sampleIncident({
+    id: 'inc-evil',
+    title: `${evil} <at id=all></at> **紧急** \n### 伪造标题\n> **级别**：提示 ![x](https://evil.example/p.png) www.evil.example`,
+    alerts: [
+      {
+        ...sampleIncident().alerts![1]!,
+        terms: [evil, '<font color="info">绿色</font>', '`code`'],
+        postIds: ['[3900](javascript:alert(1))', '39000000000000\n- 伪造'],
+      },
+    ],
+    acknowledgedBy: '<@all>',
+  });
+  const messages: OutgoingMessage[] = [
+    { kind: 'single', item: sampleItem({ incident: hostile }) },
+    { kind: 'single', item: sampleItem({ change: 'acknowledged', incident: { ...hostile, status: 'acknowledged', acknowledgedAt: '2015-10-20T02:05:00Z' } }) },
+    { kind: 'digest', reason: 'rate_limit', items: [sampleItem({ incident: hostile }), sampleItem({ eventId: 'e2', incident: { ...hostile, id: 'inc-evil-2' } })] },
+  ];
+  const channels: Channel[] = [
+    { id: 'wx', type: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k' },
+    { id: 'dd', type: 'dingtalk', url: 'https://oapi.dingtalk.com/robot/send?access_token=t' },
+    { id: 'fs', type: 'feishu', url: 'https://open.feishu.cn/open-apis/bot/v2/hook/t' },
+    { id: 'h', type: 'webhook', url: 'https://hooks.example/h' },
+  ];
+  const markupOf = (channel: Channel, message: OutgoingMessage): string => {
+    const body = JSON.parse(buildRequest(channel, message, options).body);
+    if (channel.type === 'wecom') return body.markdown.content;
+    if (channel.type === 'dingtalk') return body.markdown.text;
+    if (channel.type === 'feishu') return body.card.elements[0].text.content;
+    return body.markdown;
+  };
+
+  it.each(channels.map((c) => [c.type, c] as const))('%s: the only links are the system’s own, no tag, no extra line', (_type, channel) => {
+    for (const message of messages) {
+      const markup = markupOf(channel, message);
+      const links = [...markup.matchAll(/\[([^\]]*)\]\(([^)]*)\)/g)].map((m) => m[2]);
+      expect(links.length).toBeGreaterThan(0);
+      for (const target of links) expect(target).toMatch(/^http:\/\/127\.0\.0\.1:3000\/#\/incidents/);
+      expect(markup).not.toMatch(/https?:\/\/evil/);
+      expect(markup).not.toMatch(/www\.evil/);
+      expect(markup).not.toContain('<at');
+      expect(markup).not.toContain('<@');
+      expect(markup).not.toContain('<font color="info"');
+      expect(markup).not.toContain('`');
+      // Every line is one the renderer made: a heading first, then quoted fields, list items and the details link.
+      for (const line of markup.split('\n').filter((l) => l !== '')) expect(line).toMatch(/^(### |> |- |\[查看详情\]\()/);
+      expect(markup.split('\n').filter((l) => l.startsWith('### '))).toHaveLength(channel.type === 'feishu' ? 0 : 1);
+      // The words are still there for a reader.
+      expect(markup).toContain('官方处置入口');
+    }
+  });
+
+  it('keeps ordinary Chinese text as it was', () => {
+    expect(escapeMarkup('“昆明是一座正在死去的城市”话题爆发、没落：18度')).toBe('“昆明是一座正在死去的城市”话题爆发、没落：18度');
+    expect(escapeMarkup('[蜡烛] a_b')).toBe('［蜡烛］ a＿b');
   });
 });

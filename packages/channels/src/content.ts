@@ -69,7 +69,7 @@ export function evidenceOf(incident: Incident): Evidence {
 
 /** The link to an incident's page on the dashboard. */
 export function incidentLink(publicUrl: string, incidentId: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/#/incidents/${encodeURIComponent(incidentId)}`;
+  return `${publicUrl.replace(/\/+$/, '')}/#/incidents/${encodeURIComponent(incidentId).replace(/[()!'*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
 /** One message's content before a channel renders it. */
@@ -178,18 +178,63 @@ export function buildContent(message: OutgoingMessage, options: FormatOptions): 
   return message.kind === 'single' ? singleContent(message.item, options) : digestContent(message.items, message.reason, options);
 }
 
-/** Markdown common to the bots (WeCom, DingTalk and Feishu's lark_md all read this subset). */
+// Markup characters of the bots' Markdown (WeCom, DingTalk, Feishu lark_md) and of the HTML-like tags they read
+// (`<font>`, `<at id=all>`), each replaced by its full-width form. None of the three documents a backslash escape,
+// so `\[` may show as `\[` or still open a link; a full-width bracket is plain text everywhere and reads naturally in
+// Chinese.
+const MARKUP_LOOKALIKES: Record<string, string> = {
+  '[': '［',
+  ']': '］',
+  '(': '（',
+  ')': '）',
+  '<': '＜',
+  '>': '＞',
+  '*': '＊',
+  '_': '＿',
+  '~': '～',
+  '`': '｀',
+  '#': '＃',
+  '|': '｜',
+  '!': '！',
+  '&': '＆',
+  '\\': '＼',
+};
+
+/**
+ * Text that came from posts (titles, terms, post ids, names) made inert in Markdown: markup characters become their
+ * full-width look-alikes, `://` and `www.` are broken so that no client auto-links a URL, and line breaks are
+ * collapsed so the text cannot start a heading, a quote or a list of its own. A post can then show words in an
+ * alert, never a clickable link, a mention of everyone, or a fake field.
+ */
+export function escapeMarkup(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/[[\]()<>*_~`#|!&\\]/g, (c) => MARKUP_LOOKALIKES[c] ?? c)
+    .replace(/:\/\//g, '：//')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}．`);
+}
+
+/**
+ * Markdown common to the bots (WeCom, DingTalk and Feishu's lark_md all read this subset). Every text is escaped
+ * ({@link escapeMarkup}); only the links this system makes (to its own dashboard) are markup.
+ */
 export function renderMarkdown(content: MessageContent, options: { withTitle: boolean; severityColor?: boolean } = { withTitle: true }): string {
   const out: string[] = [];
-  if (options.withTitle) out.push(`### ${content.title}`);
-  if (content.note) out.push(`> ${content.note}`);
+  if (options.withTitle) out.push(`### ${escapeMarkup(content.title)}`);
+  if (content.note) out.push(`> ${escapeMarkup(content.note)}`);
   for (const f of content.fields) {
-    const value = options.severityColor && f.label === '级别' ? `<font color="${content.severity === 'info' ? 'comment' : 'warning'}">${f.value}</font>` : f.value;
-    out.push(`> **${f.label}**：${value}`);
+    const text = escapeMarkup(f.value);
+    const value = options.severityColor && f.label === '级别' ? `<font color="${content.severity === 'info' ? 'comment' : 'warning'}">${text}</font>` : text;
+    out.push(`> **${escapeMarkup(f.label)}**：${value}`);
   }
-  for (const line of content.lines) out.push(`- ${line.text} [查看](${line.link})`);
-  out.push(`[查看详情](${content.link})`);
+  for (const line of content.lines) out.push(`- ${escapeMarkup(line.text)} [查看](${linkTarget(line.link)})`);
+  out.push(`[查看详情](${linkTarget(content.link)})`);
   return out.join('\n\n');
+}
+
+/** A link target that cannot close the Markdown link early: parentheses, spaces and angle brackets percent-encoded. */
+function linkTarget(url: string): string {
+  return url.replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Plain text, for receivers that show no markup. */

@@ -5,6 +5,7 @@ export type { WebhookVerdict } from './signing.js';
 export {
   buildContent,
   renderMarkdown,
+  escapeMarkup,
   renderText,
   evidenceOf,
   incidentLink,
@@ -24,6 +25,8 @@ export { buildDingtalkRequest } from './channels/dingtalk.js';
 export { buildFeishuRequest } from './channels/feishu.js';
 export { buildRequest } from './requests.js';
 export type { BuildRequestOptions } from './requests.js';
-export { sendRequest } from './sender.js';
+export { sendRequest, DEFAULT_MAX_RESPONSE_BYTES } from './sender.js';
+export { VENDOR_HOSTS, EMPTY_ALLOW_LIST, parseAllowList, checkUrl, checkAddress } from './destination.js';
+export type { AllowList } from './destination.js';
 export type { SendOptions, SendResult } from './sender.js';
 export { DeliveryError } from './errors/delivery-error.js';

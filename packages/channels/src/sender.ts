@@ -1,9 +1,20 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { checkAddress, checkUrl, DestinationRefusedError, EMPTY_ALLOW_LIST, guardedLookup, hostOf, type AllowList } from './destination.js';
 import { DeliveryError } from './errors/delivery-error.js';
 import type { ChannelType, HttpRequest } from './types.js';
+
+/** How much of an answer is read: the bots answer `{errcode, errmsg}`; a receiver that sends more is cut off. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
 export interface SendOptions {
   /** Give up on one attempt after this long. */
   timeoutMs?: number;
+  /** Destinations that may be reached although not public, and stand-ins for the vendors' hosts; default none. */
+  allowList?: AllowList;
+  /** Bytes of the answer read at most; the rest is not waited for. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
 }
 
 export interface SendResult {
@@ -44,30 +55,81 @@ function vendorCode(type: ChannelType, body: string): number | undefined {
  */
 export async function sendRequest(type: ChannelType, request: HttpRequest, options: SendOptions = {}): Promise<SendResult> {
   const startedAtMs = Date.now();
-  let response: Response;
+  const allow = options.allowList ?? EMPTY_ALLOW_LIST;
+  const refusal = checkUrl(type, request.url, allow);
+  if (refusal) throw new DeliveryError(`destination refused: ${refusal}`, false);
+  let answer: { status: number; text: string };
   try {
-    response = await fetch(request.url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      redirect: 'error',
-    });
+    answer = await post(request, allow, options.timeoutMs ?? 10_000, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
   } catch (err) {
-    const cause = err as Error & { cause?: { code?: string } };
-    const what = cause.name === 'TimeoutError' ? 'timed out' : (cause.cause?.code ?? cause.name);
+    if (err instanceof DestinationRefusedError) throw new DeliveryError(`destination refused: ${err.message}`, false);
+    const cause = err as Error & { code?: string };
+    const what = cause.name === 'TimeoutError' || cause.name === 'AbortError' ? 'timed out' : (cause.code ?? cause.name);
     throw new DeliveryError(`request failed: ${what}`, true);
   }
-  const text = await response.text().catch(() => '');
   const elapsedMs = Date.now() - startedAtMs;
-  if (!response.ok) {
-    const retriable = response.status >= 500 || response.status === 429 || response.status === 408;
-    throw new DeliveryError(`HTTP ${response.status}`, retriable, response.status);
+  const { status, text } = answer;
+  if (status >= 300 && status < 400) throw new DeliveryError(`HTTP ${status}: redirects are not followed`, false, status);
+  if (status < 200 || status >= 300) {
+    const retriable = status >= 500 || status === 429 || status === 408;
+    throw new DeliveryError(`HTTP ${status}`, retriable, status);
   }
   const code = vendorCode(type, text);
   if (code !== undefined && code !== 0) {
     const permanent = type !== 'webhook' && PERMANENT_VENDOR_CODES[type].has(code);
-    throw new DeliveryError(`${type} refused the message: code ${code}`, !permanent, response.status, code);
+    throw new DeliveryError(`${type} refused the message: code ${code}`, !permanent, status, code);
   }
-  return { status: response.status, elapsedMs };
+  return { status, elapsedMs };
+}
+
+/**
+ * One POST with node:http(s). The host's addresses are checked when resolved (`guardedLookup`), an IP literal before
+ * connecting, and the address the socket actually connected to once more before a byte of the request is written.
+ * No connection is reused and no redirect followed; at most `maxResponseBytes` of the answer are read.
+ */
+function post(request: HttpRequest, allow: AllowList, timeoutMs: number, maxResponseBytes: number): Promise<{ status: number; text: string }> {
+  const url = new URL(request.url);
+  const host = hostOf(url);
+  if (isIP(host) !== 0) {
+    const refusal = checkAddress(host, host, allow);
+    if (refusal) return Promise.reject(new DestinationRefusedError(refusal));
+  }
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const body = Buffer.from(request.body, 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: 'POST',
+      headers: { ...request.headers, 'content-length': String(body.byteLength) },
+      agent: false,
+      lookup: guardedLookup(allow) as never,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    req.once('error', reject);
+    req.once('socket', (socket) => {
+      const proceed = () => {
+        const refusal = checkAddress(host, socket.remoteAddress ?? '', allow);
+        if (refusal) return req.destroy(new DestinationRefusedError(refusal));
+        req.end(body);
+      };
+      if (socket.connecting) socket.once('connect', proceed);
+      else proceed();
+    });
+    req.once('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const done = () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      res.on('data', (chunk: Buffer) => {
+        const room = maxResponseBytes - bytes;
+        if (room > 0) chunks.push(chunk.subarray(0, room));
+        bytes += chunk.byteLength;
+        if (bytes >= maxResponseBytes) {
+          // Enough to read a vendor's error code: the rest of a large answer is not waited for.
+          res.destroy();
+          done();
+        }
+      });
+      res.once('end', done);
+      res.once('error', (err) => (bytes >= maxResponseBytes ? done() : reject(err)));
+    });
+  });
 }

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { matchToken } from '@tingfeng/config';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry };
@@ -34,6 +35,23 @@ export interface OpsServerOptions {
   isLive?: () => boolean;
   /** Extra GET routes answering JSON. */
   routes?: Record<string, () => unknown>;
+  /**
+   * GET routes that show operational detail (failed deliveries and why: which hosts answered, which did not), served
+   * only with `Authorization: Bearer <opsToken>` or, with no token set, only to callers on the loopback interface
+   * (the machine itself, `kubectl port-forward`). Anyone else gets 401 or 403.
+   */
+  guardedRoutes?: Record<string, () => unknown>;
+  opsToken?: string | undefined;
+}
+
+/** May this request see a guarded route? */
+function mayInspect(req: IncomingMessage, opsToken: string | undefined): 'ok' | 'unauthorized' | 'forbidden' {
+  if (opsToken !== undefined) {
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    return given !== undefined && matchToken([opsToken], given) === 0 ? 'ok' : 'unauthorized';
+  }
+  const peer = req.socket.remoteAddress ?? '';
+  return /^(127\.|::1$|::ffff:127\.)/.test(peer) ? 'ok' : 'forbidden';
 }
 
 /**
@@ -57,6 +75,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ serve
         .metrics()
         .then((text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text))
         .catch((err: Error) => res.writeHead(500).end(err.message));
+    } else if (path && options.guardedRoutes?.[path]) {
+      const verdict = mayInspect(req, options.opsToken);
+      if (verdict === 'ok') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.guardedRoutes[path]()));
+      else if (verdict === 'unauthorized') res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }).end('{"error":"a valid bearer token is required"}');
+      else res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"only from the loopback interface, or with the ops token"}');
     } else if (path && options.routes?.[path]) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.routes[path]()));
     } else {

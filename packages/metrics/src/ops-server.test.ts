@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { networkInterfaces } from 'node:os';
 import { createRegistry, startOpsServer } from './index.js';
 
 describe('startOpsServer', () => {
@@ -22,6 +23,42 @@ describe('startOpsServer', () => {
     const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: createRegistry('test'), isReady: () => true });
     try {
       expect((await fetch(`http://127.0.0.1:${ops.port}/healthz`)).status).toBe(200);
+    } finally {
+      await ops.close();
+    }
+  });
+});
+
+/** An address of this machine that is not loopback, to call from "elsewhere"; undefined on a machine with none. */
+const externalAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+
+describe('guarded ops routes', () => {
+  const routes = { '/deliveries/failed': () => ({ count: 1, deliveries: [{ failedReason: 'request failed: ECONNREFUSED' }] }) };
+
+  it('with an ops token: only with that bearer token', async () => {
+    const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: createRegistry('test'), isReady: () => true, guardedRoutes: routes, opsToken: 'ops-token-0123456789' });
+    try {
+      const url = `http://127.0.0.1:${ops.port}/deliveries/failed`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: 'Bearer ops-token-012345678' } })).status).toBe(401);
+      const ok = await fetch(url, { headers: { authorization: 'Bearer ops-token-0123456789' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ count: 1 });
+      // Probes and scrapes need no token.
+      expect((await fetch(`http://127.0.0.1:${ops.port}/metrics`)).status).toBe(200);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  it.skipIf(externalAddress === undefined)('without one: to loopback callers only', async () => {
+    const ops = await startOpsServer({ port: 0, host: '0.0.0.0', registry: createRegistry('test'), isReady: () => true, guardedRoutes: routes });
+    try {
+      expect((await fetch(`http://127.0.0.1:${ops.port}/deliveries/failed`)).status).toBe(200);
+      expect((await fetch(`http://${externalAddress}:${ops.port}/deliveries/failed`)).status).toBe(403);
+      expect((await fetch(`http://${externalAddress}:${ops.port}/healthz`)).status).toBe(200);
     } finally {
       await ops.close();
     }

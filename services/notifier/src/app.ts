@@ -39,6 +39,8 @@ export function notifierSettings(config: NotifierConfig): NotifierSettings {
     rateWindowMs: config.NOTIFY_RATE_WINDOW_MS,
     deliveryAttempts: config.NOTIFY_DELIVERY_ATTEMPTS,
     sendTimeoutMs: config.NOTIFY_SEND_TIMEOUT_MS,
+    allowList: config.NOTIFY_ALLOWED_HOSTS,
+    maxResponseBytes: config.NOTIFY_MAX_RESPONSE_BYTES,
     defaultQuietHours: parseQuietHours(config.NOTIFY_QUIET_HOURS, config.NOTIFY_TIME_ZONE),
     fallback: {
       channels: hasDefault ? [DEFAULT_CHANNEL_ID] : [],
@@ -130,7 +132,9 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
         port: config.NOTIFIER_PORT,
         registry,
         isReady: () => workersRunning,
-        routes: { '/deliveries/failed': () => poller.failedDeliveries() },
+        // Failure reasons tell which hosts answer and which do not: not for anyone who can reach the port.
+        guardedRoutes: { '/deliveries/failed': () => poller.failedDeliveries() },
+        opsToken: config.NOTIFIER_OPS_TOKEN,
       });
       port = ops.port;
       shutdown.register('ops-server', () => ops.close());

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
+import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, secretSetting } from '@tingfeng/config';
+import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -20,8 +21,26 @@ export const NotifierConfigSchema = z.object({
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** Generic webhook used (as channel `default`) when `{p}config:routes` is absent, and available to routes by that id. */
   NOTIFY_DEFAULT_WEBHOOK_URL: z.string().url().optional(),
-  /** HMAC secret of the default webhook. */
-  NOTIFY_DEFAULT_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** HMAC secret of the default webhook, at least 16 characters. */
+  NOTIFY_DEFAULT_WEBHOOK_SECRET: secretSetting().optional(),
+  /**
+   * Destinations that are not public but may be reached (comma-separated host names, IP addresses, CIDR ranges):
+   * generic webhooks to loopback, private or link-local addresses are refused unless listed here, and a listed host
+   * may also stand in for the bots' vendor hosts (a local receiver in tests and demos). Empty: public hosts only.
+   */
+  NOTIFY_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parseAllowList(list(value));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Bytes of a receiver's answer read at most (the bots answer a few dozen). */
+  NOTIFY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** Messages per window a channel accepts when it sets no `ratePerMinute`; the bots allow about 20 a minute. */
   NOTIFY_RATE_PER_MINUTE: z.coerce.number().int().positive().default(20),
   /** The rate-limit window; one minute in production, shorter in tests. */
@@ -49,6 +68,8 @@ export const NotifierConfigSchema = z.object({
   NOTIFIER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
   /** Port of /healthz, /readyz, /metrics and /deliveries/failed; 0 picks a free one. */
   NOTIFIER_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
+  /** Bearer token of GET /deliveries/failed (at least 16 characters); unset, that route answers loopback callers only. */
+  NOTIFIER_OPS_TOKEN: secretSetting().optional(),
   /** Names this instance in logs and the Kafka client id. */
   NOTIFIER_INSTANCE_ID: z.string().default(hostname()),
   ...SHUTDOWN_SETTINGS,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRequest, DeliveryError, sendRequest, type ChannelTarget, type OutgoingMessage } from '@tingfeng/channels';
+import { buildRequest, DeliveryError, parseAllowList, sendRequest, type ChannelTarget, type OutgoingMessage } from '@tingfeng/channels';
 import { sampleItem } from '@tingfeng/channels/testing';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
 
@@ -14,7 +14,8 @@ afterEach(async () => {
 
 async function send(channel: ChannelTarget) {
   const request = buildRequest(channel, message, { publicUrl: 'http://127.0.0.1:3000', nowMs: Date.now(), deliveryId: 'd1' });
-  return sendRequest(channel.type, request, { timeoutMs: 5_000 });
+  // The receiver listens on loopback, which no channel reaches unless it is allow-listed.
+  return sendRequest(channel.type, request, { timeoutMs: 5_000, allowList: parseAllowList(['127.0.0.1']) });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {

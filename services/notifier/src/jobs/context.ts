@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AllowList } from '@tingfeng/channels';
 import type { Logger } from '@tingfeng/logger';
 import type { EscalationJobData, Queue, RedisKeys } from '@tingfeng/queue';
 import type { DeliveryStore } from '../delivery/store.js';
@@ -17,6 +18,9 @@ export interface NotifierSettings {
   rateWindowMs: number;
   deliveryAttempts: number;
   sendTimeoutMs: number;
+  /** Non-public destinations that may be reached (NOTIFY_ALLOWED_HOSTS). */
+  allowList: AllowList;
+  maxResponseBytes: number;
   defaultQuietHours: QuietHours | undefined;
   /** Used when `{p}config:routes` is absent (or a rule names no escalation). */
   fallback: { channels: string[]; escalation: EscalationLevel[] };

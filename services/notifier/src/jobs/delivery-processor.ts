@@ -97,7 +97,7 @@ async function send(ctx: NotifierContext, job: Job<DeliveryJobData>, channel: Ch
   });
   const stopTimer = ctx.metrics.sendSeconds.startTimer({ channel_type: channel.type });
   try {
-    await sendRequest(channel.type, request, { timeoutMs: ctx.settings.sendTimeoutMs });
+    await sendRequest(channel.type, request, { timeoutMs: ctx.settings.sendTimeoutMs, allowList: ctx.settings.allowList, maxResponseBytes: ctx.settings.maxResponseBytes });
   } catch (err) {
     if (!(err instanceof DeliveryError)) throw err;
     const attempt = job.attemptsMade + 1;
