@@ -21,6 +21,10 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'headers.authorization',
   'config.API_TOKENS',
+  'config.INGEST_TOKENS',
+  'config.NOTIFIER_OPS_TOKEN',
+  'config.NOTIFY_DEFAULT_WEBHOOK_SECRET',
+  'config.WEBHOOK_SECRET',
   'config.apiTokens',
   // ioredis errors carry the refused command's arguments: whole checkpoints (megabytes) and alert payloads.
   'err.command.args',
