@@ -17,7 +17,7 @@ async function notificationJobs(config: IncidentsConfig) {
   const queue = new Queue(QUEUES.notifications, queueSettings(config.REDIS_URL, config.QUEUE_PREFIX));
   try {
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
-    return jobs.map((j) => ({ id: j.id, name: j.name, change: (j.data as { change: string }).change, data: j.data as Record<string, any> }));
+    return jobs.map((j) => ({ id: j.id, name: j.name, change: (j.data as { change: string }).change, data: j.data as Record<string, unknown> }));
   } finally {
     await queue.close();
   }

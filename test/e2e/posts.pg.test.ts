@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../packages/testing/src/index.js';
-import type { IncidentsApp, IncidentsConfig } from '../../services/incidents/src/index.js';
+import type { IncidentsApp } from '../../services/incidents/src/index.js';
 import { TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';
 import { DEMO_SCHEME, startDemoStack, type Demo } from './support/demo.js';
 import { apiClient, IncidentsHarness } from './support/incidents.js';
@@ -13,7 +13,6 @@ const harness = new IncidentsHarness();
 afterAll(() => harness.cleanUp());
 
 let demo: Demo;
-let config: IncidentsConfig;
 let app: IncidentsApp;
 let api: ReturnType<typeof apiClient>;
 let incidentId: string;
@@ -32,7 +31,7 @@ interface ApiPost {
 }
 
 beforeAll(async () => {
-  ({ demo, config, app, incidentId } = await startDemoStack(harness));
+  ({ demo, app, incidentId } = await startDemoStack(harness));
   api = apiClient(app);
 }, 240_000);
 

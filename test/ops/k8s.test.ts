@@ -188,9 +188,9 @@ describe.each(targets)('infra/k8s/%s: the archive database', (target) => {
   const objects = render(join(k8sRoot, target));
 
   it('runs PostgreSQL with a persistent volume, a Service, probes and limits', () => {
-    const postgres = workloads(objects).find((w) => w.metadata.name === 'postgres') as
-      | (Workload & { spec: { volumeClaimTemplates?: { metadata: { name: string } }[] } })
-      | undefined;
+    const postgres: (Workload & { spec: { volumeClaimTemplates?: { metadata: { name: string } }[] } }) | undefined = workloads(
+      objects,
+    ).find((w) => w.metadata.name === 'postgres');
     expect(postgres?.kind).toBe('StatefulSet');
     const c = postgres!.spec.template.spec.containers[0]!;
     const claims = postgres!.spec.volumeClaimTemplates?.map((v) => v.metadata.name) ?? [];

@@ -21,7 +21,6 @@ import type {
   TermCount,
   WriteResult,
 } from './types.js';
-import { EXPORT_COLUMNS } from './types.js';
 
 /** Settings of {@link createArchive}. */
 export interface ArchiveOptions {
@@ -75,7 +74,7 @@ export interface Archive {
   /** The posts with these ids, in the order given (ids not archived are left out; spam included). */
   postsByIds(ids: readonly string[], options?: { platform?: string }): Promise<ArchivedPost[]>;
   /**
-   * The matches as CSV (header row, {@link EXPORT_COLUMNS}), streamed from PostgreSQL's COPY. Resolves once the
+   * The matches as CSV (header row, `EXPORT_COLUMNS`), streamed from PostgreSQL's COPY. Resolves once the
    * query is accepted, so a bad filter rejects before any byte is sent.
    */
   exportCsv(filter: PostFilter, options?: ExportOptions): Promise<Readable>;

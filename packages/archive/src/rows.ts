@@ -124,6 +124,7 @@ export interface PreparedBatch {
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 /** PostgreSQL text cannot hold NUL: a post with one would fail its whole batch. */
+// eslint-disable-next-line no-control-regex -- NUL is the one character to find
 const clean = (value: string): string => (value.includes('\u0000') ? value.replace(/\u0000/g, '') : value);
 const cleanOrNull = (value: unknown): string | null => {
   const s = text(value);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '@tingfeng/logger';
 import { ShutdownRegistry } from './index.js';
 
-const fixture = join(import.meta.dirname, '../test-fixtures/main.ts');
+const fixture = join(import.meta.dirname, 'main.fixture.ts');
 const env = (mode: string) => ({ ...process.env, FIXTURE_MODE: mode, LOG_LEVEL: 'silent' });
 
 describe('ShutdownRegistry', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('the root logger', () => {
   // A child process: the root logger writes to its own stdout, created once per process.
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../test-fixtures/log-secrets.ts')], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'log-secrets.fixture.ts')], {
     env: { ...process.env, LOG_LEVEL: 'info', CI: 'true' },
     encoding: 'utf8',
   });

@@ -102,6 +102,7 @@ export function hostileMessages(options: HostileOptions): HostileMessage[] {
     ['followers a string', (p) => ({ ...p, author: { id: 'u', followers: 'many' } }), 'invalid_field'],
     ['a JSON array', (p) => [p], 'not_object'],
     ['a JSON string', () => '昆明', 'not_object'],
+    // eslint-disable-next-line no-loss-of-precision -- overflows to Infinity on purpose
     ['a JSON number', () => 1e400, 'not_object'],
     ['JSON null', () => null, 'not_object'],
   ];

@@ -7,7 +7,7 @@ import { postgresAnswers, startThrowawayPostgres } from './postgres.js';
 describe('startThrowawayPostgres', () => {
   it('starts a server from the packaged binaries, serves SQL, and leaves nothing behind when stopped', async () => {
     const server = await startThrowawayPostgres();
-    let dataDir = '';
+    let dataDir: string | undefined;
     try {
       const client = new pg.Client(server.url);
       await client.connect();
@@ -18,12 +18,12 @@ describe('startThrowawayPostgres', () => {
       } finally {
         await client.end();
       }
-      expect(existsSync(dataDir)).toBe(true);
+      expect(dataDir !== undefined && existsSync(dataDir)).toBe(true);
     } finally {
       await server.stop();
       await server.stop();
     }
     expect(await postgresAnswers(server.url)).toBe(false);
-    expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(dataDir!)).toBe(false);
   });
 });

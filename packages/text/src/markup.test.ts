@@ -9,7 +9,7 @@ describe('extractMarkup', () => {
     expect(m.emoticons).toEqual(['哈哈']);
     expect(m.mentions).toEqual(['昆明发布', '小明_2015-km']);
     expect(m.urls).toEqual(['http://t.cn/RzAbc9x']);
-    expect(m.bareText).not.toMatch(/[@\[\]#]|http/);
+    expect(m.bareText).not.toMatch(/[@[\]#]|http/);
     expect(m.bareText).toContain('昆明18度');
   });
   it('finds bare domains such as the seed advert', () => {

@@ -73,7 +73,7 @@ function buildTriggerSet(chain: readonly DictGroup[]): Set<number> {
   const phrases: string[] = [];
   for (const group of chain) {
     for (const dict of group) {
-      for (const [key, value] of dictEntries(dict)) {
+      for (const [key] of dictEntries(dict)) {
         const cps = [...key];
         if (cps.length === 1) {
           // Judged on the whole chain: 温 maps to 溫 in the Taiwan step and back to 温 in the next, a net no-op.

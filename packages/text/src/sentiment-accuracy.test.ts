@@ -44,7 +44,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const EMOTICON = /\[[^\[\]]{1,8}\]/g;
+const EMOTICON = /\[[^[\]]{1,8}\]/g;
 
 /** Accuracy of scores against labels: strict (a 0 is wrong) and with a 0 counted as a coin toss (half right). */
 function accuracy(scores: readonly number[], labels: readonly string[]) {

@@ -327,7 +327,7 @@ function minimizeLbfgs(f: (w: Float64Array, g: Float64Array) => number, size: nu
     let step = 1;
     const next = new Float64Array(size);
     const nextG = new Float64Array(size);
-    let nextLoss = 0;
+    let nextLoss: number;
     for (;;) {
       for (let i = 0; i < size; i++) next[i] = w[i]! - step * q[i]!;
       nextLoss = f(next, nextG);

@@ -1,8 +1,10 @@
 import type { Alert } from '@tingfeng/contracts';
 import { describeError } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
-import type { AlertSink } from '../consumers/enriched-consumer.js';
 import type { DetectorMetrics } from '../metrics.js';
+
+/** Where the detector hands its alerts: resolves once they are durably accepted (enqueued), rejects otherwise. */
+export type AlertSink = (alerts: Alert[]) => Promise<void>;
 
 export interface AlertOutboxOptions {
   sink: AlertSink;

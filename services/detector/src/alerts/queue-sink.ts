@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Alert } from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
-import type { AlertSink } from '../consumers/enriched-consumer.js';
+import type { AlertSink } from './outbox.js';
 
 /** How long finished alert jobs are kept: while kept, a replayed alert with the same id is not queued again. */
 const KEEP_DONE_SECONDS = 7 * 24 * 3600;

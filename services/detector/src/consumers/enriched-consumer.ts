@@ -2,13 +2,11 @@ import { parseEnrichedPost, type Alert, type EnrichedPost } from '@tingfeng/cont
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
 import { describeError, undecodableRecord, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
-import { AlertOutbox } from '../alerts/outbox.js';
+import { AlertOutbox, type AlertSink } from '../alerts/outbox.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { DetectorMetrics } from '../metrics.js';
 
 /** Where alerts go: the BullMQ queue in production. Must be idempotent by alert id. */
-export type AlertSink = (alerts: Alert[]) => Promise<void>;
-
 interface PartitionState {
   engine: DetectorEngine;
   /** The offset of the next message the engine has not seen. */

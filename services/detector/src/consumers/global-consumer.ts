@@ -7,7 +7,8 @@ import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-
 import type { Lease } from '../leader/lock.js';
 import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
 import type { DetectorMetrics } from '../metrics.js';
-import { processSafely, readEnrichedPost, type AlertSink } from './enriched-consumer.js';
+import type { AlertSink } from '../alerts/outbox.js';
+import { processSafely, readEnrichedPost } from './enriched-consumer.js';
 
 /**
  * `created` → `starting` → `running` → `stopping` → `stopped` (a graceful stop, with a last checkpoint), or

@@ -7,7 +7,7 @@ import { FencedCheckpointStore } from '../checkpoint/fenced-store.js';
 import { LeaderElector } from '../leader/elector.js';
 import { LeaderLock, type Lease } from '../leader/lock.js';
 import type { DetectorMetrics } from '../metrics.js';
-import type { AlertSink } from './enriched-consumer.js';
+import type { AlertSink } from '../alerts/outbox.js';
 import { GlobalConsumer, type PostObserver } from './global-consumer.js';
 
 export interface GlobalModeOptions {

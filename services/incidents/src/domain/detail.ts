@@ -110,7 +110,11 @@ export function incidentDetail(view: IncidentView): IncidentDetail {
   const volume: VolumePoint[] = [];
   const latestSeries = new Map<string, NumericSeries>();
   for (const alert of alerts) {
-    for (const id of alert.postIds) if (!seenPosts.has(id)) (seenPosts.add(id), postIds.push(id));
+    for (const id of alert.postIds) {
+      if (seenPosts.has(id)) continue;
+      seenPosts.add(id);
+      postIds.push(id);
+    }
     for (const s of samplesOf(alert)) if (!samples.has(s.id)) samples.set(s.id, s);
     for (const a of alert.accounts ?? []) accounts.add(a);
     if (isNum(alert.observed) && isNum(alert.expected)) {

@@ -16,7 +16,9 @@ export function evidenceIds(alerts: readonly Alert[]): EvidenceIds {
   const roots: string[] = [];
   const seen = new Set<string>();
   for (const a of ordered) {
-    if (a.type === 'cascade' && a.rootId && !seen.has(a.rootId)) (seen.add(a.rootId), roots.push(a.rootId));
+    if (a.type !== 'cascade' || !a.rootId || seen.has(a.rootId)) continue;
+    seen.add(a.rootId);
+    roots.push(a.rootId);
   }
   const postIds: string[] = [];
   for (const a of ordered) {

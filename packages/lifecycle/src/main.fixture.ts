@@ -1,6 +1,6 @@
 // A process run by index.test.ts: runMain around a service whose behaviour the environment picks.
 import { ConfigError } from '@tingfeng/config';
-import { runMain } from '../src/index.js';
+import { runMain } from './index.js';
 
 const mode = process.env['FIXTURE_MODE'] ?? 'ok';
 

@@ -2,13 +2,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@tingfeng/logger';
 import { redisKeys } from '@tingfeng/queue';
-import { redisTest } from '../../../packages/testing/src/index.js';
+import { redisTest } from '../../packages/testing/src/index.js';
 import { createAnalyzer } from '@tingfeng/text';
-import { AnalyzerConfigSchema } from '../../analyzer/src/config.js';
-import { SchemeSource } from '../../analyzer/src/schemes/scheme-source.js';
-import { parseApiTokens } from './config.js';
-import { configureApi } from './http/api.js';
-import { registerConfigRoutes } from './http/routes/config-objects.js';
+import { AnalyzerConfigSchema } from '../../services/analyzer/src/config.js';
+import { SchemeSource } from '../../services/analyzer/src/schemes/scheme-source.js';
+import { parseApiTokens } from '../../services/incidents/src/config.js';
+import { configureApi } from '../../services/incidents/src/http/api.js';
+import { registerConfigRoutes } from '../../services/incidents/src/http/routes/config-objects.js';
 
 // Monitoring schemes from an admin's PUT to the analyzer's matcher: the incidents API's config routes over real
 // HTTP, the analyzer's own SchemeSource (imported from services/analyzer) over real Redis, on one random prefix.

@@ -1,5 +1,5 @@
 // Run by index.test.ts: logs objects that carry secrets in the places services put them.
-import { createLogger, flushLogs } from '../src/index.js';
+import { createLogger, flushLogs } from './index.js';
 
 const logger = createLogger('fixture');
 logger.info({ token: 'tok-top-level-0123456789', channel: { name: 'ops', webhookUrl: 'https://hooks.example/abc', signingSecret: 's3cret-signing' } }, 'channel');
