@@ -2,6 +2,7 @@ import type { Alert, Severity } from '@tingfeng/contracts';
 import { isNegative, type DetectorPost } from './post.js';
 import type { ResolvedConfig } from './config.js';
 import { BoundedMap } from './lru.js';
+import { DEFAULT_GROWTH_MODEL, forecastPeak, GROWTH_MODEL_NAME, growthFeatures, type GrowthModel } from './cascade-model.js';
 import { MAX_EVIDENCE, accountName, buildAlert, bumpCluster, bumpTopK, coordinatedShare, countSchemes, iso, rankOf, round3, schemesField, topKeys } from './shared.js';
 
 /** What is known of a root post before or while its reposts arrive. */
@@ -32,6 +33,8 @@ export interface CascadeState {
   firstChildMs: number;
   lastChildMs: number;
   peakVelocity: number;
+  /** Highest trailing-hour count of children seen (at bucket resolution); absent in older snapshots. */
+  peakHour?: number;
   maxDepth: number;
   /** Accounts whose posts drew child reposts, space-saving top-k. */
   amplifiers: [string, number][];
@@ -58,12 +61,13 @@ const HIST_FLOOR = 0.1;
 
 const binOf = (v: number): number =>
   Math.max(0, Math.min(HIST_BINS - 1, Math.floor(HIST_PER_OCTAVE * Math.log2(Math.max(v, HIST_FLOOR) / HIST_FLOOR))));
-const binLow = (b: number): number => HIST_FLOOR * 2 ** (b / HIST_PER_OCTAVE);
 
 /**
- * Cascade detector: follows parentId/rootId to the root and tracks, per root, children per minute
- * (velocity) and its change (acceleration) against the stream's normal peak velocity and the
- * author's reach. State is keyed by rootId, so a partition keyed by root holds whole cascades.
+ * Cascade detector: follows parentId/rootId to the root and tracks, per root, children per one-minute bucket (the
+ * growth curve). At each child, the growth model (`cascade-model.ts`) forecasts the highest trailing-hour count the
+ * cascade will still reach, with an interval: `info` when it is likely to reach {@link ResolvedConfig.cascadeAlertPerHour},
+ * `warning` at a real chance of the critical level (or at the level), `critical` when the level is forecast with
+ * confidence and not yet reached. State is keyed by rootId, so a partition keyed by root holds whole cascades.
  */
 export class CascadeDetector {
   private readonly roots: BoundedMap<string, RootInfo>;
@@ -75,6 +79,7 @@ export class CascadeDetector {
   constructor(
     private readonly cfg: ResolvedConfig,
     private readonly isCoordinated: (clusterId: string) => boolean,
+    private readonly model: Readonly<GrowthModel> = DEFAULT_GROWTH_MODEL,
   ) {
     this.roots = new BoundedMap(cfg.maxRoots);
     this.index = new BoundedMap(cfg.maxPostIndex);
@@ -176,46 +181,31 @@ export class CascadeDetector {
     return n / (this.cfg.cascadeVelocityWindowMs / 60_000);
   }
 
-  /** Peak velocity at the given quantile of ended cascades (or the configured fallback before enough history). */
-  criticalVelocity(): number {
-    if (this.historyCount < this.cfg.cascadeMinHistory) return this.cfg.cascadeCriticalVelocity;
-    const target = this.cfg.cascadeCriticalQuantile * this.historyCount;
-    let acc = 0;
-    for (let b = 0; b < HIST_BINS; b++) {
-      acc += this.history[b]!;
-      if (acc >= target) return Math.max(binLow(b + 1), this.cfg.cascadeMinVelocity);
-    }
-    return binLow(HIST_BINS);
-  }
-
-  /** The stream's typical (median) cascade peak velocity. */
-  private typicalVelocity(): number {
-    if (this.historyCount === 0) return 0;
-    let acc = 0;
-    for (let b = 0; b < HIST_BINS; b++) {
-      acc += this.history[b]!;
-      if (acc >= this.historyCount / 2) return binLow(b);
-    }
-    return 0;
-  }
-
   private evaluate(c: CascadeState, post: DetectorPost): Alert[] {
     const cfg = this.cfg;
     const v = this.velocity(c, c.lastChildMs);
-    const vPrev = this.velocity(c, c.lastChildMs - cfg.cascadeVelocityWindowMs);
     c.peakVelocity = Math.max(c.peakVelocity, v);
-    if (c.children < cfg.cascadeMinChildren || v < cfg.cascadeMinVelocity) return [];
     const root = this.roots.peek(c.rootId);
-    const expected = this.typicalVelocity() + (root?.followers ?? 0) * cfg.cascadeReachRate;
-    const score = (v - expected) / (Math.sqrt(expected) + cfg.cascadeBeta);
-    if (score < cfg.cascadeMinScore) return [];
-    const accel = v - vPrev;
-    const projected = v + Math.max(0, accel);
-    const threshold = Math.max(cfg.cascadeMinVelocity, expected + cfg.cascadeMinScore * (Math.sqrt(expected) + cfg.cascadeBeta));
-    let severity: Severity = 'info';
-    if (v >= cfg.cascadeWarningFactor * threshold) severity = 'warning';
-    // The early call: still accelerating and projected into the top tenth of peaks seen on this stream.
-    if (accel > 0 && projected >= this.criticalVelocity()) severity = 'critical';
+    const { x, hour } = growthFeatures({
+      curve: c.curve,
+      bucketMs: cfg.cascadeBucketMs,
+      nowMs: c.lastChildMs,
+      startMs: Math.min(c.firstChildMs, root?.createdAtMs ?? c.firstChildMs),
+      followers: root?.followers ?? 0,
+      reposts: c.children,
+    });
+    // Before any `critical`: has the cascade already reached the level (is it among the largest already)?
+    const reachedBefore = (c.peakHour ?? 0) >= cfg.cascadeCriticalPerHour;
+    c.peakHour = Math.max(c.peakHour ?? 0, hour);
+    if (hour < cfg.cascadeMinHourReposts) return [];
+    const f = forecastPeak(this.model, x, cfg.cascadeCriticalPerHour);
+    const pAlert = forecastPeak(this.model, x, cfg.cascadeAlertPerHour).pLevel;
+    let severity: Severity | undefined;
+    if (pAlert >= cfg.cascadeForecastProbability) severity = 'info';
+    if (f.pLevel >= cfg.cascadeWarningProbability || hour >= cfg.cascadeCriticalPerHour) severity = 'warning';
+    // The forecast call: it will be among the largest of the period, and it is not yet.
+    if (f.pLevel >= cfg.cascadeForecastProbability && !reachedBefore && hour < cfg.cascadeCriticalPerHour) severity = 'critical';
+    if (severity === undefined) return [];
     const rank = Math.max(rankOf(severity), c.emittedRank);
     const grew = c.emittedRank >= 0 && c.children >= c.lastEmittedChildren * cfg.cascadeReemitGrowth;
     if (rank <= c.emittedRank && !grew) return [];
@@ -227,6 +217,20 @@ export class CascadeDetector {
     const firstBucket = c.curve[0]?.[0] ?? 0;
     const negativeShare = c.replies > 0 ? round3(c.negativeReplies / c.replies) : 0;
     const rootLabel = root ? `@${root.author}` : c.rootId;
+    const median = Math.round(f.median);
+    const low = Math.round(f.low);
+    const high = Math.round(f.high);
+    const forecast = {
+      peakPerHour: median,
+      low,
+      high,
+      interval: 0.8,
+      level: cfg.cascadeCriticalPerHour,
+      pLevel: round3(f.pLevel),
+      alertLevel: cfg.cascadeAlertPerHour,
+      pAlert: round3(pAlert),
+      model: GROWTH_MODEL_NAME,
+    };
     return [
       buildAlert(
         {
@@ -234,13 +238,13 @@ export class CascadeDetector {
           type: 'cascade',
           at: post.createdAt,
           severity: finalSeverity,
-          title: `${rootLabel} 的帖子正在扩散: ${c.children} 次转发/评论, ${round3(v)} 条/分钟${root?.text ? ` 「${root.text.slice(0, 30)}」` : ''}`,
+          title: `${rootLabel} 的帖子正在扩散: 近1小时 ${hour} 次转发/评论, 预计峰值 ${median}/小时 (${low}–${high})${root?.text ? ` 「${root.text.slice(0, 30)}」` : ''}`,
           terms: root?.terms ?? [],
           postIds: [c.rootId, ...c.postIds].slice(0, MAX_EVIDENCE),
           rootId: c.rootId,
-          observed: round3(v),
-          expected: round3(expected),
-          score: round3(score),
+          observed: hour,
+          expected: median,
+          score: round3(f.pLevel),
           window: { start: iso(Math.min(c.firstChildMs, root?.createdAtMs ?? c.firstChildMs)), end: post.createdAt },
           negativeShare,
           coordinatedShare: coordinatedShare(c.clusters, c.children, this.isCoordinated),
@@ -248,11 +252,12 @@ export class CascadeDetector {
           rootAuthor: root?.author ?? null,
           rootFollowers: root?.followers ?? null,
           children: c.children,
-          acceleration: round3(accel),
+          velocity: round3(v),
           depth: c.maxDepth,
           amplifiers: topKeys(c.amplifiers, 10),
           curve: { bucketMs: cfg.cascadeBucketMs, start: iso(firstBucket * cfg.cascadeBucketMs), counts: denseCurve(c.curve) },
-          explain: `velocity ${round3(v)}/min vs expected ${round3(expected)}/min (stream median + reach of ${root?.followers ?? 0} followers); acceleration ${round3(accel)}/min per ${cfg.cascadeVelocityWindowMs / 60_000} min; critical at projected ≥ ${round3(this.criticalVelocity())}/min`,
+          forecast,
+          explain: `${hour} reposts in the trailing hour; the growth model forecasts a peak of ${median}/h (80 % interval ${low}–${high}), P(≥ ${cfg.cascadeAlertPerHour}/h) = ${round3(pAlert)}, P(≥ ${cfg.cascadeCriticalPerHour}/h) = ${round3(f.pLevel)}; info at P(≥ ${cfg.cascadeAlertPerHour}/h) ≥ ${cfg.cascadeForecastProbability}, critical at P ≥ ${cfg.cascadeForecastProbability} before the level is reached, warning at P ≥ ${cfg.cascadeWarningProbability} or at the level`,
         },
         c.seq,
       ),

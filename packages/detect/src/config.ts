@@ -32,26 +32,31 @@ export interface DetectorConfig {
   // Cascade detector.
   /** Width of one growth-curve bucket. */
   cascadeBucketMs: number;
-  /** Window over which velocity (children per minute) is measured; acceleration compares it with the window before. */
+  /** Window over which velocity (children per minute, the alert's `velocity`) is measured. */
   cascadeVelocityWindowMs: number;
-  /** Children (reposts + comments) a root needs before it can alert. Scaled. */
-  cascadeMinChildren: number;
-  /** Velocity (children/min) a root needs before it can alert. Scaled. */
-  cascadeMinVelocity: number;
-  /** Children per minute expected per follower of the root's author (reach): 1e-5 means 10/min for 1M followers. */
-  cascadeReachRate: number;
-  /** z-like score (velocity above expected over √expected+β) needed to alert. Scaled. */
-  cascadeMinScore: number;
-  /** Noise floor β of the cascade score, children/min. */
-  cascadeBeta: number;
-  /** `warning` once velocity reaches this multiple of the alerting threshold. */
-  cascadeWarningFactor: number;
-  /** `critical` = projected velocity reaches this quantile of past cascades' peak velocities (0.9 = top tenth). */
-  cascadeCriticalQuantile: number;
-  /** Until this many cascades have ended, `critical` uses {@link cascadeCriticalVelocity} instead of the quantile. */
-  cascadeMinHistory: number;
-  /** Fallback peak velocity (children/min) that counts as top tenth before enough history. Scaled. */
-  cascadeCriticalVelocity: number;
+  /**
+   * A cascade is judged only while its trailing hour holds at least this many reposts and comments (so one that stays
+   * below it, a quiet one, never alerts). Scaled.
+   */
+  cascadeMinHourReposts: number;
+  /**
+   * Alert (`info`) when the growth model (`src/cascade-model.ts`) forecasts, with {@link cascadeForecastProbability},
+   * that the cascade's trailing hour will reach this many reposts (100: the viral level of the real-data eval). Scaled.
+   */
+  cascadeAlertPerHour: number;
+  /**
+   * The level that makes a cascade among the largest of the period: reposts in an hour (300: the top tenth of the
+   * real Weibo cascades of `ced_weibo_dev`). `critical` = forecast to reach it, not there yet. Scaled.
+   */
+  cascadeCriticalPerHour: number;
+  /**
+   * How sure the forecast must be for a call: `info` at this probability of reaching {@link cascadeAlertPerHour},
+   * `critical` at this probability of reaching {@link cascadeCriticalPerHour}. 0.75, read off the fit half of the real
+   * cascades (`pnpm fit:cascade`).
+   */
+  cascadeForecastProbability: number;
+  /** `warning` from this probability on (or once the level is reached without an earlier `critical` call). */
+  cascadeWarningProbability: number;
   /** A cascade with no child for this long (event time, behind the watermark) ends; its peak enters the history. */
   cascadeIdleMs: number;
   /** Cascades only enter the peak-velocity history with at least this many children. */
@@ -166,15 +171,11 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
 
   cascadeBucketMs: 60_000,
   cascadeVelocityWindowMs: 5 * 60_000,
-  cascadeMinChildren: 20,
-  cascadeMinVelocity: 2,
-  cascadeReachRate: 1e-5,
-  cascadeMinScore: 3,
-  cascadeBeta: 1,
-  cascadeWarningFactor: 3,
-  cascadeCriticalQuantile: 0.9,
-  cascadeMinHistory: 20,
-  cascadeCriticalVelocity: 20,
+  cascadeMinHourReposts: 30,
+  cascadeAlertPerHour: 100,
+  cascadeCriticalPerHour: 300,
+  cascadeForecastProbability: 0.75,
+  cascadeWarningProbability: 0.3,
   cascadeIdleMs: 2 * 3600_000,
   cascadeHistoryMinChildren: 5,
   maxCascades: 20_000,
@@ -231,10 +232,9 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
 export type ResolvedConfig = DetectorConfig & { readonly resolved: true };
 
 const SCALED: readonly (keyof DetectorConfig)[] = [
-  'cascadeMinChildren',
-  'cascadeMinVelocity',
-  'cascadeMinScore',
-  'cascadeCriticalVelocity',
+  'cascadeMinHourReposts',
+  'cascadeAlertPerHour',
+  'cascadeCriticalPerHour',
   'storyMinScore',
   'storyMinCount',
   'storyMinPosts',
@@ -260,6 +260,9 @@ export function resolveConfig(overrides: Partial<DetectorConfig> = {}): Resolved
   if (!Number.isInteger(merged.clockConfirmPosts) || merged.clockConfirmPosts < 1) throw new Error('clockConfirmPosts must be an integer of at least 1');
   if (!(merged.negativeMinConfidence >= 0.5 && merged.negativeMinConfidence <= 1)) {
     throw new Error(`negativeMinConfidence ${merged.negativeMinConfidence} outside 0.5..1`);
+  }
+  for (const key of ['cascadeForecastProbability', 'cascadeWarningProbability'] as const) {
+    if (!(merged[key] > 0 && merged[key] < 1)) throw new Error(`${key} ${merged[key]} outside (0, 1)`);
   }
   if (!Number.isInteger(Math.log2(merged.storyTableSize))) throw new Error('storyTableSize must be a power of two');
   if (merged.storySeasonSlots < 1 || 1440 % merged.storySeasonSlots !== 0) throw new Error('storySeasonSlots must divide a day in whole minutes');

@@ -86,8 +86,12 @@ describe('DetectorEngine', () => {
     expect(first.depth).toBeGreaterThanOrEqual(1);
     expect(first.negativeShare).toBeGreaterThan(0.5);
     expect(typeof first.coordinatedShare).toBe('number');
-    const last = alerts[alerts.length - 1]!;
+    // Every emission about the dying-city post shares one key. (An ordinary cascade of the background may alert `info`
+    // too: one that runs at 150 reposts an hour for half an hour is on a viral pace by the real data's yardstick.)
+    const own = alerts.filter((a) => a.rootId === first.rootId);
+    const last = own[own.length - 1]!;
     expect(last.amplifiers).toContain('云南资讯');
-    expect(new Set(alerts.map((a) => a.key)).size).toBe(1);
+    expect(new Set(own.map((a) => a.key)).size).toBe(1);
+    expect(alerts.filter((a) => a.rootId !== first.rootId).every((a) => a.severity === 'info')).toBe(true);
   });
 });

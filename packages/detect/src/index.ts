@@ -13,3 +13,5 @@ export { bestWindowRule, callsFromAlerts, CascadeTruthBuilder, CRITICAL_TARGETS,
 export type { CascadeCalls, CascadeTruth, CedScore, CriticalTargets, GridRule, Split, TruthPost } from './cascade-eval.js';
 export { EventClock, settleByVotes } from './event-time/event-clock.js';
 export type { ClockVerdict, EventClockOptions, HeldJump, Settlement } from './event-time/event-clock.js';
+export { DEFAULT_GROWTH_MODEL, GROWTH_MODEL_NAME, fitLinear, forecastPeak, GROWTH_FEATURES, growthFeatures, MODEL_MIN_HOUR, normalCdf } from './cascade-model.js';
+export type { GrowthInput, GrowthModel, PeakForecast } from './cascade-model.js';

@@ -185,11 +185,42 @@ function volumeChart(volume) {
   return [lineChart(series, { isTime: true, yLabel: '每窗口 per window' }), legend(series)];
 }
 
-function seriesCharts(detail) {
+/** The latest cascade forecast among the incident's alerts (the detector's growth model: peak reposts an hour, 80 % interval). */
+function latestForecast(inc) {
+  const withForecast = (inc.alerts ?? []).filter((a) => a.forecast && Number.isFinite(a.forecast.peakPerHour));
+  withForecast.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const a = withForecast[withForecast.length - 1];
+  return a ? { ...a.forecast, atMs: Date.parse(a.at), observed: a.observed } : null;
+}
+
+/** The forecast beside the growth curve: the predicted peak, as the curve's per-bucket rate, over the hour after the call. */
+function forecastSeries(fc, points) {
+  const stepMs = points.length > 1 ? points[1].x - points[0].x : 60_000;
+  const perBucket = (perHour) => Math.round(((perHour * stepMs) / 3600_000) * 10) / 10;
+  const flat = (perHour) => [{ x: fc.atMs, y: perBucket(perHour) }, { x: fc.atMs + 3600_000, y: perBucket(perHour) }];
+  return [
+    { name: `预测峰值 forecast peak ${fc.peakPerHour}/h`, color: '#c62828', points: flat(fc.peakPerHour), dashed: true },
+    { name: `80% 区间 interval ${fc.low}–${fc.high}/h`, color: '#e0a0a0', points: flat(fc.high), dashed: true },
+    { name: '', color: '#e0a0a0', points: flat(fc.low), dashed: true },
+  ];
+}
+
+function seriesCharts(detail, inc) {
+  const fc = latestForecast(inc);
   return detail.series.map((s) => {
     const name = s.field === 'curve' ? '扩散增长曲线 cascade growth' : s.field;
     const series = [{ name, color: '#7b5cd6', points: s.points }];
-    return h('div', { class: 'series', 'data-field': s.field }, h('h3', {}, name), lineChart(series, { isTime: s.xIsTime }), legend(series));
+    if (s.field !== 'curve' || !fc || !s.xIsTime) return h('div', { class: 'series', 'data-field': s.field }, h('h3', {}, name), lineChart(series, { isTime: s.xIsTime }), legend(series));
+    const withForecast = [...series, ...forecastSeries(fc, s.points)];
+    const caption = `预测 forecast (${fmt(new Date(fc.atMs).toISOString())}): 近1小时 ${fc.observed ?? '—'} 条; 预计峰值 ${fc.peakPerHour} 条/小时 (80% 区间 ${fc.low}–${fc.high}); 达到 ${fc.level}/小时 的概率 P = ${fc.pLevel}`;
+    return h(
+      'div',
+      { class: 'series', 'data-field': s.field },
+      h('h3', {}, name),
+      lineChart(withForecast, { isTime: true, yLabel: `每 ${Math.max(1, Math.round((s.points.length > 1 ? s.points[1].x - s.points[0].x : 60_000) / 60_000))} 分钟 per bucket`, markers: [{ x: fc.atMs, label: '预测 forecast' }] }),
+      legend(withForecast.filter((x) => x.name)),
+      h('p', { class: 'forecast', id: 'cascade-forecast' }, caption),
+    );
   });
 }
 
@@ -322,7 +353,7 @@ async function renderDetail(id) {
       'div',
       { class: 'grid2' },
       h('section', { class: 'panel', id: 'volume-chart' }, h('h2', {}, '声量 Volume: 实际 vs 基线 (observed vs expected)'), ...volumeChart(d.volume)),
-      h('section', { class: 'panel', id: 'growth-chart' }, h('h2', {}, '增长曲线 Growth'), ...(d.series.length > 0 ? seriesCharts(d) : [h('p', { class: 'muted' }, '告警未携带曲线 No series in the alerts.')])),
+      h('section', { class: 'panel', id: 'growth-chart' }, h('h2', {}, '增长曲线 Growth'), ...(d.series.length > 0 ? seriesCharts(d, inc) : [h('p', { class: 'muted' }, '告警未携带曲线 No series in the alerts.')])),
     ),
     campaignPanel(inc, act, operate),
     h(
