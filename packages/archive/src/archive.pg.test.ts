@@ -245,7 +245,7 @@ describe('archive queries', () => {
     }
   });
 
-  pgTest('ranks the keywords and accounts of the matches', async ({ databaseUrl, pgSchema }) => {
+  pgTest('ranks the keywords, accounts and repost trees of the matches', async ({ databaseUrl, pgSchema }) => {
     const archives: Archive[] = [];
     try {
       const archive = await seeded(databaseUrl, pgSchema, archives);
@@ -260,6 +260,10 @@ describe('archive queries', () => {
       ]);
       expect(accounts[0]).toMatchObject({ name: '爱丽丝', followers: 5100 });
       expect(accounts.find((a) => a.id === 'spam')).toBeUndefined();
+      // One repost tree: the dying-city post's one repost (the root itself is not counted among its reposts).
+      const cascades = await archive.topCascades({});
+      expect(cascades).toEqual([{ rootId: corpus[2]!.id, posts: 1, negativeShare: corpus[3]!.sentiment < 0 ? 1 : 0, firstAt: corpus[3]!.createdAt, lastAt: corpus[3]!.createdAt }]);
+      expect(await archive.topCascades({ q: '地铁' })).toEqual([]);
     } finally {
       await Promise.all(archives.map((a) => a.close()));
     }

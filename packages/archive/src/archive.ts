@@ -10,6 +10,7 @@ import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type Que
 import { COPY_COLUMNS, distinctPosts, eventTimeMs, monthOf, prepareBatch, type SubwordFn } from './rows.js';
 import type {
   AccountCount,
+  CascadeCount,
   ArchivedPost,
   ExportOptions,
   HistogramBucket,
@@ -71,6 +72,8 @@ export interface Archive {
   topTerms(filter: PostFilter, options?: { limit?: number }): Promise<TermCount[]>;
   /** The accounts with the most matching posts. */
   topAccounts(filter: PostFilter, options?: { limit?: number }): Promise<AccountCount[]>;
+  /** The repost trees with the most matching posts (grouped by `rootId`), most first: a day's biggest cascades. */
+  topCascades(filter: PostFilter, options?: { limit?: number }): Promise<CascadeCount[]>;
   /** The posts with these ids, in the order given (ids not archived are left out; spam included). */
   postsByIds(ids: readonly string[], options?: { platform?: string }): Promise<ArchivedPost[]>;
   /**
@@ -368,6 +371,26 @@ export function createArchive(options: ArchiveOptions): Archive {
         if (r.verified !== null) account.verified = r.verified;
         return account;
       });
+    },
+
+    async topCascades(filter, cascadeOptions = {}) {
+      const limit = clampLimit(cascadeOptions.limit, 10, 200);
+      const b = new ParamBinder();
+      const where = [...(await conditions(filter, b)), 'root_id IS NOT NULL', 'root_id <> id'];
+      const result = await pool.query<{ root_id: string; n: number; negative: number; first: Date; last: Date }>(
+        `SELECT root_id, count(*)::int AS n, count(*) FILTER (WHERE sentiment < 0)::int AS negative,
+                min(created_at) AS first, max(created_at) AS last
+         FROM posts ${whereSql(where)}
+         GROUP BY root_id ORDER BY n DESC, root_id LIMIT ${limit}`,
+        b.values,
+      );
+      return result.rows.map((r) => ({
+        rootId: r.root_id,
+        posts: r.n,
+        negativeShare: r.n === 0 ? 0 : r.negative / r.n,
+        firstAt: r.first.toISOString(),
+        lastAt: r.last.toISOString(),
+      }));
     },
 
     async postsByIds(ids, byIdOptions = {}) {

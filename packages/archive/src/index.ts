@@ -19,6 +19,7 @@ export type {
   HistogramBucket,
   TermCount,
   AccountCount,
+  CascadeCount,
   WriteResult,
   ExportOptions,
   PartitionInfo,

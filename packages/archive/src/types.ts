@@ -111,6 +111,17 @@ export interface AccountCount {
   negativeShare: number;
 }
 
+/** A repost tree among the matches: the posts that name `rootId` as their root (the root post itself not counted). */
+export interface CascadeCount {
+  rootId: string;
+  /** Matching reposts and comments of the root. */
+  posts: number;
+  negativeShare: number;
+  /** Event time of the first and the last of them, ISO-8601 UTC. */
+  firstAt: string;
+  lastAt: string;
+}
+
 /** What one `writePosts` call did. */
 export interface WriteResult {
   /** Rows new to the archive. */
