@@ -183,13 +183,23 @@ async function service(url: string, posts: readonly EnrichedPost[], months: read
   try {
     let t0 = 0;
     let first = 0;
+    let progressAt = performance.now();
+    let last = 0;
     for (;;) {
       const written = await metric(port, 'tingfeng_archive_posts_written_total');
       if (t0 === 0 && written > 0) {
         t0 = performance.now();
         first = written;
       }
-      if (written >= posts.length) return (written - first) / ((performance.now() - t0) / 1000);
+      if (written >= posts.length) {
+        const rate = (written - first) / ((performance.now() - t0) / 1000);
+        const duplicates = await metric(port, 'tingfeng_archive_posts_duplicate_total');
+        if (duplicates > 0) say(`  (the archiver saw ${fmt(duplicates)} redelivered posts: a chunk whose offset commit failed after its rows were durable)`);
+        return rate;
+      }
+      if (written > last) (last = written), (progressAt = performance.now());
+      // Never wait forever: a stalled archiver is a finding, reported with what it did.
+      if (performance.now() - progressAt > 120_000) throw new Error(`the archiver stalled at ${fmt(written)} of ${fmt(posts.length)} posts written`);
       if (child.exitCode !== null) throw new Error(`the archiver exited with ${child.exitCode}`);
       await new Promise((r) => setTimeout(r, 20));
     }

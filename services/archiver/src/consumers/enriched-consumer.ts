@@ -110,14 +110,16 @@ export class EnrichedConsumer {
         logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'archive write failed; the chunk will be consumed again');
         throw err;
       }
+      // Counted once the rows are durable, before the offset commit: a chunk whose commit fails comes again and its
+      // posts are then duplicates, so written_total stays the number of rows archived (not those rows minus a chunk).
+      metrics.written.inc(outcome.written);
+      metrics.duplicates.inc(outcome.duplicates);
+      metrics.expired.inc(outcome.expired);
       const nextOffset = (BigInt(last.offset) + 1n).toString();
       await this.commit(batch.topic, batch.partition, nextOffset, outcome.deadLetters);
       resolveOffset(last.offset);
       stopTimer();
       metrics.consumed.inc(chunk.length);
-      metrics.written.inc(outcome.written);
-      metrics.duplicates.inc(outcome.duplicates);
-      metrics.expired.inc(outcome.expired);
       for (const d of outcome.deadLetters) metrics.rejected.inc({ reason: d.reason });
       if (outcome.deadLetters.length > 0) {
         logger.warn({ count: outcome.deadLetters.length, reasons: [...new Set(outcome.deadLetters.map((d) => d.reason))] }, 'records dead-lettered');
