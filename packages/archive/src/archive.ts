@@ -215,18 +215,24 @@ export function createArchive(options: ArchiveOptions): Archive {
     try {
       await client.query('BEGIN');
       try {
-        const keys = await client.query<{ id: string; platform: string }>(KEYS_SQL, [
+        const claimed = client.query<{ id: string; platform: string }>(KEYS_SQL, [
           posts.map((p) => p.id),
           posts.map((p) => p.platform),
           posts.map((p) => new Date(eventTimeMs(p)).toISOString()),
         ]);
+        // Awaited below; until then a failure must not surface as an unhandled rejection.
+        claimed.catch(() => undefined);
+        // The rows are built while PostgreSQL claims the keys (the query is already on the wire): the two took as
+        // long as each other, one after the other. Built again for the new ones only when some keys were taken.
+        let { copyText } = prepareBatch(posts, subwords);
+        const keys = await claimed;
         let fresh = posts;
         if ((keys.rowCount ?? 0) < posts.length) {
           const isNew = new Set(keys.rows.map((k) => `${k.platform}\u0000${k.id}`));
           fresh = posts.filter((p) => isNew.has(`${p.platform}\u0000${p.id}`));
+          if (fresh.length > 0) copyText = prepareBatch(fresh, subwords).copyText;
         }
         if (fresh.length > 0) {
-          const { copyText } = prepareBatch(fresh, subwords);
           await new Promise<void>((resolve, reject) => {
             const stream = client.query(copyFrom(COPY_SQL));
             stream.once('finish', resolve);
