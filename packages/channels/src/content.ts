@@ -1,5 +1,5 @@
 import type { Alert, Incident, Severity } from '@tingfeng/contracts';
-import type { FormatOptions, NotificationItem, OutgoingMessage } from './types.js';
+import type { FormatOptions, NotificationItem, OutgoingMessage, ReportNotice } from './types.js';
 
 export const SEVERITY_LABELS: Record<Severity, string> = { info: '提示', warning: '警告', critical: '严重' };
 
@@ -173,8 +173,29 @@ function digestContent(items: NotificationItem[], reason: 'rate_limit' | 'quiet_
   };
 }
 
+const MAX_REPORT_LINES = 10;
+
+function reportContent(report: ReportNotice, options: FormatOptions): MessageContent {
+  const rank: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+  const top = report.incidents.reduce<Severity>((acc, i) => (rank[i.severity] > rank[acc] ? i.severity : acc), 'info');
+  const lines = report.incidents.slice(0, MAX_REPORT_LINES).map((i) => ({
+    text: `【${SEVERITY_LABELS[i.severity]}】${oneLine(i.sentence, 200)}`,
+    link: incidentLink(options.publicUrl, i.id),
+  }));
+  const rest = report.incidents.length - lines.length;
+  return {
+    title: `【舆情日报】${report.day}${report.scheme ? ` · ${report.scheme}` : ''}`,
+    severity: top,
+    fields: rest > 0 ? [{ label: '另有', value: `${rest} 起事件未列出，请阅读日报全文` }] : [],
+    lines,
+    link: report.link,
+    note: report.overview,
+  };
+}
+
 /** The content of an outgoing message, independent of the channel that renders it. */
 export function buildContent(message: OutgoingMessage, options: FormatOptions): MessageContent {
+  if (message.kind === 'report') return reportContent(message.report, options);
   return message.kind === 'single' ? singleContent(message.item, options) : digestContent(message.items, message.reason, options);
 }
 

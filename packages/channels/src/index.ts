@@ -1,5 +1,5 @@
 export { CHANNEL_TYPES } from './types.js';
-export type { ChannelTarget, ChannelType, NotificationItem, OutgoingMessage, FormatOptions, HttpRequest } from './types.js';
+export type { ChannelTarget, ChannelType, NotificationItem, OutgoingMessage, ReportNotice, FormatOptions, HttpRequest } from './types.js';
 export { signWebhookBody, verifyWebhookSignature, dingtalkSign, feishuSign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js';
 export type { WebhookVerdict } from './signing.js';
 export {

@@ -1,4 +1,4 @@
-import type { Incident } from '@tingfeng/contracts';
+import type { Incident, Severity } from '@tingfeng/contracts';
 
 export const CHANNEL_TYPES = ['webhook', 'wecom', 'dingtalk', 'feishu'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -27,8 +27,23 @@ export interface NotificationItem {
   escalationLevel?: number;
 }
 
-/** What one outgoing message carries: one item, or a digest of several. */
+/** A daily report (舆情日报) to announce: its one-line summary per incident and where to read it whole. */
+export interface ReportNotice {
+  /** The report's day, `YYYY-MM-DD` in the organisation's time zone. */
+  day: string;
+  /** The monitoring scheme it covers; absent for every post. */
+  scheme?: string;
+  /** The day in one sentence (volume, negative share, incidents). */
+  overview: string;
+  /** One plain-Chinese sentence per incident opened that day, most severe first. */
+  incidents: { id: string; severity: Severity; sentence: string }[];
+  /** The report on the dashboard. */
+  link: string;
+}
+
+/** What one outgoing message carries: one item, a digest of several, or a daily report's announcement. */
 export type OutgoingMessage =
+  | { kind: 'report'; report: ReportNotice }
   | { kind: 'single'; item: NotificationItem }
   | {
       kind: 'digest';

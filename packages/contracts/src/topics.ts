@@ -32,6 +32,8 @@ export const QUEUES = {
   alerts: 'alerts',
   notifications: 'notifications',
   escalations: 'escalations',
+  /** The daily reports (舆情日报): a repeatable job in TIME_ZONE, owned by the incidents service. */
+  reports: 'reports',
 } as const;
 
 /** Consumer group ids. */

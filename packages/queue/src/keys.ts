@@ -44,6 +44,10 @@ export interface RedisKeys {
   readonly campaignsActive: string;
   /** JSON CampaignSeries of a campaign, per time bucket (written by the detector, read by the incidents API). */
   campaignSeries(incidentId: string): string;
+  /** ZSET of the daily reports built and sent, member `<day>|<scheme or empty>`, scored by the day's start (epoch ms). */
+  readonly reports: string;
+  /** JSON ReportRecord of one daily report (`day` YYYY-MM-DD, `scheme` '' for all posts). */
+  report(day: string, scheme: string): string;
 }
 
 /** Key builders for the incident view under `prefix` (`REDIS_PREFIX`, default `tf:`). Both services import these. */
@@ -67,5 +71,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     campaign: (incidentId) => `${prefix}campaign:${incidentId}`,
     campaignsActive: `${prefix}campaigns:active`,
     campaignSeries: (incidentId) => `${prefix}campaign-series:${incidentId}`,
+    reports: `${prefix}reports`,
+    report: (day, scheme) => `${prefix}report:${day}:${scheme}`,
   };
 }

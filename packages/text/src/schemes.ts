@@ -21,6 +21,11 @@ export interface Scheme {
   accounts?: string[];
   /** `false` switches the scheme off without deleting it. Default true. */
   enabled?: boolean;
+  /**
+   * The scheme's daily report (舆情日报): with `daily` set, the incidents service builds it every morning and sends
+   * its link and summary to `channels` (ids of `{p}config:channels`). The analyzer ignores it.
+   */
+  report?: { daily: boolean; channels?: string[] };
 }
 
 /** A parsed rule. Terms are as written (unquoted); the matcher normalises them. */

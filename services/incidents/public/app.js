@@ -1,7 +1,9 @@
-// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list), #/incidents/<id>, #/search?…, #/schemes.
+// The Tingfeng dashboard: plain ES modules, no build step. Hash routes: #/ (list), #/incidents/<id>, #/search?…, #/schemes,
+// #/reports and #/reports/<day>?scheme=….
 import { legend, lineChart } from './charts.js';
 import { $, h } from './dom.js';
 import { renderEvidence, termLink } from './evidence.js';
+import { renderReports } from './reports.js';
 import { renderSchemes } from './schemes.js';
 import { renderSearch } from './search.js';
 
@@ -94,6 +96,7 @@ async function connectStream(retryMs = 0) {
 
 function currentRoute() {
   if (location.hash === '#/schemes') return { name: 'schemes' };
+  if (location.hash === '#/reports' || location.hash.startsWith('#/reports/')) return { name: 'reports' };
   if (location.hash === '#/search' || location.hash.startsWith('#/search?')) return { name: 'search' };
   const m = /^#\/incidents\/(.+)$/.exec(location.hash);
   return m ? { name: 'detail', id: decodeURIComponent(m[1]) } : { name: 'list' };
@@ -395,7 +398,7 @@ async function renderDetail(id) {
   );
 }
 
-const PAGE_TITLES = { list: '舆情事件', schemes: '监测方案', search: '搜索' };
+const PAGE_TITLES = { list: '舆情事件', schemes: '监测方案', search: '搜索', reports: '舆情日报' };
 
 function render() {
   const route = currentRoute();
@@ -403,6 +406,7 @@ function render() {
   for (const a of document.querySelectorAll('nav.pages a')) a.classList.toggle('active', a.dataset.page === page);
   document.title = `听风 Tingfeng · ${PAGE_TITLES[page]}`;
   if (route.name === 'schemes') return renderSchemes($('#view'), { api, role: state.me?.role, canAdmin: can('admin'), showError });
+  if (route.name === 'reports') return renderReports($('#view'), { api, token: () => state.token, signedIn: Boolean(state.me), showError });
   if (route.name === 'search') return renderSearch($('#view'), { api, token: () => state.token, signedIn: Boolean(state.me), showError });
   return route.name === 'detail' ? renderDetail(route.id) : renderList();
 }

@@ -15,6 +15,8 @@ import { buildHttpServer } from './http/server.js';
 import { StreamTickets } from './http/stream-tickets.js';
 import { createAlertWorker } from './jobs/alert-worker.js';
 import { incidentsMetrics } from './metrics.js';
+import { DailyReports } from './reports/daily-reports.js';
+import { PdfPrinter } from './reports/pdf-printer.js';
 import { ViewStore } from './store/view-store.js';
 
 export interface IncidentsApp extends Service {
@@ -99,6 +101,22 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         autoResolveMs: config.INCIDENT_AUTO_RESOLVE_MS,
       });
 
+      const reports = new DailyReports({
+        archive,
+        store,
+        redis,
+        keys,
+        queue: settings,
+        timeZone: config.TIME_ZONE,
+        publicUrl: config.PUBLIC_URL,
+        dailyAt: config.REPORT_DAILY_AT,
+        logger,
+      });
+      shutdown.register('daily-reports', () => reports.stop());
+      await reports.start();
+      const printer = new PdfPrinter(config.CHROMIUM_PATH);
+      if (!printer.available) logger.info({ chromium: config.CHROMIUM_PATH }, 'no Chromium: reports are served as HTML, format=pdf answers 501');
+
       const http = await buildHttpServer({
         logger,
         tokens: config.API_TOKENS,
@@ -111,6 +129,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         metrics,
         archive,
         timeZone: config.TIME_ZONE,
+        reports,
+        printer,
         publicUrl: config.PUBLIC_URL,
         notes: { maxChars: config.INCIDENT_NOTE_MAX_CHARS, limiter: new FixedWindowLimiter(redis, keys.noteRate, config.INCIDENT_NOTES_PER_MINUTE, 60_000) },
         stream: {

@@ -1,6 +1,6 @@
 import { buildContent, evidenceOf, incidentLink, renderMarkdown, renderText, changeLabel } from '../content.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../signing.js';
-import type { FormatOptions, HttpRequest, NotificationItem, OutgoingMessage, ChannelTarget } from '../types.js';
+import type { FormatOptions, HttpRequest, NotificationItem, OutgoingMessage, ChannelTarget, ReportNotice } from '../types.js';
 
 /** The JSON a generic webhook receives for one item. */
 export interface WebhookItemPayload {
@@ -32,7 +32,7 @@ export interface WebhookItemPayload {
 export interface WebhookPayload {
   source: 'tingfeng';
   version: 1;
-  kind: 'single' | 'digest';
+  kind: 'single' | 'digest' | 'report';
   /** One line in Chinese, e.g. `【舆情·严重】新事件：…`. */
   title: string;
   /** The message as Markdown, ready to forward to a chat. */
@@ -40,6 +40,8 @@ export interface WebhookPayload {
   text: string;
   /** Why items were folded together, for a digest. */
   digestReason?: 'rate_limit' | 'quiet_hours';
+  /** For `report`: the daily report announced (its day, scheme, overview, one sentence per incident, link). */
+  report?: ReportNotice;
   items: WebhookItemPayload[];
 }
 
@@ -75,7 +77,7 @@ function itemPayload(item: NotificationItem, options: FormatOptions): WebhookIte
 /** The body of a generic webhook request (exported for receivers and tests). */
 export function webhookPayload(message: OutgoingMessage, options: FormatOptions): WebhookPayload {
   const content = buildContent(message, options);
-  const items = message.kind === 'single' ? [message.item] : message.items;
+  const items = message.kind === 'single' ? [message.item] : message.kind === 'digest' ? message.items : [];
   return {
     source: 'tingfeng',
     version: 1,
@@ -84,6 +86,7 @@ export function webhookPayload(message: OutgoingMessage, options: FormatOptions)
     markdown: renderMarkdown(content),
     text: renderText(content),
     ...(message.kind === 'digest' ? { digestReason: message.reason } : {}),
+    ...(message.kind === 'report' ? { report: message.report } : {}),
     items: items.map((it) => itemPayload(it, options)),
   };
 }

@@ -11,12 +11,15 @@ import type { IncidentCommands } from '../commands/incident-commands.js';
 import type { ApiToken } from '../config.js';
 import type { IncidentEventLog } from '../events/event-log.js';
 import type { IncidentsMetrics } from '../metrics.js';
+import type { DailyReports } from '../reports/daily-reports.js';
+import type { PdfPrinter } from '../reports/pdf-printer.js';
 import type { ViewStore } from '../store/view-store.js';
 import { configureApi, type Api } from './api.js';
 import { registerConfigRoutes } from './routes/config-objects.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerIncidentRoutes, type NoteLimits } from './routes/incidents.js';
 import { registerPostRoutes } from './routes/posts.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { apiSchemas } from './schemas.js';
 import type { SseLimits } from './sse-client.js';
@@ -37,6 +40,9 @@ export interface HttpServerOptions {
   archive: ArchiveGate;
   /** The organisation's time zone (TIME_ZONE). */
   timeZone: string;
+  /** The daily reports (舆情日报) and the browser that prints them. */
+  reports: DailyReports;
+  printer: PdfPrinter;
   publicUrl: string;
   /** Note size and rate limits. */
   notes: NoteLimits;
@@ -111,6 +117,7 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
 
   registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands, notes: o.notes });
   registerPostRoutes(app, { tokens: o.tokens, store: o.store, archive: o.archive, timeZone: o.timeZone });
+  registerReportRoutes(app, { tokens: o.tokens, reports: o.reports, printer: o.printer, tickets: o.stream.tickets });
   registerStreamRoute(app, { tokens: o.tokens, log: o.log, metrics: o.metrics, ...o.stream });
   registerConfigRoutes(app, { tokens: o.tokens, redis: o.redis, keys: o.keys, logger: o.logger });
   registerDashboardRoutes(app);

@@ -67,6 +67,17 @@ export class ViewStore {
     return out;
   }
 
+  /** Every incident opened (wall time) at or after `sinceMs`, whole, oldest first: what a daily report reads. */
+  async openedSince(sinceMs: number): Promise<IncidentView[]> {
+    const ids = await this.redis.zrangebyscore(this.keys.incidents, sinceMs, '+inf');
+    const views: IncidentView[] = [];
+    for (let i = 0; i < ids.length; i += 200) {
+      const raws = await this.redis.mget(ids.slice(i, i + 200).map((id) => this.keys.incident(id)));
+      for (const raw of raws) if (raw) views.push(JSON.parse(raw) as IncidentView);
+    }
+    return views;
+  }
+
   /** Incidents newest first (by openedAt), filtered, one page; `total` counts every match. */
   async list(filter: ListFilter): Promise<{ items: IncidentSummary[]; total: number }> {
     const max = filter.untilMs ?? '+inf';

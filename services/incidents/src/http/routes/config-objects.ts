@@ -42,6 +42,8 @@ export const SchemeSchema = z.looseObject({
   rule: z.string().max(4000),
   accounts: z.array(z.string().trim().min(1).max(200)).max(5000).optional(),
   enabled: z.boolean().optional(),
+  /** The daily report (舆情日报): built every morning when `daily`, its link and summary sent to `channels` (channel ids). */
+  report: z.object({ daily: z.boolean(), channels: z.array(z.string().min(1).max(64)).max(50).optional() }).optional(),
 });
 export const SchemesConfigSchema = z.array(SchemeSchema).max(MAX_SCHEMES);
 

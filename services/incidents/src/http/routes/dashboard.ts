@@ -12,6 +12,7 @@ const FILES: Record<string, string> = {
   'dom.js': 'text/javascript; charset=utf-8',
   'schemes.js': 'text/javascript; charset=utf-8',
   'search.js': 'text/javascript; charset=utf-8',
+  'reports.js': 'text/javascript; charset=utf-8',
   'evidence.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
