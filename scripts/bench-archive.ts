@@ -197,7 +197,10 @@ async function service(url: string, posts: readonly EnrichedPost[], months: read
         if (duplicates > 0) say(`  (the archiver saw ${fmt(duplicates)} redelivered posts: a chunk whose offset commit failed after its rows were durable)`);
         return rate;
       }
-      if (written > last) (last = written), (progressAt = performance.now());
+      if (written > last) {
+        last = written;
+        progressAt = performance.now();
+      }
       // Never wait forever: a stalled archiver is a finding, reported with what it did.
       if (performance.now() - progressAt > 120_000) throw new Error(`the archiver stalled at ${fmt(written)} of ${fmt(posts.length)} posts written`);
       if (child.exitCode !== null) throw new Error(`the archiver exited with ${child.exitCode}`);

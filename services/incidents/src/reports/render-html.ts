@@ -109,7 +109,7 @@ function weekChart(report: DailyReport): string {
   return `<svg class="week" viewBox="0 0 ${width} ${height}" role="img" aria-label="近 8 日声量与负面占比">
 ${bars}
 <polyline class="share" points="${points}" fill="none" stroke="#c77700" stroke-width="2"/>
-<text x="4" y="${height - 2}" font-size="11" fill="#5b6270">柱：每日信息量　折线（橙）：负面占比，满格 100%</text>
+<text x="4" y="${height - 2}" font-size="11" fill="#5b6270">柱：每日信息量；折线（橙）：负面占比，满格 100%</text>
 </svg>`;
 }
 
