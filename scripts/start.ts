@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     DETECTOR_CHECKPOINT_PREFIX: `${run}:detector:`,
     NOTIFY_DEFAULT_WEBHOOK_URL: `http://127.0.0.1:${ports.webhook}/hook`,
     NOTIFY_DEFAULT_WEBHOOK_SECRET: webhookSecret,
-    // The local webhook receiver is on loopback, which the notifier refuses unless it is listed.
+    // The local webhook receiver is on loopback, which the notifier (and the daily reports' announcements) refuse unless listed.
     NOTIFY_ALLOWED_HOSTS: '127.0.0.1',
     // Unacknowledged for two minutes: the duty lead (here the same local receiver) is told.
     ESCALATION_AFTER_MS: '120000',

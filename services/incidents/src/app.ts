@@ -110,6 +110,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         timeZone: config.TIME_ZONE,
         publicUrl: config.PUBLIC_URL,
         dailyAt: config.REPORT_DAILY_AT,
+        allowList: config.NOTIFY_ALLOWED_HOSTS,
         logger,
       });
       shutdown.register('daily-reports', () => reports.stop());

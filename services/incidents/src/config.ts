@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
 import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, SHUTDOWN_SETTINGS, list, loadConfig, tokenFingerprint } from '@tingfeng/config';
+import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
@@ -49,6 +50,21 @@ export const IncidentsConfigSchema = z.object({
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)')
     .default('07:30'),
+  /**
+   * Non-public destinations the daily reports' announcements may reach (host names, addresses, CIDR ranges), as the
+   * notifier's variable of the same name: a webhook to a loopback or private address is refused unless listed.
+   */
+  NOTIFY_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parseAllowList(list(value));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** The Chromium that prints reports as PDF (Debian's package path). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** Redis holding the incident view, the config objects and the BullMQ queues. */

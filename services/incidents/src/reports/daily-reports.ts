@@ -1,4 +1,4 @@
-import { buildRequest, sendRequest, type ReportNotice } from '@tingfeng/channels';
+import { buildRequest, sendRequest, type AllowList, type ReportNotice } from '@tingfeng/channels';
 import { QUEUES } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import { ChannelsConfigSchema, Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
@@ -33,6 +33,8 @@ export interface DailyReportsOptions {
   publicUrl: string;
   /** `HH:MM` in `timeZone` the reports are built at. */
   dailyAt: string;
+  /** Non-public destinations announcements may reach (NOTIFY_ALLOWED_HOSTS); bots go only to their vendors' hosts. */
+  allowList: AllowList;
   logger: Logger;
 }
 
@@ -158,7 +160,7 @@ export class DailyReports {
         try {
           // The delivery id travels as a header: ASCII only.
           const request = buildRequest(channel, { kind: 'report', report: notice }, { publicUrl: this.o.publicUrl, timeZone: this.o.timeZone, nowMs: Date.now(), deliveryId: `report:${day}:${encodeURIComponent(scheme)}:${id}` });
-          await sendRequest(channel.type, request);
+          await sendRequest(channel.type, request, { allowList: this.o.allowList });
           delivery = { channel: id, ok: true, at };
         } catch (err) {
           const e = err as Error & { retriable?: boolean };
