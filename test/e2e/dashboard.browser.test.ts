@@ -13,7 +13,8 @@ process.env['LOG_LEVEL'] ??= 'warn';
 const artifacts = join(import.meta.dirname, '../../test-artifacts');
 const harness = new IncidentsHarness();
 afterAll(() => harness.cleanUp());
-const config = harness.isolated();
+// A view of three timeline entries, so the page has to page back for the older ones.
+const config = harness.isolated({ INCIDENT_VIEW_TIMELINE_MAX: '3' });
 
 describe('dashboard in a real browser', () => {
   it('shows the incident live, acknowledges it, and renders Chinese', { timeout: 600_000 }, async () => {
@@ -107,6 +108,15 @@ describe('dashboard in a real browser', () => {
       expect(await page.textContent('#campaign-chart')).toContain('舆情声量');
       expect(await page.textContent('#campaign-chart')).toContain('负面占比');
       expect(await page.textContent('#campaign-chart')).toContain('回应声量');
+
+      // The view holds the newest three of four events; 较早 Earlier pages the first one in from the history.
+      expect(await page.locator('#timeline li').count()).toBe(3);
+      expect(await page.textContent('#timeline-earlier')).toContain('(1)');
+      await page.click('#timeline-earlier');
+      await expect.poll(() => page.locator('#timeline li').count()).toBe(4);
+      expect(await page.getAttribute('#timeline li:first-child', 'data-kind')).toBe('opened');
+      expect(await page.isHidden('#timeline-earlier')).toBe(true);
+      expect(await page.textContent('#alert-count')).toBe('2');
 
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });

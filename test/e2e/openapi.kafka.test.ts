@@ -46,7 +46,7 @@ describe('the incident API document, generated from the routes’ zod schemas', 
     expect(byPath('/api/incidents/{id}/ack', 'post')['x-permission']).toBe('operate');
     expect(byPath('/api/incidents/{id}/notes', 'post')['x-permission']).toBe('note');
     expect(byPath('/api/channels', 'put')['x-permission']).toBe('admin');
-    expect(byPath('/api/incidents').parameters.map((p: { name: string }) => p.name)).toEqual(['status', 'type', 'severity', 'scheme', 'since', 'until', 'limit', 'offset']);
+    expect(byPath('/api/incidents').parameters.map((p: { name: string }) => p.name)).toEqual(['status', 'type', 'severity', 'scheme', 'since', 'until', 'limit', 'offset', 'cursor']);
     expect(byPath('/api/incidents').responses['200'].content['application/json'].schema.properties.items.items).toEqual({ $ref: '#/components/schemas/IncidentSummary' });
   });
 
@@ -66,6 +66,6 @@ describe('the incident API document, generated from the routes’ zod schemas', 
     expect(note.json).toMatchObject({ error: 'invalid_request', message: 'body.text: text must not be empty' });
     expect((await api('PUT', '/api/routes', TEST_TOKENS.admin, [])).json).toMatchObject({ error: 'invalid_request', message: expect.stringMatching(/^body: .*object/) });
     expect((await api('PUT', '/api/routes', TEST_TOKENS.analyst, [])).json).toEqual({ error: 'forbidden', message: 'role analyst may not admin' });
-    expect((await api('GET', '/api/incidents?limit=2', TEST_TOKENS.analyst)).json).toEqual({ items: [], total: 0, limit: 2, offset: 0 });
+    expect((await api('GET', '/api/incidents?limit=2', TEST_TOKENS.analyst)).json).toEqual({ items: [], total: 0, limit: 2, offset: 0, nextCursor: null });
   });
 });

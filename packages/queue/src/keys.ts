@@ -13,8 +13,19 @@ export interface RedisKeys {
   readonly incidents: string;
   /** Id of the open (not resolved) incident for an alert dedup key. */
   incidentOpen(key: string): string;
-  /** SET of incident ids in one status (`triggered`, `acknowledged`, `resolved`). */
-  incidentsByStatus(status: string): string;
+  /**
+   * ZSET of the incident ids with one value of a list dimension (`status`, `severity`, `type`, `scheme`), scored by
+   * `openedAt` epoch ms: the indexes `GET /api/incidents` pages through.
+   */
+  incidentIndex(dimension: string, value: string): string;
+  /** LIST of an incident's timeline entries (JSON, with `seq`), oldest first, the newest INCIDENT_HISTORY_MAX kept. */
+  incidentTimeline(id: string): string;
+  /** LIST of an incident's alerts (JSON `{ seq, alert }`), oldest first, the newest INCIDENT_HISTORY_MAX kept. */
+  incidentAlerts(id: string): string;
+  /** ZSET of the event ids applied to an incident, scored by `seq`: a copy of an event in the log applies once. */
+  incidentSeen(id: string): string;
+  /** ZSET of resolved incident ids scored by the wall-clock ms they leave Redis (`retainedUntil`). */
+  readonly incidentsExpiry: string;
   /** ZSET of open incident ids scored by the wall-clock ms of their last alert: what auto-resolve scans. */
   readonly openByActivity: string;
   /** Id of the incident an alert was appended to: a redelivered alert adds nothing. */
@@ -57,7 +68,11 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     incident: (id) => `${prefix}incident:${id}`,
     incidents: `${prefix}incidents`,
     incidentOpen: (key) => `${prefix}incident-open:${key}`,
-    incidentsByStatus: (status) => `${prefix}incidents-status:${status}`,
+    incidentIndex: (dimension, value) => `${prefix}incidents-idx:${dimension}:${value}`,
+    incidentTimeline: (id) => `${prefix}incident-timeline:${id}`,
+    incidentAlerts: (id) => `${prefix}incident-alerts:${id}`,
+    incidentSeen: (id) => `${prefix}incident-seen:${id}`,
+    incidentsExpiry: `${prefix}incidents-expiry`,
     openByActivity: `${prefix}incidents-open-activity`,
     alertIncident: (alertId) => `${prefix}alert-incident:${alertId}`,
     appliedOffset: (topic, partition) => `${prefix}applied-offset:${topic}:${partition}`,

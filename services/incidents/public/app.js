@@ -14,6 +14,8 @@ const KIND_ZH = {
   opened: '事件开启', alert_appended: '新告警', acknowledged: '已确认', resolved: '已解决', note_added: '备注',
   assigned: '指派', notified: '已通知', escalated: '升级', response_started: '回应开始',
 };
+const LIST_PAGE = 50;
+const TIMELINE_PAGE = 100;
 const ROLE_CAN = { analyst: ['read', 'note'], oncall: ['read', 'note', 'operate'], admin: ['read', 'note', 'operate', 'admin'] };
 
 const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '', scheme: '' } };
@@ -161,17 +163,28 @@ async function renderList() {
     $('#incident-rows').append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '请输入访问令牌 Enter an API token to see incidents.')));
     return;
   }
-  const q = new URLSearchParams({ limit: '200' });
+  const q = new URLSearchParams({ limit: String(LIST_PAGE) });
   for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
-  try {
+  const tbody = $('#incident-rows');
+  const more = $('#list-more');
+  const names = new Set();
+  // Pages by the API's cursor: rows arriving meanwhile over the stream neither repeat nor shift what More loads.
+  const load = async (cursor) => {
+    if (cursor) q.set('cursor', cursor);
     const page = await api('GET', `/api/incidents?${q}`);
     $('#list-count').textContent = `共 ${page.total} 个事件 incidents`;
     // Scheme names to pick from: those the listed incidents carry (analysts cannot read the admin scheme list).
-    const names = [...new Set(page.items.flatMap((i) => i.schemes ?? []))].sort();
-    $('#scheme-options').replaceChildren(...names.map((n) => h('option', { value: n })));
-    const tbody = $('#incident-rows');
-    tbody.replaceChildren(...page.items.map(row));
-    if (page.items.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '暂无事件 No incidents.')));
+    for (const n of page.items.flatMap((i) => i.schemes ?? [])) names.add(n);
+    $('#scheme-options').replaceChildren(...[...names].sort().map((n) => h('option', { value: n })));
+    const fresh = page.items.filter((i) => !tbody.querySelector(`tr[data-id="${CSS.escape(i.id)}"]`));
+    if (cursor) tbody.append(...fresh.map(row));
+    else tbody.replaceChildren(...page.items.map(row));
+    if (tbody.children.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 7 }, '暂无事件 No incidents.')));
+    more.hidden = !page.nextCursor;
+    more.onclick = () => load(page.nextCursor).catch(showError);
+  };
+  try {
+    await load(undefined);
   } catch (err) {
     showError(err);
   }
@@ -297,6 +310,32 @@ function timelineItem(e) {
   return h('li', { 'data-kind': e.kind }, h('time', {}, fmt(e.at)), h('span', { class: 'kind' }, `${KIND_ZH[e.kind] ?? e.kind}`), h('span', { class: 'actor muted' }, e.actor), h('span', {}, extra));
 }
 
+/**
+ * The view carries the newest timeline entries; 较早 Earlier pages back through the rest (GET …/timeline?cursor=,
+ * a seq), prepending each page. Shown only when the view holds fewer entries than the incident has.
+ */
+function earlierButton(inc) {
+  let cursor = inc.timeline[0]?.seq;
+  const hidden = !(cursor > 1);
+  const button = h('button', { type: 'button', id: 'timeline-earlier', hidden }, `较早 Earlier (${(cursor ?? 1) - 1})`);
+  button.addEventListener('click', async () => {
+    try {
+      const page = await api('GET', `/api/incidents/${encodeURIComponent(inc.id)}/timeline?limit=${TIMELINE_PAGE}&cursor=${cursor}`);
+      $('#timeline').prepend(...page.items.map(timelineItem));
+      cursor = page.nextCursor;
+      button.textContent = `较早 Earlier (${(cursor ?? 1) - 1})`;
+      if (!cursor) {
+        button.hidden = true;
+        // Older entries than Redis keeps (INCIDENT_HISTORY_MAX) are in the log only.
+        if (page.firstSeq > 1) button.after(h('p', { class: 'muted' }, `更早的 ${page.firstSeq - 1} 条仅保存在事件日志中 (incident-events)`));
+      }
+    } catch (err) {
+      showError(err);
+    }
+  });
+  return button;
+}
+
 async function renderDetail(id) {
   const view = $('#view');
   if (!state.me) {
@@ -338,7 +377,7 @@ async function renderDetail(id) {
         h('span', {}, '类型 type: ', h('b', {}, inc.type)),
         h('span', {}, '键 key: ', h('b', {}, inc.key)),
         h('span', {}, '开始 opened: ', h('b', {}, fmt(inc.openedAt))),
-        h('span', {}, '告警 alerts: ', h('b', {}, inc.alerts.length)),
+        h('span', {}, '告警 alerts: ', h('b', { id: 'alert-count' }, inc.alertCount ?? inc.alerts.length)),
         h('span', {}, '确认 acked: ', h('b', {}, inc.acknowledgedAt ? `${fmt(inc.acknowledgedAt)} · ${inc.acknowledgedBy}` : '—')),
         h('span', {}, '解决 resolved: ', h('b', {}, inc.resolvedAt ? `${fmt(inc.resolvedAt)} · ${inc.resolvedBy}` : '—')),
         h('span', {}, '负责人 assignee: ', h('b', {}, inc.assignee ?? '—')),
@@ -379,6 +418,7 @@ async function renderDetail(id) {
       'section',
       { class: 'panel' },
       h('h2', {}, '时间线 Timeline'),
+      earlierButton(inc),
       h('ol', { class: 'timeline', id: 'timeline' }, inc.timeline.map(timelineItem)),
       can('note')
         ? h(

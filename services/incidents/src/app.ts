@@ -18,6 +18,7 @@ import { incidentsMetrics } from './metrics.js';
 import { DailyReports } from './reports/daily-reports.js';
 import { PdfPrinter } from './reports/pdf-printer.js';
 import { ViewStore } from './store/view-store.js';
+import { ViewWriter } from './store/view-writer.js';
 
 export interface IncidentsApp extends Service {
   /** The bound HTTP port, once started. */
@@ -54,6 +55,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
       const store = new ViewStore(redis, keys);
+      const writer = new ViewWriter(redis, keys, { historyMax: config.INCIDENT_HISTORY_MAX, retentionMs: config.INCIDENT_RETENTION_MS });
       // The archive is opened without waiting on it: incidents and notifications do not depend on PostgreSQL.
       const archive = new ArchiveGate({
         archive: createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA, poolSize: config.INCIDENTS_DB_POOL_SIZE, logger }),
@@ -88,6 +90,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         logger,
         metrics,
         applyTimeoutMs: config.INCIDENT_APPLY_TIMEOUT_MS,
+        writer,
+        caps: { timelineMax: config.INCIDENT_VIEW_TIMELINE_MAX, alertsMax: config.INCIDENT_VIEW_ALERTS_MAX },
       });
       shutdown.register('event-log', () => log.stop());
 
@@ -133,6 +137,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         reports,
         printer,
         publicUrl: config.PUBLIC_URL,
+        retentionMs: config.INCIDENT_RETENTION_MS,
         notes: { maxChars: config.INCIDENT_NOTE_MAX_CHARS, limiter: new FixedWindowLimiter(redis, keys.noteRate, config.INCIDENT_NOTES_PER_MINUTE, 60_000) },
         stream: {
           tickets: new StreamTickets(redis, keys.streamTicket, config.INCIDENTS_SSE_TICKET_TTL_MS),
@@ -162,6 +167,12 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       }, checkMs);
       timer.unref();
       shutdown.register('auto-resolve', () => clearInterval(timer));
+
+      const expiry = setInterval(() => {
+        log.expire().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed'));
+      }, config.INCIDENT_EXPIRY_CHECK_MS);
+      expiry.unref();
+      shutdown.register('expiry', () => clearInterval(expiry));
 
       ready = true;
       shutdown.register('readiness', () => {

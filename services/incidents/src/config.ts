@@ -98,6 +98,16 @@ export const IncidentsConfigSchema = z.object({
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** How long an appended event may take to show in the view before the command fails (and its job retries). */
   INCIDENT_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Newest timeline entries an incident's view carries (the detail page's timeline); older ones are paged from its history. */
+  INCIDENT_VIEW_TIMELINE_MAX: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Newest alerts an incident's view carries (the detail, notifications, evidence, charts); older ones are paged from its history. */
+  INCIDENT_VIEW_ALERTS_MAX: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Newest timeline entries and alerts kept per incident in Redis for paging; the log keeps every one. */
+  INCIDENT_HISTORY_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** How long a resolved incident stays in Redis after its resolution (default 30 days); then it is rebuilt from the log on demand. */
+  INCIDENT_RETENTION_MS: z.coerce.number().int().min(0).default(30 * 24 * 3600 * 1000),
+  /** How often resolved incidents past their retention are looked for. */
+  INCIDENT_EXPIRY_CHECK_MS: z.coerce.number().int().positive().default(60_000),
   /** Longest note, in characters; a longer one answers 413 `note_too_large`. */
   INCIDENT_NOTE_MAX_CHARS: z.coerce.number().int().min(1).max(100_000).default(5000),
   /** Notes one caller (principal) may add per minute, over all incidents; past it 429 `rate_limited` with retry-after. */

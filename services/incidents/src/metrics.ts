@@ -33,6 +33,11 @@ export function incidentsMetrics(registry: Registry, countByStatus: () => Promis
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
+    incidentsExpired: new Counter({
+      name: 'tingfeng_incidents_expired_total',
+      help: 'Resolved incidents removed from the Redis view past INCIDENT_RETENTION_MS (the log keeps them)',
+      registers: [registry],
+    }),
     sseDropped: new Counter({
       name: 'tingfeng_incidents_sse_dropped_total',
       help: 'Live-stream clients disconnected for not reading, by reason (slow: not drained in time; buffer_full: too much waiting)',

@@ -13,8 +13,18 @@ export interface ResponseCampaign {
  * service needs (last alert time for auto-resolve). Everything here is derived from `incident-events` alone.
  */
 export interface IncidentView extends Incident {
-  /** Every event applied, in log order. `opened`/`alert_appended` carry the alert id, not the whole alert (it is in `alerts`). */
-  timeline: IncidentEvent[];
+  /**
+   * The newest events applied (at most `timelineMax`), in log order; the whole history is paged from the history list
+   * (`GET /api/incidents/:id/timeline`) and kept for good in the log. `opened`/`alert_appended` carry the alert id, not
+   * the whole alert (it is in `alerts`).
+   */
+  timeline: TimelineEntry[];
+  /** Events applied in all (the `seq` of the newest). */
+  timelineCount: number;
+  /** Alerts the incident holds in all; `alerts` keeps the newest `alertsMax` of them. */
+  alertCount: number;
+  /** Wall time past which a resolved incident leaves Redis (resolvedAt + retention, or later once rebuilt); null while open. */
+  retainedUntil?: string | null;
   /** Wall time the last alert was appended (the event's `at`): the quiet period counts from here. */
   lastAlertAt: string;
   /** Event time (`alert.at`) of the first and the latest alert. */
@@ -23,6 +33,24 @@ export interface IncidentView extends Incident {
   response?: ResponseCampaign | null;
   /** Highest escalation level the notifier reported. */
   escalationLevel?: number;
+}
+
+/** An event as the timeline keeps it, numbered from 1 in the incident's log order. */
+export type TimelineEntry = IncidentEvent & { seq: number };
+
+/** How much of its history an incident's view carries (INCIDENT_VIEW_TIMELINE_MAX, INCIDENT_VIEW_ALERTS_MAX). */
+export interface ViewCaps {
+  timelineMax: number;
+  alertsMax: number;
+}
+
+/** Caps that keep everything: for tests and pure folds over a whole history. */
+export const UNCAPPED: ViewCaps = { timelineMax: Number.POSITIVE_INFINITY, alertsMax: Number.POSITIVE_INFINITY };
+
+/** The newest `max` items of `items`, plus `item`. */
+function pushCapped<T>(items: readonly T[], item: T, max: number): T[] {
+  const out = [...items, item];
+  return out.length > max ? out.slice(out.length - max) : out;
 }
 
 /** What applying one event did. */
@@ -37,9 +65,9 @@ export function isOpen(view: Pick<Incident, 'status'>): boolean {
 }
 
 /** The event as the timeline keeps it: an alert is referenced by id, since `alerts` holds it whole. */
-function timelineEntry(event: IncidentEvent): IncidentEvent {
+export function timelineEntry(event: IncidentEvent, seq: number): TimelineEntry {
   const { alert, ...rest } = event.data as { alert?: Alert } & Record<string, unknown>;
-  return alert ? { ...event, data: { ...rest, alertId: alert.id } } : event;
+  return alert ? { ...event, data: { ...rest, alertId: alert.id }, seq } : { ...event, seq };
 }
 
 function mergeSchemes(current: string[] | undefined, alert: Alert): string[] | undefined {
@@ -49,10 +77,11 @@ function mergeSchemes(current: string[] | undefined, alert: Alert): string[] | u
 }
 
 /**
- * Applies one event to the view, purely. Idempotent by `eventId`: an event already in the timeline changes nothing.
+ * Applies one event to the view, purely, keeping the newest `caps` timeline entries and alerts. Idempotent by
+ * `eventId` as far as the view's timeline reaches (the applier checks the incident's whole history in Redis first).
  * An event for an incident the view does not hold (other than `opened`) is an orphan and changes nothing.
  */
-export function applyEvent(view: IncidentView | undefined, event: IncidentEvent): { view: IncidentView | undefined; outcome: ApplyOutcome } {
+export function applyEvent(view: IncidentView | undefined, event: IncidentEvent, caps: ViewCaps = UNCAPPED): { view: IncidentView | undefined; outcome: ApplyOutcome } {
   if (view?.timeline.some((e) => e.eventId === event.eventId)) return { view, outcome: 'duplicate' };
   if (event.kind === 'opened') {
     if (view) return { view, outcome: 'duplicate' };
@@ -72,7 +101,10 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent)
       assignee: null,
       alerts: [alert],
       ...(alert.schemes && alert.schemes.length > 0 ? { schemes: [...new Set(alert.schemes)] } : {}),
-      timeline: [timelineEntry(event)],
+      timeline: [timelineEntry(event, 1)],
+      timelineCount: 1,
+      alertCount: 1,
+      retainedUntil: null,
       lastAlertAt: event.at,
       firstAlertEventAt: alert.at,
       lastAlertEventAt: alert.at,
@@ -81,11 +113,16 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent)
     return { view: opened, outcome: 'applied' };
   }
   if (!view) return { view, outcome: 'orphan' };
-  const next: IncidentView = { ...view, timeline: [...view.timeline, timelineEntry(event)] };
+  const seq = (view.timelineCount ?? view.timeline.length) + 1;
+  const next: IncidentView = { ...view, timeline: pushCapped(view.timeline, timelineEntry(event, seq), caps.timelineMax), timelineCount: seq };
+  next.alertCount ??= view.alerts.length;
   switch (event.kind) {
     case 'alert_appended': {
       const alert = event.data['alert'] as Alert;
-      if (!next.alerts.some((a) => a.id === alert.id)) next.alerts = [...next.alerts, alert];
+      if (!next.alerts.some((a) => a.id === alert.id)) {
+        next.alerts = pushCapped(next.alerts, alert, caps.alertsMax);
+        next.alertCount += 1;
+      }
       next.severity = maxSeverity(next.severity, alert.severity);
       next.lastAlertAt = event.at;
       if (Date.parse(alert.at) > Date.parse(next.lastAlertEventAt)) next.lastAlertEventAt = alert.at;
@@ -129,9 +166,20 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent)
   return { view: next, outcome: 'applied' };
 }
 
-/** The contract's Incident (what notifications carry): the view without its timeline and service fields. */
+/** The contract's Incident (what notifications carry): the view without its timeline and service fields; `alerts` are the newest the view keeps. */
 export function toIncident(view: IncidentView): Incident {
-  const { timeline: _timeline, lastAlertAt: _l, firstAlertEventAt: _f, lastAlertEventAt: _le, response: _r, escalationLevel: _e, ...incident } = view;
+  const {
+    timeline: _timeline,
+    timelineCount: _tc,
+    alertCount: _ac,
+    retainedUntil: _ru,
+    lastAlertAt: _l,
+    firstAlertEventAt: _f,
+    lastAlertEventAt: _le,
+    response: _r,
+    escalationLevel: _e,
+    ...incident
+  } = view;
   return incident;
 }
 
@@ -145,9 +193,20 @@ export interface IncidentSummary extends Omit<Incident, 'alerts'> {
 }
 
 export function summarize(view: IncidentView): IncidentSummary {
-  const { alerts, timeline: _t, firstAlertEventAt: _f, escalationLevel: _e, ...rest } = view;
-  return { ...rest, response: view.response ?? null, alertCount: alerts.length, terms: rankTerms(alerts).slice(0, 8) };
+  const { alerts, timeline: _t, timelineCount: _tc, retainedUntil: _ru, firstAlertEventAt: _f, escalationLevel: _e, ...rest } = view;
+  return { ...rest, response: view.response ?? null, alertCount: view.alertCount ?? alerts.length, terms: rankTerms(alerts).slice(0, 8) };
 }
+
+/**
+ * The list indexes (`{p}incidents-idx:<dimension>:<value>` ZSETs scored by openedAt) the view belongs to: its status,
+ * severity, type and each monitoring scheme. `GET /api/incidents` reads these instead of every stored incident.
+ */
+export function indexEntries(view: Pick<IncidentView, 'status' | 'severity' | 'type' | 'schemes'>): [dimension: IndexDimension, value: string][] {
+  return [['status', view.status], ['severity', view.severity], ['type', view.type], ...(view.schemes ?? []).map((s): [IndexDimension, string] => ['scheme', s])];
+}
+
+/** What the incident list is indexed by. */
+export type IndexDimension = 'status' | 'severity' | 'type' | 'scheme';
 
 /** The alerts' terms, most frequent first, ties by first appearance. */
 export function rankTerms(alerts: readonly Alert[]): string[] {

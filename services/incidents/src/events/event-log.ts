@@ -1,22 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { IncidentEvent } from '@tingfeng/contracts';
-import { decodeJson, INCIDENT_STATUSES } from '@tingfeng/contracts';
+import type { Alert, IncidentEvent } from '@tingfeng/contracts';
+import { decodeJson } from '@tingfeng/contracts';
 import { attemptBounded, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
-import { campaignRecordOf } from '../domain/campaign.js';
-import { applyEvent, isOpen, type ApplyOutcome, type IncidentView } from '../domain/incident-view.js';
+import { applyEvent, isOpen, type ApplyOutcome, type IncidentView, type TimelineEntry, type ViewCaps } from '../domain/incident-view.js';
 import type { IncidentsMetrics } from '../metrics.js';
+import type { HistoryAppend, ViewWriter } from '../store/view-writer.js';
 
 /** Largest incident event read: events are small (an alert with at most 50 post ids is the biggest). */
 const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** What the applier did with an event: applied, a duplicate or an orphan; or `expired` (it resolved an incident already past its retention, which left Redis). */
+export type AppliedOutcome = ApplyOutcome | 'expired';
 
 /** An event the applier has handled, with the view after it. */
 export interface AppliedEvent {
   event: IncidentEvent;
   view: IncidentView | undefined;
-  outcome: ApplyOutcome;
+  outcome: AppliedOutcome;
   /** False while catching up with the log at start. */
   live: boolean;
 }
@@ -31,6 +35,12 @@ export interface EventLogOptions {
   logger: Logger;
   metrics: IncidentsMetrics;
   applyTimeoutMs: number;
+  /** The view's writes (indexes, history lists, retention). */
+  writer: ViewWriter;
+  /** How much history the view JSON itself carries. */
+  caps: ViewCaps;
+  /** Wall clock; injectable for tests. */
+  nowMs?: () => number;
 }
 
 /** State of the applier: `catching-up` until it has applied what the log held when it started. */
@@ -49,6 +59,9 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
   private readonly appliedOffsets = new Map<number, bigint>();
   private caughtUp: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void };
   private targets = new Map<number, bigint>();
+  private admin: Admin | undefined;
+  /** Applying an event, expiring incidents and writing a rebuilt one take turns: each reads and writes whole incidents. */
+  private turn: Promise<unknown> = Promise.resolve();
   state: ApplierState = 'initialized';
 
   constructor(private readonly options: EventLogOptions) {
@@ -81,6 +94,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
   /** Starts applying; resolves once the view holds everything the log held at start. */
   async start(admin: Admin): Promise<void> {
     const { topic, redis, keys, logger } = this.options;
+    this.admin = admin;
     this.state = 'catching-up';
     const offsets = await admin.fetchTopicOffsets(topic);
     for (const p of offsets) {
@@ -171,23 +185,37 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
       if (!isRunning() || isStale()) return;
       const offset = BigInt(message.offset);
       if (offset > (this.appliedOffsets.get(batch.partition) ?? -1n)) {
-        await this.applyMessage(batch.partition, offset, message.value);
+        await this.exclusive(() => this.applyMessage(batch.partition, offset, message.value));
       }
       resolveOffset(message.offset);
       await heartbeat();
     }
   }
 
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private now(): number {
+    return (this.options.nowMs ?? Date.now)();
+  }
+
   private async applyMessage(partition: number, offset: bigint, value: Buffer | null): Promise<void> {
-    const { redis, keys, topic, logger, metrics } = this.options;
+    const { redis, keys, topic, logger, metrics, writer, caps } = this.options;
     const offsetKey = keys.appliedOffset(topic, partition);
     const event = parseEvent(value);
     // What depends on the event alone (reading it, applying it, serialising the view) is tried a bounded number of
     // times; an event that fails is skipped like an unreadable one, so one bad record cannot stop the applier.
     const before = event ? await this.readView(event.incidentId) : undefined;
+    // The view's timeline is capped; the incident's seen set holds every event id applied (the newest historyMax).
+    const copy = event && before ? await writer.seen(before.id, event.eventId) : false;
     const applied = event ? attemptBounded(() => {
-      const result = applyEvent(before, event);
-      return { ...result, json: result.view ? JSON.stringify(result.view) : undefined };
+      const result = copy ? { view: before, outcome: 'duplicate' as const } : applyEvent(before, event, caps);
+      const until = result.outcome === 'applied' && result.view ? writer.retainedUntilMs(result.view) : null;
+      const view = result.view && until !== null ? { ...result.view, retainedUntil: new Date(until).toISOString() } : result.view;
+      return { ...result, view, until, json: view ? JSON.stringify(view) : undefined };
     }) : undefined;
     if (!event || !applied?.ok) {
       const detail = applied && !applied.ok ? applied.error : 'not an incident event (not JSON, nested too deep, or a field missing)';
@@ -198,32 +226,17 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
       this.checkCaughtUp();
       return;
     }
-    const { view, outcome, json } = applied.value;
+    const { view, json, until } = applied.value;
+    let outcome: AppliedOutcome = applied.value.outcome;
     const tx = redis.multi();
     if (outcome === 'applied' && view) {
-      tx.set(keys.incident(view.id), json!);
-      tx.zadd(keys.incidents, Date.parse(view.openedAt), view.id);
-      for (const s of INCIDENT_STATUSES) {
-        if (s === view.status) tx.sadd(keys.incidentsByStatus(s), view.id);
-        else tx.srem(keys.incidentsByStatus(s), view.id);
-      }
-      if (isOpen(view)) {
-        tx.zadd(keys.openByActivity, Date.parse(view.lastAlertAt), view.id);
-        // The newest open incident owns its key; an older one still open (a race lost to it) stays reachable by id.
-        if (event.kind === 'opened') tx.set(keys.incidentOpen(view.key), view.id);
+      const owner = await writer.openKeyOwner(view.key);
+      if (until !== null && until <= this.now()) {
+        // Resolved longer ago than the retention (a replay of an old log): it leaves Redis instead of being written.
+        if (before) writer.remove(tx, before, await writer.alertIdsOf(before), owner);
+        outcome = 'expired';
       } else {
-        tx.zrem(keys.openByActivity, view.id);
-        if ((await redis.get(keys.incidentOpen(view.key))) === view.id) tx.del(keys.incidentOpen(view.key));
-      }
-      const alert = event.data['alert'] as { id?: unknown } | undefined;
-      if (typeof alert?.id === 'string') tx.set(keys.alertIncident(alert.id), view.id);
-      // The campaign registry the detector tracks: rewritten on every change (new alerts add terms and roots),
-      // dropped from the active set once the incident is resolved (its series stays for the incident page).
-      const campaign = campaignRecordOf(view);
-      if (campaign) {
-        tx.set(keys.campaign(view.id), JSON.stringify(campaign));
-        if (isOpen(view)) tx.sadd(keys.campaignsActive, view.id);
-        else tx.srem(keys.campaignsActive, view.id);
+        writer.write(tx, before, view, json!, historyOf(before, view, event), owner, event.kind === 'opened');
       }
     }
     tx.set(offsetKey, offset.toString());
@@ -233,14 +246,142 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
     if (outcome === 'orphan') logger.warn({ eventId: event.eventId, incidentId: event.incidentId, kind: event.kind }, 'event for an unknown incident');
     for (const w of this.waiters.get(event.eventId) ?? []) w.resolve();
     this.waiters.delete(event.eventId);
-    this.emit('applied', { event, view, outcome, live: this.state === 'live' });
+    this.emit('applied', { event, view: outcome === 'expired' ? undefined : view, outcome, live: this.state === 'live' });
     this.checkCaughtUp();
+  }
+
+  /**
+   * Removes from Redis every resolved incident whose retention has run out (at most `batch` per call, oldest first);
+   * returns how many. The log keeps them: {@link rebuild} brings one back.
+   */
+  expire(batch = 200): Promise<number> {
+    const { redis, keys, writer, metrics } = this.options;
+    return this.exclusive(async () => {
+      const nowMs = this.now();
+      const ids = await redis.zrangebyscore(keys.incidentsExpiry, '-inf', nowMs, 'LIMIT', 0, batch);
+      let removed = 0;
+      for (const id of ids) {
+        const view = await this.readView(id);
+        const tx = redis.multi();
+        if (!view) {
+          tx.zrem(keys.incidentsExpiry, id).zrem(keys.incidents, id);
+        } else {
+          const until = writer.retainedUntilMs(view);
+          if (until === null || until > nowMs) continue;
+          writer.remove(tx, view, await writer.alertIdsOf(view), await writer.openKeyOwner(view.key));
+          removed++;
+        }
+        await tx.exec();
+      }
+      if (removed > 0) {
+        metrics.incidentsExpired.inc(removed);
+        this.options.logger.info({ removed }, 'resolved incidents past their retention removed from the view');
+      }
+      return removed;
+    });
+  }
+
+  /**
+   * Rebuilds one incident's view from the log (after it expired, or to repair it): reads `incident-events` from the
+   * start with a throwaway consumer group, folds the incident's events as the applier would, and writes the result,
+   * kept for the retention period from now. Up to the applier's position: the last stretch is read while the applier
+   * waits, so no event is applied twice or missed. Undefined when the log holds no `opened` event for it.
+   */
+  async rebuild(incidentId: string): Promise<IncidentView | undefined> {
+    const { kafka, topic, groupId, redis, writer, caps, logger } = this.options;
+    const group = `${groupId}.rebuild.${randomUUID()}`;
+    const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, readUncommitted: false });
+    const key = Buffer.from(incidentId);
+    const found: { partition: number; offset: bigint; event: IncidentEvent }[] = [];
+    const read = new Map<number, bigint>();
+    let targets = new Map(this.appliedOffsets);
+    let wake: () => void = () => undefined;
+    const reached = () => [...targets].every(([p, t]) => t < 0n || (read.get(p) ?? -1n) >= t);
+    const until = (): Promise<void> =>
+      reached()
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            wake = () => {
+              if (reached()) resolve();
+            };
+          });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          for (const m of batch.messages) {
+            if (m.key?.equals(key)) {
+              const event = parseEvent(m.value);
+              if (event?.incidentId === incidentId) found.push({ partition: batch.partition, offset: BigInt(m.offset), event });
+            }
+            read.set(batch.partition, BigInt(m.offset));
+          }
+          await heartbeat();
+          wake();
+        },
+      });
+      await until();
+      return await this.exclusive(async () => {
+        // What the applier took meanwhile (orphans, if the incident was gone) is read before anything is written.
+        targets = new Map(this.appliedOffsets);
+        await until();
+        const events = found.filter((f) => f.offset <= (targets.get(f.partition) ?? -1n)).map((f) => f.event);
+        const folded = foldEvents(events, caps, writer.bounds.historyMax);
+        if (!folded) return undefined;
+        const untilMs = writer.retainedUntilMs(folded.view);
+        const view: IncidentView = { ...folded.view, retainedUntil: untilMs === null ? null : new Date(Math.max(untilMs, this.now() + writer.bounds.retentionMs)).toISOString() };
+        const before = await this.readView(incidentId);
+        const owner = await writer.openKeyOwner(view.key);
+        const tx = redis.multi();
+        if (before) writer.remove(tx, before, await writer.alertIdsOf(before), owner);
+        writer.write(tx, undefined, view, JSON.stringify(view), folded.history, owner, isOpen(view) && (owner === null || owner === incidentId));
+        await tx.exec();
+        logger.info({ incidentId, events: events.length }, 'incident rebuilt from the log');
+        return view;
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await this.admin?.deleteGroups([group]).catch(() => undefined);
+    }
   }
 
   private async readView(id: string): Promise<IncidentView | undefined> {
     const raw = await this.options.redis.get(this.options.keys.incident(id));
     return raw ? (JSON.parse(raw) as IncidentView) : undefined;
   }
+}
+
+/** The history entries one applied event adds: its timeline entry, and the alert if it was new to the incident. */
+function historyOf(before: IncidentView | undefined, after: IncidentView, event: IncidentEvent): HistoryAppend {
+  const entry = after.timeline.at(-1);
+  const alert = event.data['alert'] as Alert | undefined;
+  const grew = after.alertCount > (before?.alertCount ?? 0);
+  return { entries: entry ? [entry] : [], alerts: grew && alert ? [{ seq: after.alertCount, alert }] : [] };
+}
+
+/**
+ * An incident's view and history from its events in log order, as the applier would have built them one by one
+ * (each event id once), the history trimmed to the newest `historyMax`. Undefined without an `opened` event.
+ */
+export function foldEvents(events: readonly IncidentEvent[], caps: ViewCaps, historyMax: number): { view: IncidentView; history: HistoryAppend } | undefined {
+  let view: IncidentView | undefined;
+  const seen = new Set<string>();
+  const entries: TimelineEntry[] = [];
+  const alerts: HistoryAppend['alerts'] = [];
+  for (const event of events) {
+    if (seen.has(event.eventId)) continue;
+    const result = applyEvent(view, event, caps);
+    if (result.outcome !== 'applied' || !result.view) continue;
+    seen.add(event.eventId);
+    const history = historyOf(view, result.view, event);
+    entries.push(...history.entries);
+    alerts.push(...history.alerts);
+    view = result.view;
+  }
+  if (!view) return undefined;
+  return { view, history: { entries: entries.slice(-historyMax), alerts: alerts.slice(-historyMax) } };
 }
 
 /** An incident event from a log record, or undefined when it is not one. Depth-limited; never throws. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertSchema, INCIDENT_STATUSES, ROLES, SEVERITIES } from '@tingfeng/contracts';
+import { decodeListCursor } from '../store/view-store.js';
 
 /**
  * The schemas the OpenAPI document names as components (`#/components/schemas/<id>`); everything else is inlined.
@@ -43,7 +44,24 @@ export const ListQuerySchema = z.object({
   since: time.optional().describe('openedAt ≥ since (ISO-8601)'),
   until: time.optional().describe('openedAt ≤ until (ISO-8601)'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  cursor: z
+    .string()
+    .max(400)
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const c = decodeListCursor(v);
+      if (!c) ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave (nextCursor)' });
+      return c;
+    })
+    .describe('the previous page’s nextCursor: the page after it (offset is then ignored)'),
+});
+
+/** `GET /api/incidents/:id/timeline` and `/alerts`: pages back from the newest. */
+export const HistoryQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.coerce.number().int().min(1).optional().describe('the previous page’s nextCursor (a seq): the entries before it'),
 });
 
 export const IdParamsSchema = z.object({ id: z.string().min(1).max(200) });
@@ -100,6 +118,7 @@ export const IncidentListSchema = z.object({
   total: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last'),
 });
 
 /** `CampaignSeries` of `@tingfeng/queue` as the detector writes it: dense per bucket of event time from `startMs`. */
@@ -125,7 +144,20 @@ const TimelineEntrySchema = z.object({
   actor: z.string(),
   at: z.string(),
   data: z.record(z.string(), z.unknown()),
+  seq: z.number().int().optional().describe('1 for the incident’s first event, then one more per event'),
 });
+
+const historyPage = <T extends z.ZodType>(item: T) =>
+  z.object({
+    incidentId: z.string(),
+    items: z.array(item).describe('oldest first'),
+    total: z.number().int().describe('entries the incident has had in all'),
+    firstSeq: z.number().int().nullable().describe('the oldest seq Redis still holds (INCIDENT_HISTORY_MAX); older ones are in the log only'),
+    nextCursor: z.number().int().nullable().describe('pass as cursor for the older entries; null when none is left here'),
+  });
+
+export const TimelinePageSchema = named('TimelinePage', historyPage(TimelineEntrySchema), 'A page of an incident’s timeline');
+export const AlertsPageSchema = named('AlertsPage', historyPage(z.object({ seq: z.number().int(), alert: AlertSchema })), 'A page of an incident’s alerts');
 
 /** One incident: the summary fields, its alerts and timeline, and what the page derives from them. */
 export const IncidentDetailSchema = named(
@@ -148,8 +180,11 @@ export const IncidentDetailSchema = named(
     firstAlertEventAt: z.string().describe('event time of the first alert'),
     lastAlertEventAt: z.string().describe('event time of the last alert'),
     escalationLevel: z.number().int().optional().describe('highest escalation level the notifier reported'),
-    alerts: z.array(AlertSchema).describe('the alerts as the detectors emitted them (contract Alert)'),
-    timeline: z.array(TimelineEntrySchema).describe('every incident event applied, in log order'),
+    alerts: z.array(AlertSchema).describe('the newest alerts (INCIDENT_VIEW_ALERTS_MAX) as the detectors emitted them (contract Alert); all of them: GET …/alerts'),
+    alertCount: z.number().int().optional().describe('alerts the incident holds in all'),
+    timeline: z.array(TimelineEntrySchema).describe('the newest incident events applied (INCIDENT_VIEW_TIMELINE_MAX), in log order; all of them: GET …/timeline'),
+    timelineCount: z.number().int().optional().describe('events applied in all'),
+    retainedUntil: z.string().nullable().optional().describe('a resolved incident leaves Redis at this wall time (the log keeps it; POST …/rebuild brings it back)'),
     response: ResponseCampaignSchema.nullable().optional(),
     campaign: ResponseCampaignSchema.optional().describe('present when answered by a response campaign'),
     campaignSeries: CampaignSeriesSchema.optional().describe('the detector’s curves for the campaign, once it has written them'),

@@ -44,6 +44,8 @@ export interface HttpServerOptions {
   reports: DailyReports;
   printer: PdfPrinter;
   publicUrl: string;
+  /** INCIDENT_RETENTION_MS. */
+  retentionMs: number;
   /** Note size and rate limits. */
   notes: NoteLimits;
   /** The live stream's tickets, client cap and slow-client limits. */
@@ -115,7 +117,7 @@ export async function buildHttpServer(o: HttpServerOptions): Promise<Api> {
     reply.type(o.registry.contentType).send(await o.registry.metrics()),
   );
 
-  registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands, notes: o.notes });
+  registerIncidentRoutes(app, { tokens: o.tokens, store: o.store, commands: o.commands, notes: o.notes, rebuild: (id) => o.log.rebuild(id), retentionMs: o.retentionMs });
   registerPostRoutes(app, { tokens: o.tokens, store: o.store, archive: o.archive, timeZone: o.timeZone });
   registerReportRoutes(app, { tokens: o.tokens, reports: o.reports, printer: o.printer, tickets: o.stream.tickets });
   registerStreamRoute(app, { tokens: o.tokens, log: o.log, metrics: o.metrics, ...o.stream });

@@ -11,7 +11,9 @@ import { errorAnswer, guarded, type Api } from '../api.js';
 import type { Permission } from '../auth.js';
 import type { FixedWindowLimiter } from '../rate-limit.js';
 import {
+  AlertsPageSchema,
   AssignBodySchema,
+  HistoryQuerySchema,
   IdParamsSchema,
   IncidentDetailSchema,
   IncidentListSchema,
@@ -19,6 +21,7 @@ import {
   NoteBodySchema,
   ResolveBodySchema,
   ResponseBodySchema,
+  TimelinePageSchema,
   WhoamiSchema,
 } from '../schemas.js';
 
@@ -27,6 +30,10 @@ export interface IncidentRoutesOptions {
   store: ViewStore;
   commands: IncidentCommands;
   notes: NoteLimits;
+  /** Rebuilds one incident's view from the log (IncidentEventLog.rebuild). */
+  rebuild: (id: string) => Promise<IncidentView | undefined>;
+  /** INCIDENT_RETENTION_MS, for the 404's message. */
+  retentionMs: number;
 }
 
 /** How large and how frequent notes may be (INCIDENT_NOTE_MAX_CHARS, INCIDENT_NOTES_PER_MINUTE). */
@@ -51,7 +58,12 @@ export function detailOf(view: IncidentView, campaignSeries?: CampaignSeries) {
 
 const TAGS = ['incidents'];
 
-export function registerIncidentRoutes(app: Api, { tokens, store, commands, notes }: IncidentRoutesOptions): void {
+export function registerIncidentRoutes(app: Api, { tokens, store, commands, notes, rebuild, retentionMs }: IncidentRoutesOptions): void {
+  const days = Math.round((retentionMs / 86_400_000) * 10) / 10;
+  const notFound = (id: string) => ({
+    error: 'not_found',
+    message: `incident ${id} not found (a resolved incident leaves the view ${days} days after its resolution; an admin can bring it back from the log: POST /api/incidents/${id}/rebuild)`,
+  });
   app.get(
     '/api/whoami',
     guarded(tokens, 'read', { summary: 'The caller’s principal and role', tags: ['auth'], response: { 200: WhoamiSchema } }),
@@ -60,10 +72,16 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands, note
 
   app.get(
     '/api/incidents',
-    guarded(tokens, 'read', { summary: 'Incidents, newest first by openedAt', tags: TAGS, querystring: ListQuerySchema, response: { 200: IncidentListSchema } }),
+    guarded(tokens, 'read', {
+      summary: 'Incidents, newest first by openedAt',
+      description: 'Read from sorted-set indexes by status, severity, type and scheme, scored by openedAt; page with nextCursor (or offset).',
+      tags: TAGS,
+      querystring: ListQuerySchema,
+      response: { 200: IncidentListSchema },
+    }),
     async (req) => {
       const q = req.query;
-      const { items, total } = await store.list({
+      const { items, total, nextCursor } = await store.list({
         status: q.status,
         type: q.type,
         severity: q.severity,
@@ -71,9 +89,10 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands, note
         sinceMs: q.since,
         untilMs: q.until,
         limit: q.limit,
-        offset: q.offset,
+        offset: q.cursor ? 0 : q.offset,
+        cursor: q.cursor,
       });
-      return { items, total, limit: q.limit, offset: q.offset };
+      return { items, total, limit: q.limit, offset: q.cursor ? 0 : q.offset, nextCursor };
     },
   );
 
@@ -87,7 +106,57 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands, note
     }),
     async (req, reply) => {
       const view = await store.get(req.params.id);
-      if (!view) return reply.code(404).send({ error: 'not_found', message: `incident ${req.params.id} not found` });
+      if (!view) return reply.code(404).send(notFound(req.params.id));
+      return detailOf(view, view.response ? await store.campaignSeries(view.id) : undefined);
+    },
+  );
+
+  app.get(
+    '/api/incidents/:id/timeline',
+    guarded(tokens, 'read', {
+      summary: 'An incident’s timeline, a page at a time, from the newest back',
+      description: 'The view carries the newest INCIDENT_VIEW_TIMELINE_MAX entries; Redis keeps the newest INCIDENT_HISTORY_MAX for paging; the log keeps all.',
+      tags: TAGS,
+      params: IdParamsSchema,
+      querystring: HistoryQuerySchema,
+      response: { 200: TimelinePageSchema, 404: errorAnswer('No such incident') },
+    }),
+    async (req, reply) => {
+      const page = await store.timeline(req.params.id, req.query.limit, req.query.cursor);
+      if (!page) return reply.code(404).send(notFound(req.params.id));
+      return { incidentId: req.params.id, ...page };
+    },
+  );
+
+  app.get(
+    '/api/incidents/:id/alerts',
+    guarded(tokens, 'read', {
+      summary: 'An incident’s alerts, a page at a time, from the newest back',
+      description: 'The view carries the newest INCIDENT_VIEW_ALERTS_MAX alerts; Redis keeps the newest INCIDENT_HISTORY_MAX for paging; the log keeps all.',
+      tags: TAGS,
+      params: IdParamsSchema,
+      querystring: HistoryQuerySchema,
+      response: { 200: AlertsPageSchema, 404: errorAnswer('No such incident') },
+    }),
+    async (req, reply) => {
+      const page = await store.alerts(req.params.id, req.query.limit, req.query.cursor);
+      if (!page) return reply.code(404).send(notFound(req.params.id));
+      return { incidentId: req.params.id, ...page };
+    },
+  );
+
+  app.post(
+    '/api/incidents/:id/rebuild',
+    guarded(tokens, 'admin', {
+      summary: 'Rebuild one incident’s view from the log (after it expired, or to repair it); kept for INCIDENT_RETENTION_MS from now',
+      description: 'Reads incident-events from its start: seconds on a long log. Records nothing in the log.',
+      tags: TAGS,
+      params: IdParamsSchema,
+      response: { 200: IncidentDetailSchema.describe('The incident as rebuilt'), 404: errorAnswer('The log holds no such incident') },
+    }),
+    async (req, reply) => {
+      const view = await rebuild(req.params.id);
+      if (!view) return reply.code(404).send({ error: 'not_found', message: `incident-events holds no incident ${req.params.id}` });
       return detailOf(view, view.response ? await store.campaignSeries(view.id) : undefined);
     },
   );
