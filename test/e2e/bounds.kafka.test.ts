@@ -48,17 +48,11 @@ describe('bounded growth of the incidents service, through real Kafka, Redis and
   });
 });
 
-/** Opens `GET /api/stream` with `init`; resolves with the status and, for a 200, a reader of the first bytes and a closer. */
+/** Opens `path` (the stream) with `headers`; resolves with the status, the first bytes (or the error body), retry-after and a closer. */
 async function openStream(port: number | undefined, path: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: controller.signal });
-  let first = '';
-  if (res.status === 200) {
-    const { value } = await res.body!.getReader().read();
-    first = new TextDecoder().decode(value);
-  } else {
-    first = await res.text();
-  }
+  const first = res.status === 200 ? new TextDecoder().decode((await res.body!.getReader().read()).value) : await res.text();
   return { status: res.status, first, retryAfter: res.headers.get('retry-after'), close: () => controller.abort() };
 }
 
