@@ -166,7 +166,7 @@ export async function buildDailyReport(o: BuildReportOptions): Promise<DailyRepo
       acknowledgedAt: view.acknowledgedAt,
       resolvedAt: view.resolvedAt,
       resolvedBy: view.resolvedBy ?? null,
-      alertCount: view.alerts.length,
+      alertCount: view.alertCount ?? view.alerts.length,
       terms: rankTerms(narrative).slice(0, 8),
       peak: peakOf(narrative),
       cascadePosts,
