@@ -28,6 +28,10 @@ export const DEGREE = 64;
 /** A negation. */
 export const NEGATION = 128;
 
+/** Slots of the two-unit table (a power of two); its hash keeps the top log2(PAIR_SLOTS) bits. */
+const PAIR_SLOTS = 1 << 17;
+const PAIR_SHIFT = 32 - 17;
+
 const CLAUSE_BREAK = new Set([',', '.', '!', '?', ';', ':', '，', '。', '！', '？', '；', '：', '、', '…', '~', '～', '\n', ' ']);
 
 /** Where a table's facts come from; the token and idf parts are optional (sentiment alone needs neither). */
@@ -60,6 +64,15 @@ export class TokenTable {
   /** The piece of each id. */
   words: string[] = [];
   private readonly ids = new Map<string, number>();
+  /**
+   * Ids of one- and two-unit pieces (most of jieba's output) by their UTF-16 units, so the common case hashes no
+   * string: jieba's pieces are fresh strings, and a Map lookup hashes each one and then compares it with the stored
+   * key, a second cache miss. `singles[unit]` is the id + 1 (0: not seen); `pairs` is open addressing, two words a
+   * slot: the key `a << 16 | b` (0: empty, as no piece starts with U+0000 here) and the id.
+   */
+  private readonly singles = new Int32Array(65536);
+  private readonly pairs = new Int32Array(PAIR_SLOTS * 2);
+  private pairCount = 0;
 
   constructor(
     private readonly sources: TokenTableSources,
@@ -75,10 +88,47 @@ export class TokenTable {
   clear(): void {
     this.ids.clear();
     this.words = [];
+    this.singles.fill(0);
+    this.pairs.fill(0);
+    this.pairCount = 0;
   }
 
   /** The id of a piece, classifying it the first time it is seen. */
   id(piece: string): number {
+    const n = piece.length;
+    if (n === 1) {
+      const unit = piece.charCodeAt(0);
+      const known = this.singles[unit]!;
+      if (known !== 0) return known - 1;
+      const id = this.lookup(piece);
+      this.singles[unit] = id + 1;
+      return id;
+    }
+    if (n === 2) {
+      const key = (piece.charCodeAt(0) << 16) | piece.charCodeAt(1);
+      if (key !== 0) {
+        const pairs = this.pairs;
+        let at = (Math.imul(key, 0x9e3779b1) >>> PAIR_SHIFT) << 1;
+        for (;;) {
+          const k = pairs[at]!;
+          if (k === key) return pairs[at + 1]!;
+          if (k === 0) break;
+          at = (at + 2) & (PAIR_SLOTS * 2 - 1);
+        }
+        const id = this.lookup(piece);
+        // Kept at most half full; past that, two-unit pieces go through the Map.
+        if (this.pairCount < PAIR_SLOTS / 2) {
+          pairs[at] = key;
+          pairs[at + 1] = id;
+          this.pairCount++;
+        }
+        return id;
+      }
+    }
+    return this.lookup(piece);
+  }
+
+  private lookup(piece: string): number {
     const known = this.ids.get(piece);
     return known === undefined ? this.add(piece) : known;
   }
