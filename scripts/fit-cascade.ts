@@ -80,7 +80,7 @@ function samples(c: CascadeTruth, level: number): Sample[] {
     if (last && last[0] === b) last[1]++;
     else curve.push([b, 1]);
     if (hour[i]! >= level) break;
-    const { x, hour: h } = growthFeatures({ curve, bucketMs, nowMs: ts[i]!, startMs, followers: c.followers ?? 0, reposts: i + 1 });
+    const { x, hour: h } = growthFeatures({ curve, bucketMs, nowMs: ts[i]!, startMs, followers: c.followers ?? 0 });
     if (h < MODEL_MIN_HOUR) continue;
     out.push({ x, y: Math.log1p(futurePeak[i]!), atMs: ts[i]! });
   }

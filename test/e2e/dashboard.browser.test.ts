@@ -52,6 +52,8 @@ describe('dashboard in a real browser', () => {
           at: '2015-10-20T02:20:00.000Z',
           window: { start: '2015-10-20T02:00:00.000Z', end: '2015-10-20T02:20:00.000Z' },
           curve: { bucketMs: 300_000, start: '2015-10-20T01:40:00.000Z', counts: [1, 2, 5, 12, 20, 31, 45] },
+          // The cascade detector's growth-model forecast: peak reposts an hour still to come, with its 80 % interval.
+          forecast: { peakPerHour: 520, low: 370, high: 730, interval: 0.8, level: 300, pLevel: 0.93, alertLevel: 100, pAlert: 1, model: 'peak-hour-loglinear-v2' },
         }),
       ]);
       const row = page.locator('tr.incident-row').first();
@@ -67,7 +69,9 @@ describe('dashboard in a real browser', () => {
       // sample text stands in for them.
       await expect.poll(() => page.textContent('#evidence-panel'), { timeout: 20_000 }).toContain('年轻人都走了');
       expect(await page.locator('#volume-chart svg path').count()).toBe(2);
-      expect(await page.locator('#growth-chart svg circle').count()).toBe(7);
+      // The curve's 7 buckets, and the forecast beside it: median and interval bounds over the hour after the call.
+      expect(await page.locator('#growth-chart svg circle').count()).toBe(7 + 3 * 2);
+      expect(await page.textContent('#cascade-forecast')).toContain('预计峰值 520 条/小时 (80% 区间 370–730)');
 
       await page.click('#ack-btn');
       await page.waitForSelector('#incident-status[data-status="acknowledged"]');

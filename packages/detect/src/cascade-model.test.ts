@@ -30,7 +30,7 @@ describe('cascade growth model', () => {
     const at = (perMin: number) => {
       const curve: [number, number][] = [];
       for (let m = 0; m < 60; m++) curve.push([Math.floor(T0 / MIN) + m, perMin]);
-      const { x, hour } = growthFeatures({ curve, bucketMs: MIN, nowMs: T0 + 59 * MIN, startMs: T0, followers: 100_000, reposts: 60 * perMin });
+      const { x, hour } = growthFeatures({ curve, bucketMs: MIN, nowMs: T0 + 59 * MIN, startMs: T0, followers: 100_000 });
       return { hour, f: forecastPeak(DEFAULT_GROWTH_MODEL, x, 300) };
     };
     const slow = at(1);

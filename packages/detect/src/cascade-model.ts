@@ -5,7 +5,7 @@
  * highest trailing-hour repost count the cascade will still reach (its peak rate from now on), as a log-normal: the
  * median is exp(w · x) − 1 and the spread is σ, the residual of the fit in log space. Features are the logs of the
  * reposts in the last 5, 15 and 60 minutes, of those in the 15 minutes before the last 15 (with the 15-minute count,
- * the acceleration), of the cascade's age since its root, of the root's followers and of the reposts so far:
+ * the acceleration), of the cascade's age since its root and of the root's followers:
  * a discrete self-exciting picture, where recent reposts predict the next ones and a fading rate (an old cascade,
  * a falling quarter-hour) predicts fewer.
  *
@@ -16,10 +16,13 @@
  */
 
 /** The features' names, in the order of {@link GrowthModel.weights}. */
-export const GROWTH_FEATURES = ['bias', 'ln(1+n5)', 'ln(1+n15)', 'ln(1+n60)', 'ln(1+n15 before)', 'ln(1+age min)', 'ln(1+followers)', 'ln(1+reposts)'] as const;
+export const GROWTH_FEATURES = ['bias', 'ln(1+n5)', 'ln(1+n15)', 'ln(1+n60)', 'ln(1+n15 before)', 'ln(1+age min)', 'ln(1+followers)'] as const;
 
-/** Training samples (and forecasts) only where the trailing hour holds at least this many reposts. */
-export const MODEL_MIN_HOUR = 20;
+/**
+ * Training samples only where the trailing hour holds at least this many reposts: where the detector judges a
+ * cascade (`cascadeMinHourReposts`, 30 by default), so the model is fitted where it is used.
+ */
+export const MODEL_MIN_HOUR = 30;
 
 export interface GrowthModel {
   /** One weight per {@link GROWTH_FEATURES} entry. */
@@ -33,12 +36,12 @@ export interface GrowthModel {
  * Peak-hour forecast: median = exp(w · x) − 1.
  */
 export const DEFAULT_GROWTH_MODEL: Readonly<GrowthModel> = Object.freeze({
-  weights: Object.freeze([1.3377, 0.3213, 0.1057, 0.603, -0.0367, -0.0463, 0.0039, -0.011]),
-  sigma: 0.3006,
+  weights: Object.freeze([1.1679, 0.2728, 0.1261, 0.6416, -0.0414, -0.044, 0.0027]),
+  sigma: 0.2542,
 });
 
 /** Names the model in alerts (`forecast.model`), so a forecast can be traced to the weights that made it. */
-export const GROWTH_MODEL_NAME = 'peak-hour-loglinear-v1';
+export const GROWTH_MODEL_NAME = 'peak-hour-loglinear-v2';
 
 /** What the growth features are computed from: a cascade's curve as [bucket index, reposts] ascending. */
 export interface GrowthInput {
@@ -49,7 +52,6 @@ export interface GrowthInput {
   /** The root's time (or the first repost's when the root is unknown), epoch ms. */
   startMs: number;
   followers: number;
-  reposts: number;
 }
 
 /** Reposts in the buckets of (now − toMin − spanMin, now − toMin] minutes, at bucket resolution. */
@@ -74,7 +76,7 @@ export function growthFeatures(g: GrowthInput): { x: number[]; hour: number } {
   const n60 = countIn(g.curve, nowBucket, perMin, 60, 0);
   const before = countIn(g.curve, nowBucket, perMin, 30, 15);
   const ageMin = Math.max(0, g.nowMs - g.startMs) / 60_000;
-  const x = [1, Math.log1p(n5), Math.log1p(n15), Math.log1p(n60), Math.log1p(before), Math.log1p(ageMin), Math.log1p(Math.max(0, g.followers)), Math.log1p(g.reposts)];
+  const x = [1, Math.log1p(n5), Math.log1p(n15), Math.log1p(n60), Math.log1p(before), Math.log1p(ageMin), Math.log1p(Math.max(0, g.followers))];
   return { x, hour: n60 };
 }
 

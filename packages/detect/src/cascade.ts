@@ -192,7 +192,6 @@ export class CascadeDetector {
       nowMs: c.lastChildMs,
       startMs: Math.min(c.firstChildMs, root?.createdAtMs ?? c.firstChildMs),
       followers: root?.followers ?? 0,
-      reposts: c.children,
     });
     // Before any `critical`: has the cascade already reached the level (is it among the largest already)?
     const reachedBefore = (c.peakHour ?? 0) >= cfg.cascadeCriticalPerHour;
