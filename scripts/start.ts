@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createArchive } from '@tingfeng/archive';
 import { TOPIC_SPECS, TOPICS } from '@tingfeng/contracts';
 import { Supervised } from './lib/supervisor.js';
 import {
@@ -313,10 +314,19 @@ async function main(): Promise<void> {
   const enriched = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
   const rejected = await metric(ports.analyzer, 'tingfeng_posts_rejected_total');
   const alerts = await metric(ports.detector, 'tingfeng_alerts_emitted_total');
-  const archived = await metric(ports.archiver, 'tingfeng_archive_posts_written_total');
+  // The rows themselves, not a counter: what a search can find. Redeliveries (an offset commit refused while the
+  // broker's transaction coordinator loads, a restart) are counted by the archiver as duplicates and change nothing.
+  const archive = createArchive({ databaseUrl: database, schema: archiveSchema, subwords: false });
+  const archived = await archive.count({ includeSpam: true }).finally(() => archive.close());
+  const redelivered = await metric(ports.archiver, 'tingfeng_archive_posts_duplicate_total');
   say('\n──────── what happened ────────');
   say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
-  say(`archive: ${archived} posts in PostgreSQL (schema ${archiveSchema}), searchable by the API`);
+  const unarchived = enriched - archived;
+  say(
+    `archive: ${archived} posts in PostgreSQL (schema ${archiveSchema}), searchable by the API` +
+      (unarchived !== 0 ? `; ${unarchived} enriched posts not in it` : ', every enriched post') +
+      (redelivered > 0 ? ` (${redelivered} redelivered posts written once)` : ''),
+  );
   say(`alerts: ${alerts} emitted by the detector, gathered into ${seen.size} incidents (one per conversation, not one per alert):`);
   for (const inc of seen.values()) say(`  • [${inc.severity}] ${inc.alertCount} alerts, ${inc.status}: ${inc.title}`);
   if (access.made) {
