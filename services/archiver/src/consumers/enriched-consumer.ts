@@ -130,8 +130,24 @@ export class EnrichedConsumer {
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
   }
 
-  /** Dead letters and the consumed offset in one transaction, after the rows are committed in PostgreSQL. */
-  private commit(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
+  /**
+   * Dead letters and the consumed offset in one transaction, after the rows are committed in PostgreSQL. The broker
+   * finishes a committed transaction after answering, so the next one may be told CONCURRENT_TRANSACTIONS; that is
+   * waited out here (a few tries, backing off) rather than thrown: a throw restarts the consumer, and every chunk in
+   * flight is then consumed and written again (a `pnpm start` run saw 67 such restarts and 1,574 posts written twice).
+   */
+  private async commit(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.commitOnce(topic, partition, offset, deadLetters);
+      } catch (err) {
+        if (!isConcurrentTransaction(err) || attempt >= COMMIT_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private commitOnce(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
     const run = async () => {
       const tx = await this.options.producer.transaction();
       try {
@@ -145,7 +161,8 @@ export class EnrichedConsumer {
         await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] });
         await tx.commit();
       } catch (err) {
-        this.options.logger.error({ err, partition, offset }, 'offset commit failed; the chunk will be consumed again (its rows are already archived)');
+        if (isConcurrentTransaction(err)) this.options.logger.debug({ partition, offset }, 'offset commit met the previous transaction still closing; trying again');
+        else this.options.logger.error({ err, partition, offset }, 'offset commit failed; the chunk will be consumed again (its rows are already archived)');
         await tx.abort().catch(() => undefined);
         throw err;
       }
@@ -154,4 +171,12 @@ export class EnrichedConsumer {
     this.commits = next.catch(() => undefined);
     return next;
   }
+}
+
+/** Tries of an offset commit the broker refuses while the previous transaction is still closing. */
+const COMMIT_RETRIES = 8;
+
+function isConcurrentTransaction(err: unknown): boolean {
+  const e = err as { type?: unknown; originalError?: { type?: unknown } } | null;
+  return e?.type === 'CONCURRENT_TRANSACTIONS' || e?.originalError?.type === 'CONCURRENT_TRANSACTIONS';
 }
