@@ -1,6 +1,7 @@
 import type { Alert } from '@tingfeng/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GROWTH_MODEL, fitLinear, forecastPeak, growthFeatures, normalCdf } from './cascade-model.js';
+import { resolveConfig, type DetectorConfig } from './config.js';
 import { createDetectorEngine } from './engine.js';
 import { enrichedPost } from './testing.js';
 
@@ -80,4 +81,14 @@ describe('cascade detector with the growth model', () => {
     expect(run((m) => (m % 3 === 0 ? 1 : 0), 600)).toEqual([]);
   });
 
+});
+
+describe('cascade settings', () => {
+  it('loads a config written for the detector before the growth model (its settings ignored), and checks the probabilities', () => {
+    const old = { cascadeMinChildren: 20, cascadeReachRate: 1e-5, cascadeCriticalVelocity: 20 } as unknown as Partial<DetectorConfig>;
+    expect(resolveConfig(old).cascadeCriticalPerHour).toBe(300);
+    expect(() => resolveConfig({ cascadeForecastProbability: 1 })).toThrow(/cascadeForecastProbability/);
+    expect(() => resolveConfig({ cascadeWarningProbability: 0 })).toThrow(/cascadeWarningProbability/);
+    expect(resolveConfig({ sensitivity: 2 }).cascadeCriticalPerHour).toBe(150);
+  });
 });

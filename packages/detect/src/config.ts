@@ -246,11 +246,17 @@ const SCALED: readonly (keyof DetectorConfig)[] = [
   'schemeNegativeMinScore',
 ];
 
+/**
+ * Settings of the cascade detector before its growth model (velocity against the stream's median and the root's
+ * reach): still accepted so a config file written for them loads, and ignored.
+ */
+const RETIRED: ReadonlySet<string> = new Set(['cascadeMinChildren', 'cascadeMinVelocity', 'cascadeReachRate', 'cascadeMinScore', 'cascadeBeta', 'cascadeWarningFactor', 'cascadeCriticalQuantile', 'cascadeMinHistory', 'cascadeCriticalVelocity']);
+
 /** Merges overrides into the defaults, checks them and applies the sensitivity knob. Throws on a bad value. */
 export function resolveConfig(overrides: Partial<DetectorConfig> = {}): ResolvedConfig {
   const merged: DetectorConfig = { ...DEFAULT_CONFIG, officialAccounts: [...DEFAULT_CONFIG.officialAccounts] };
   for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
+    if (value === undefined || RETIRED.has(key)) continue;
     if (!(key in DEFAULT_CONFIG)) throw new Error(`unknown detector setting ${key}`);
     (merged as unknown as Record<string, unknown>)[key] = value;
   }
