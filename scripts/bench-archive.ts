@@ -1,6 +1,6 @@
 /**
  * pnpm bench:archive [--posts 200000] [--search-posts 1000000] [--queries 200] [--input <ced_weibo_dev.jsonl.xz>]
- *                    [--skip-writes] [--keep-search-schema] [--search-schema <name kept by an earlier run>]
+ *                    [--skip-writes] [--skip-search] [--keep-search-schema] [--search-schema <name kept by an earlier run>]
  *
  * Real Weibo posts (the CED development file) through the analyzer, then, each into an empty archive schema of its
  * own with the same indexes:
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     input: { type: 'string', default: join(repoRoot, '..', 'shared', 'data', 'ced_weibo_dev.jsonl.xz') },
     'skip-writes': { type: 'boolean', default: false },
+    'skip-search': { type: 'boolean', default: false },
     'keep-search-schema': { type: 'boolean', default: false },
     'search-schema': { type: 'string' },
   },
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     const { createSubwordLoader } = await import('@tingfeng/archive');
     subwordsOf = await createSubwordLoader()();
     if (!values['skip-writes']) await writeThroughput(url);
-    await searchLatency(url);
+    if (!values['skip-search']) await searchLatency(url);
   } finally {
     for (const s of schemas) await dropSchema(url, s).catch(() => undefined);
     if (topics.length > 0) await deleteTopics(topics).catch(() => undefined);
