@@ -14,6 +14,12 @@ export function reportRoute(hash = location.hash) {
   return { day: m[1], scheme: new URLSearchParams(m[2] ?? '').get('scheme') ?? '' };
 }
 
+/** `30 7 * * *` (the job's cron pattern) as `07:30`; any other pattern as it is. */
+function clockOf(pattern) {
+  const m = /^(\d+) (\d+) \* \* \*$/.exec(pattern ?? '');
+  return m ? `${m[2].padStart(2, '0')}:${m[1].padStart(2, '0')}` : pattern;
+}
+
 function reportHash(day, scheme) {
   return `#/reports/${day}${scheme ? `?scheme=${encodeURIComponent(scheme)}` : ''}`;
 }
@@ -82,7 +88,7 @@ async function renderList(view, { api, schemes }) {
   const { reports, schedule } = await api('GET', '/api/reports?limit=60');
   view.append(
     h('h2', {}, '舆情日报 Daily reports'),
-    h('p', { class: 'muted', id: 'report-schedule' }, schedule ? `每日 ${schedule.pattern}（${schedule.tz}）生成前一日日报；下次 ${schedule.next ? new Date(schedule.next).toLocaleString('zh-CN', { hour12: false }) : '—'}` : '未排程'),
+    h('p', { class: 'muted', id: 'report-schedule' }, schedule ? `每日 ${clockOf(schedule.pattern)}（${schedule.tz}）生成前一日日报；下次 ${schedule.next ? new Date(schedule.next).toLocaleString('zh-CN', { hour12: false }) : '—'}` : '未排程'),
     picker({ day: yesterday(), scheme: '', schemes }),
     reports.length === 0
       ? h('p', { class: 'muted', id: 'reports-empty' }, '还没有自动生成的日报：在监测方案中开启 report.daily，或选择日期直接查看。')
@@ -95,7 +101,7 @@ async function renderList(view, { api, schemes }) {
               { class: 'report-item', 'data-day': r.day, 'data-scheme': r.scheme },
               h('a', { href: reportHash(r.day, r.scheme) }, h('strong', {}, `${r.day} ${r.scheme || '全部'}`)),
               h('p', { class: 'overview' }, r.overview),
-              r.incidents.length ? h('ul', { class: 'report-incidents' }, ...r.incidents.slice(0, 5).map((i) => h('li', {}, h('span', { class: `badge severity-${i.severity}` }, SEVERITY_ZH[i.severity] ?? i.severity), ' ', i.sentence))) : '',
+              r.incidents.length ? h('ul', { class: 'report-incidents' }, ...r.incidents.slice(0, 5).map((i) => h('li', {}, h('span', { class: `badge sev-${i.severity}` }, SEVERITY_ZH[i.severity] ?? i.severity), ' ', i.sentence))) : '',
               h('p', { class: 'muted' }, `生成 ${new Date(r.builtAt).toLocaleString('zh-CN', { hour12: false })} · `, deliveries(r)),
             ),
           ),
