@@ -233,6 +233,34 @@ describe('incident views capped, paged and indexed', () => {
   });
 });
 
+describe('an older view layout', () => {
+  it('is removed at start and rebuilt from the log, configuration kept', async () => {
+    const config = harness.isolated();
+    let app = await harness.start(config);
+    let api = apiClient(app);
+    await enqueueAlerts(config, [dyingCityAlert('v1', 'warning')]);
+    const incident = await eventually(async () => (await api('GET', '/api/incidents', TEST_TOKENS.analyst)).json?.items?.[0], 30_000, 'an incident');
+    expect((await api('PUT', '/api/routes', TEST_TOKENS.admin, { rules: [] })).status).toBe(200);
+    await app.stop();
+    // What version 1 left: status SETs, a whole timeline without seq, no indexes, no version.
+    const redis = new Redis(config.REDIS_URL);
+    harness.defer(() => redis.disconnect());
+    const p = config.REDIS_PREFIX;
+    const view = JSON.parse((await redis.get(`${p}incident:${incident.id}`))!);
+    await redis.del(`${p}view-version`, `${p}incidents-idx:status:triggered`, `${p}incident-timeline:${incident.id}`);
+    await redis.sadd(`${p}incidents-status:triggered`, incident.id);
+    await redis.set(`${p}incident:${incident.id}`, JSON.stringify({ ...view, timeline: view.timeline.map(({ seq: _s, ...e }: { seq: number }) => e), timelineCount: undefined }));
+    app = await harness.start(config);
+    api = apiClient(app);
+    expect(await redis.get(`${p}view-version`)).toBe('2');
+    expect(await redis.exists(`${p}incidents-status:triggered`)).toBe(0);
+    expect((await api('GET', '/api/incidents?status=triggered', TEST_TOKENS.analyst)).json.items.map((i: { id: string }) => i.id)).toEqual([incident.id]);
+    expect((await api('GET', `/api/incidents/${incident.id}`, TEST_TOKENS.analyst)).json).toEqual({ ...(await api('GET', `/api/incidents/${incident.id}`, TEST_TOKENS.analyst)).json, timelineCount: 1 });
+    expect((await api('GET', `/api/incidents/${incident.id}/timeline`, TEST_TOKENS.analyst)).json.items).toHaveLength(1);
+    expect((await api('GET', '/api/routes', TEST_TOKENS.admin)).json).toEqual({ rules: [] });
+  });
+});
+
 describe('retention', () => {
   it('removes a resolved incident from Redis after INCIDENT_RETENTION_MS, and rebuilds the same view from the log', async () => {
     const config = harness.isolated({ INCIDENT_RETENTION_MS: '4000', INCIDENT_EXPIRY_CHECK_MS: '200', INCIDENT_VIEW_TIMELINE_MAX: '4' });

@@ -26,6 +26,8 @@ export interface RedisKeys {
   incidentSeen(id: string): string;
   /** ZSET of resolved incident ids scored by the wall-clock ms they leave Redis (`retainedUntil`). */
   readonly incidentsExpiry: string;
+  /** The layout version of the derived view; a view written by another layout is removed and rebuilt from the log. */
+  readonly viewVersion: string;
   /** ZSET of open incident ids scored by the wall-clock ms of their last alert: what auto-resolve scans. */
   readonly openByActivity: string;
   /** Id of the incident an alert was appended to: a redelivered alert adds nothing. */
@@ -73,6 +75,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     incidentAlerts: (id) => `${prefix}incident-alerts:${id}`,
     incidentSeen: (id) => `${prefix}incident-seen:${id}`,
     incidentsExpiry: `${prefix}incidents-expiry`,
+    viewVersion: `${prefix}view-version`,
     openByActivity: `${prefix}incidents-open-activity`,
     alertIncident: (alertId) => `${prefix}alert-incident:${alertId}`,
     appliedOffset: (topic, partition) => `${prefix}applied-offset:${topic}:${partition}`,

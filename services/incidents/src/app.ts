@@ -56,6 +56,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       shutdown.register('redis', () => closeRedis(redis));
       const store = new ViewStore(redis, keys);
       const writer = new ViewWriter(redis, keys, { historyMax: config.INCIDENT_HISTORY_MAX, retentionMs: config.INCIDENT_RETENTION_MS });
+      const cleared = await writer.ensureLayout();
+      if (cleared > 0) logger.warn({ keys: cleared }, 'incident view of an older layout removed: it is rebuilt from incident-events');
       // The archive is opened without waiting on it: incidents and notifications do not depend on PostgreSQL.
       const archive = new ArchiveGate({
         archive: createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA, poolSize: config.INCIDENTS_DB_POOL_SIZE, logger }),

@@ -21,6 +21,15 @@ export interface HistoryAppend {
 type Tx = ReturnType<Redis['multi']>;
 
 /**
+ * The layout of the derived view this code writes. A view of another layout (version 1: whole timelines, status SETs,
+ * no indexes, no history lists) is removed at start and rebuilt from the log, which is what the log is for.
+ */
+export const VIEW_VERSION = '2';
+
+/** Key patterns (after the prefix) of everything derived from the log; configuration and the detector's series are not among them. */
+const DERIVED = ['incident:*', 'incident-*', 'incidents', 'incidents-*', 'alert-incident:*', 'applied-offset:*', 'campaign:*', 'campaigns:active'];
+
+/**
  * The incident view's writes, for the applier (the only writer), the expiry sweep and a rebuild. Each method adds its
  * commands to a MULTI the caller executes with the applied offset, so Redis never holds half a change.
  *
@@ -35,6 +44,27 @@ export class ViewWriter {
     private readonly keys: RedisKeys,
     readonly bounds: ViewBounds,
   ) {}
+
+  /**
+   * Makes sure the view in Redis has this code's layout: if it was written by another (or its version is unknown while
+   * view keys exist), removes every derived key, offsets included, so the applier rebuilds it from the log's start.
+   * Returns how many keys were removed.
+   */
+  async ensureLayout(): Promise<number> {
+    const { redis, keys } = this;
+    if ((await redis.get(keys.viewVersion)) === VIEW_VERSION) return 0;
+    let removed = 0;
+    for (const pattern of DERIVED) {
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.prefix}${pattern}`, 'COUNT', 1000);
+        cursor = next;
+        if (found.length > 0) removed += await redis.unlink(...found);
+      } while (cursor !== '0');
+    }
+    await redis.set(keys.viewVersion, VIEW_VERSION);
+    return removed;
+  }
 
   /** When a resolved view leaves Redis: `retentionMs` after its resolution, or later if it was rebuilt later. Null while open. */
   retainedUntilMs(view: IncidentView): number | null {
