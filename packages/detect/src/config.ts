@@ -107,6 +107,8 @@ export interface DetectorConfig {
   storyMinAccounts: number;
   /** A story with no bursting post for this long ends. */
   storyIdleMs: number;
+  /** A story's anchor (a term that burst alone in it) links new posts to it only this long after it last burst there. */
+  storyAnchorMs: number;
   /** Most stories tracked at once. */
   maxStories: number;
   /** `warning` at this significance, `critical` at {@link storyCriticalScore}. */
@@ -130,6 +132,15 @@ export interface DetectorConfig {
   coordinationYoungAccountMs: number;
   /** Accounts with fewer followers than this count as low-reach. */
   coordinationLowFollowers: number;
+  /**
+   * A post joins a campaign (a cluster with {@link coordinationProfileAccounts} accounts or more) when this share of its
+   * character n-grams occur in at least two of the campaign's posts: paraphrases of one template, too far apart for SimHash.
+   */
+  coordinationMinContainment: number;
+  /** Distinct accounts a cluster needs before paraphrases are matched against its n-gram profile. */
+  coordinationProfileAccounts: number;
+  /** Re-emit a campaign (same key) once its distinct accounts grew by this factor since the last emission; once more when it ends. */
+  coordinationReemitGrowth: number;
   /** Most near-duplicate clusters tracked at once. */
   maxClusters: number;
   /** Most posts indexed for near-duplicate lookup at once. */
@@ -201,6 +212,7 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   storyMinPosts: 8,
   storyMinAccounts: 5,
   storyIdleMs: 2 * 3600_000,
+  storyAnchorMs: 30 * 60_000,
   maxStories: 64,
   storyWarningScore: 8,
   storyCriticalScore: 16,
@@ -213,6 +225,9 @@ export const DEFAULT_CONFIG: Readonly<DetectorConfig> = Object.freeze({
   coordinationMinChars: 10,
   coordinationYoungAccountMs: 90 * 86_400_000,
   coordinationLowFollowers: 100,
+  coordinationMinContainment: 0.6,
+  coordinationProfileAccounts: 3,
+  coordinationReemitGrowth: 1.5,
   maxClusters: 5_000,
   maxCoordinationEntries: 50_000,
   responseMinPosts: 1,

@@ -133,7 +133,8 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
     if (housekeepingMs === null || toMs >= housekeepingMs + HOUSEKEEPING_MS) {
       housekeepingMs = toMs;
       cascade.expire(toMs);
-      coordination.expire(toMs);
+      // A campaign that grew since its last alert emits its final one as it ends.
+      return coordination.expire(toMs);
     }
     return [];
   };
@@ -180,7 +181,10 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
     flush() {
       if (maxEventMs === null) return [];
       // Everything seen so far is complete: close its windows (the open bucket included).
-      return count(advance(maxEventMs + cfg.storyBucketMs), maxEventMs);
+      const out = advance(maxEventMs + cfg.storyBucketMs);
+      // Campaigns end too: the final alert of one that grew since its last.
+      append(out, coordination.expire(maxEventMs + cfg.coordinationWindowMs + 1));
+      return count(out, maxEventMs);
     },
     snapshot() {
       return structuredClone({

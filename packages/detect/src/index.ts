@@ -5,7 +5,7 @@ export type { DetectorConfig, ResolvedConfig } from './config.js';
 export { normaliseForDuplicates } from './coordination.js';
 export { sameTerm } from './narratives.js';
 export { simHash, hamming, alertId } from './hash.js';
-export { allScenarios, campaignScenario, dailyPeakScenario, demoPosts, dyingCityScenario, outOfOrderScenario, slowPostScenario, spamScenario, toRawPost, runScenario, scoreScenario, topTenthCascades, SCENARIO_EPOCH_MS } from './scenarios/index.js';
+export { allScenarios, campaignScenario, dailyPeakScenario, demoPosts, dyingCityScenario, growingCampaignScenario, outOfOrderScenario, slowPostScenario, spamScenario, toRawPost, twoStoriesScenario, unseenStreamScenario, runScenario, scoreScenario, topTenthCascades, SCENARIO_EPOCH_MS } from './scenarios/index.js';
 export type { LabelledEvent, RawPost, Scenario, ScenarioScore } from './scenarios/index.js';
 export type { DetectorPost } from './post.js';
 export { isNegative } from './post.js';

@@ -9,8 +9,11 @@ export interface StoryState {
   key: string;
   seq: number;
   emittedRank: number;
-  /** term → [bursting posts carrying it, best significance]. */
-  terms: [string, number, number][];
+  /**
+   * term → [bursting posts carrying it, best significance, anchor 1|0, event ms it last burst]. An anchor burst on its
+   * own (a pair's partner alone is context, shown but never joined on); snapshots without the last two: anchors, lastMs.
+   */
+  terms: StoryTerm[];
   posts: number;
   negative: number;
   accounts: [string, number][];
@@ -19,12 +22,17 @@ export interface StoryState {
   firstPostId: string;
   firstMs: number;
   lastMs: number;
+  /** Event ms of the newest post that burst in the story (the most recent wins a tie); absent in older snapshots: lastMs. */
+  lastBurstMs?: number;
   maxScore: number;
   observed: number;
   expected: number;
   /** Monitoring schemes of the story's posts, [name, posts]; absent until one has any (and in older snapshots). */
   schemes?: [string, number][];
 }
+
+/** [term, bursting posts carrying it, best significance, anchor 1|0, event ms it last burst]. */
+export type StoryTerm = [string, number, number, number?, number?];
 
 export interface StorySnapshot {
   /** Float32 tables as base64: global mean, variance; per-slot mean, variance; the running slot maximum. */
@@ -266,23 +274,70 @@ export class StoryDetector {
         if (this.measure(open, fnv1aFinish(fnv1aStep(stateA, b)), slotBase, closedBefore) && warm) (bursts ??= []).push(this.burst(`${a}+${b}`));
       }
     }
-    // Join the live story sharing the most of this post's terms (the oldest on a tie).
-    let story: StoryState | undefined;
-    if (this.stories.length > 0) {
-      let overlap = 0;
-      for (const s of this.stories) {
-        let n = 0;
-        for (const [t] of s.terms) if (terms.includes(t)) n++;
-        if (n > overlap) {
-          overlap = n;
-          story = s;
-        }
+    // A post that bursts nothing still counts towards a live story it clearly belongs to (two of its anchors): the
+    // story's size, accounts and negative share describe all of its posts, not only those that crossed the line.
+    let story = this.storyFor(terms, post.createdAtMs, bursts === undefined ? 2 : 1);
+    if (bursts === undefined) return story === undefined ? [] : this.attach(post, [], story, clusterId);
+    if (story === undefined) story = this.storyKnowing(bursts);
+    else this.mergeLinked(story, terms, post.createdAtMs);
+    return this.attach(post, bursts, story, clusterId);
+  }
+
+  /**
+   * A bursting post with no fresh anchor in common with any story: the live story that already holds at least half
+   * of the words it bursts with (its anchors gone quiet as the baseline learnt them, the story still going on).
+   * A post bursting mostly with words no story has starts a new one.
+   */
+  private storyKnowing(bursts: readonly Burst[]): StoryState | undefined {
+    const words = new Set<string>();
+    for (const b of bursts) for (const t of b.term.split('+')) words.add(t);
+    let best: StoryState | undefined;
+    let bestKnown = 0;
+    for (const s of this.stories) {
+      let n = 0;
+      for (const e of s.terms) if (words.has(e[0])) n++;
+      if (n > bestKnown) {
+        bestKnown = n;
+        best = s;
       }
     }
-    // A post that bursts nothing still counts towards a live story it belongs to: the story's size,
-    // accounts and negative share describe all of its posts, not only those that crossed the line.
-    if (bursts === undefined && story === undefined) return [];
-    return this.attach(post, bursts ?? [], story, clusterId);
+    return bestKnown * 2 >= words.size ? best : undefined;
+  }
+
+  /**
+   * A bursting post carrying fresh anchors of two live stories makes them one: they are words bursting together.
+   * The younger folds into the older, which keeps its key.
+   */
+  private mergeLinked(story: StoryState, terms: readonly string[], atMs: number): void {
+    const freshFrom = atMs - this.cfg.storyAnchorMs;
+    for (const other of [...this.stories]) {
+      if (other === story || !other.terms.some((e) => e[3] !== 0 && (e[4] ?? other.lastMs) >= freshFrom && terms.includes(e[0]))) continue;
+      const [keep, gone] = other.firstMs < story.firstMs || (other.firstMs === story.firstMs && other.key < story.key) ? [other, story] : [story, other];
+      absorbStory(keep, gone);
+      this.drop(gone);
+      story = keep;
+    }
+  }
+
+  /**
+   * The live story sharing the most anchors with these terms, at least `minShared` (the most recently bursting on a
+   * tie). Only anchors that burst within `storyAnchorMs` count: a story is terms bursting together, so a word an old
+   * story burst with hours ago does not pull a new story into it, and the everyday words that ride along with a
+   * story's own (pair partners, never bursting alone) join nothing.
+   */
+  private storyFor(terms: readonly string[], atMs: number, minShared: number): StoryState | undefined {
+    const freshFrom = atMs - this.cfg.storyAnchorMs;
+    let best: StoryState | undefined;
+    let bestShared = minShared - 1;
+    for (const s of this.stories) {
+      let n = 0;
+      for (const e of s.terms) if (e[3] !== 0 && (e[4] ?? s.lastMs) >= freshFrom && terms.includes(e[0])) n++;
+      if (n > bestShared || (n === bestShared && best !== undefined && n > 0 && (s.lastBurstMs ?? s.lastMs) > (best.lastBurstMs ?? best.lastMs))) {
+        bestShared = n;
+        best = s;
+      }
+    }
+    return best;
   }
 
   /**
@@ -325,11 +380,15 @@ export class StoryDetector {
   private attach(post: DetectorPost, bursts: Burst[], existing: StoryState | undefined, clusterId: string | undefined): Alert[] {
     const cfg = this.cfg;
     bursts.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : 1));
-    const burstTerms = new Set<string>();
-    for (const b of bursts) for (const t of b.term.split('+')) burstTerms.add(t);
+    // Terms that burst alone anchor the story; a bursting pair's partners are context, unless the post has no
+    // lone burst at all (a new combination of known words), when the pair's terms anchor it.
+    const anchors = new Set<string>();
+    for (const b of bursts) if (!b.term.includes('+')) anchors.add(b.term);
+    if (anchors.size === 0) for (const b of bursts) for (const t of b.term.split('+')) anchors.add(t);
+    const t0 = post.createdAtMs;
     let story = existing;
     if (!story) {
-      const core = [...burstTerms].slice(0, 3).sort();
+      const core = [...anchors].slice(0, 3).sort();
       const start = iso(Math.floor(post.createdAtMs / cfg.storyBucketMs) * cfg.storyBucketMs).replace(/[-:]|\.\d+Z$/g, '');
       story = {
         key: `story:${core.join('+')}:${start}`,
@@ -353,14 +412,24 @@ export class StoryDetector {
     }
     for (const b of bursts) {
       for (const t of b.term.split('+')) {
+        const anchor = anchors.has(t) ? 1 : 0;
         const entry = story.terms.find((e) => e[0] === t);
         if (entry) {
           entry[1]++;
           entry[2] = Math.max(entry[2], b.score);
+          if (anchor === 1) {
+            entry[3] = 1;
+            entry[4] = Math.max(entry[4] ?? story.lastMs, t0);
+          }
         } else if (story.terms.length < MAX_STORY_TERMS) {
-          story.terms.push([t, 1, b.score]);
+          story.terms.push([t, 1, b.score, anchor, anchor === 1 ? t0 : 0]);
         }
       }
+    }
+    if (bursts.length > 0) {
+      story.lastBurstMs = Math.max(story.lastBurstMs ?? story.lastMs, t0);
+      // The anchors a bursting post carries stay fresh while the story goes on, even once their own counts are expected.
+      for (const e of story.terms) if (e[3] !== 0 && this.terms.includes(e[0])) e[4] = Math.max(e[4] ?? story.lastMs, t0);
     }
     const top = bursts[0];
     story.posts++;
@@ -368,7 +437,8 @@ export class StoryDetector {
     bumpTopK(story.accounts, accountName(post), 50);
     if (clusterId !== undefined) bumpCluster(story.clusters, clusterId, 32);
     story.schemes = countSchemes(story.schemes, post);
-    if (story.postIds.length < MAX_EVIDENCE) story.postIds.push([post.id, post.createdAtMs]);
+    // Evidence: posts that burst (the story's own words), not the everyday posts that share two of them.
+    if (bursts.length > 0 && story.postIds.length < MAX_EVIDENCE) story.postIds.push([post.id, post.createdAtMs]);
     if (post.createdAtMs < story.firstMs) {
       story.firstMs = post.createdAtMs;
       story.firstPostId = post.id;
@@ -384,7 +454,8 @@ export class StoryDetector {
     if (rankOf(severity) <= story.emittedRank) return [];
     story.emittedRank = rankOf(severity);
     story.seq++;
-    const terms = [...story.terms].sort((a, b) => b[2] - a[2] || b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
+    // Anchors first (most significant first), then the context words that burst with them in pairs.
+    const terms = [...story.terms].sort((a, b) => (b[3] ?? 1) - (a[3] ?? 1) || b[2] - a[2] || b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
     const evidence = [...story.postIds].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
     const postIds = [story.firstPostId, ...evidence.filter((id) => id !== story.firstPostId)].slice(0, MAX_EVIDENCE);
     return [
@@ -660,4 +731,38 @@ function fromBase64(s: string, length: number): Float32Array {
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+
+/** Folds one story's figures into another's (the survivor keeps its key, sequence and severity). */
+function absorbStory(keep: StoryState, gone: StoryState): void {
+  for (const g of gone.terms) {
+    const e = keep.terms.find((x) => x[0] === g[0]);
+    if (e === undefined) {
+      if (keep.terms.length < MAX_STORY_TERMS) keep.terms.push([...g]);
+      continue;
+    }
+    e[1] += g[1];
+    e[2] = Math.max(e[2], g[2]);
+    if (g[3] !== 0) {
+      e[3] = 1;
+      e[4] = Math.max(e[4] ?? keep.lastMs, g[4] ?? gone.lastMs);
+    }
+  }
+  keep.posts += gone.posts;
+  keep.negative += gone.negative;
+  for (const [a, n] of gone.accounts) bumpTopK(keep.accounts, a, 50, n);
+  for (const [c, n] of gone.clusters) for (let i = 0; i < n; i++) bumpCluster(keep.clusters, c, 32);
+  for (const [name, n] of gone.schemes ?? []) bumpTopK((keep.schemes ??= []), name, 64, n);
+  for (const p of gone.postIds) if (keep.postIds.length < MAX_EVIDENCE && !keep.postIds.some((x) => x[0] === p[0])) keep.postIds.push(p);
+  if (gone.firstMs < keep.firstMs) {
+    keep.firstMs = gone.firstMs;
+    keep.firstPostId = gone.firstPostId;
+  }
+  keep.lastMs = Math.max(keep.lastMs, gone.lastMs);
+  keep.lastBurstMs = Math.max(keep.lastBurstMs ?? keep.lastMs, gone.lastBurstMs ?? gone.lastMs);
+  if (gone.maxScore > keep.maxScore) {
+    keep.maxScore = gone.maxScore;
+    keep.observed = gone.observed;
+    keep.expected = gone.expected;
+  }
 }

@@ -319,6 +319,145 @@ export function slowPostScenario(seed = 8): Scenario {
   ]);
 }
 
+/** A paraphrase of a template: one of a few wordings of each clause, an ending, sometimes a number. */
+function paraphrase(w: World, clauses: readonly (readonly string[])[]): string {
+  const text = clauses.map((options) => w.rng.pick(options)).join('，');
+  return text + w.rng.pick(['', '！', '！！', '[赞]', '👍', ` ${w.rng.int(1, 99)}`, '。']);
+}
+
+/** Young, low-follower accounts for a campaign. */
+function sockAccounts(w: World, n: number, prefix: string, atMs: number): Account[] {
+  const out: Account[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({ id: `${prefix}${i}`, name: `${prefix}小号${i}`, followers: w.rng.int(0, 30), verified: false, createdAt: new Date(atMs - w.rng.int(3, 20) * DAY).toISOString() });
+  }
+  return out;
+}
+
+/** The campaign of {@link unseenStreamScenario} and {@link growingCampaignScenario}: one template, reworded clause by clause. */
+const CAMPAIGN_CLAUSES: readonly (readonly string[])[] = [
+  ['强烈支持地铁五号线延长方案', '坚决支持地铁五号线延长方案', '我们支持地铁五号线延长方案'],
+  ['早日开工造福呈贡市民', '尽快开工方便呈贡市民', '早点开工造福呈贡百姓'],
+  ['为昆明的美好明天点赞', '为春城的美好明天点赞', '为昆明的明天加油'],
+];
+const CAMPAIGN_WORDS = ['支持', '地铁', '五号线', '延长', '方案', '开工', '呈贡', '点赞'];
+
+/** The words of the story that breaks on the last day: none of them occurs anywhere before it. */
+const NEW_STORY = ['化工厂', '泄漏', '刺鼻', '气味', '疏散', '安宁', '封路', '黄烟'];
+
+/**
+ * A stream the detectors were never tuned on: three days of city chatter with a morning commute peak every
+ * day, a paraphrased campaign by 60 accounts on day 1, a viral cascade on day 2, and on day 3 a new story
+ * (about 80 posts every five minutes) made of words never seen before, each post a handful of them mixed
+ * with the stream's everyday filler words.
+ */
+export function unseenStreamScenario(seed = 333): Scenario {
+  const w = new World('unseen-stream', seed);
+  const start = SCENARIO_EPOCH_MS;
+  const days = 3;
+  const end = start + days * DAY;
+  w.chatter(start, end, 3);
+  w.smallCascades(start, end, 40);
+  const commute: EnrichedPost[] = [];
+  const commuteOnsets: number[] = [];
+  const commuteWords = ['早高峰', '堵车', '二环', '地铁', '上班', '迟到', '挤'];
+  for (let d = 0; d < days; d++) {
+    const onset = start + d * DAY + 8 * HOUR;
+    commuteOnsets.push(onset);
+    for (let m = 0; m < 60; m++) {
+      const n = w.rng.poisson(6 * Math.sin((Math.PI * (m + 0.5)) / 60) + 1);
+      for (let i = 0; i < n; i++) commute.push(w.post(w.user(), onset + (m + w.rng.next()) * MINUTE, [...w.rng.sample(commuteWords, 3), ...w.rng.sample(FILLER, 2)], { sentiment: -0.3 }));
+    }
+  }
+  // Day 1, 14:00: 60 accounts post paraphrases of one template over an hour.
+  const campaignOnset = start + 14 * HOUR;
+  const campaign: EnrichedPost[] = [];
+  for (const account of sockAccounts(w, 60, 'metro', campaignOnset)) {
+    for (let k = w.rng.int(1, 2); k > 0; k--) {
+      campaign.push(w.post(account, campaignOnset + w.rng.next() * HOUR, w.rng.sample(CAMPAIGN_WORDS, 6), { text: paraphrase(w, CAMPAIGN_CLAUSES), sentiment: 0.7 }));
+    }
+  }
+  // Day 2, 11:00: a big account's post goes viral.
+  const cascadeOnset = start + DAY + 11 * HOUR;
+  const bigV: Account = { id: 'u-bigv-lake', name: '滇池观察', followers: 400_000, verified: true, createdAt: '2011-05-01T00:00:00.000Z' };
+  const root = w.post(bigV, cascadeOnset, ['滇池', '蓝藻', '暴发', '海埂', '拍照', '今天'], { sentiment: -0.4 });
+  const viral = w.cascade(root, cascadeOnset, 4 * 60, (m) => (m < 60 ? 3 * 2 ** (m / 20) : 24 * Math.exp(-(m - 60) / 60)), () => ({ words: [w.rng.pick(['蓝藻', '滇池', '海埂']), w.rng.pick(FILLER)], sentiment: -0.3 }));
+  // Day 3, 15:00: the new story, ~16 posts a minute for two hours, then fading.
+  const storyOnset = start + 2 * DAY + 15 * HOUR;
+  const story: EnrichedPost[] = [];
+  for (let m = 0; m < 3 * 60; m++) {
+    const n = w.rng.poisson(m < 120 ? 16 : 16 * Math.exp(-(m - 120) / 30));
+    for (let i = 0; i < n; i++) {
+      const words = [...w.rng.sample(NEW_STORY, w.rng.int(2, 3)), ...w.rng.sample(FILLER, w.rng.int(2, 3))];
+      story.push(w.post(w.user(), storyOnset + (m + w.rng.next()) * MINUTE, w.rng.sample(words, words.length), { sentiment: -0.5 }));
+    }
+  }
+  return finish(w, 'three unseen days: commute peak daily, a 60-account paraphrase campaign, a viral post, then a story of never-seen words mixed with filler', start, end, [
+    { id: 'commute-peak', expect: 'daily', types: ['story'], onsetMs: commuteOnsets, postIds: ids(commute), description: 'recurring morning peak' },
+    // Background here (about one account a minute only just meets 10 accounts in 10 minutes, so it is called late);
+    // growingCampaignScenario tests the campaign itself.
+    { id: 'metro-campaign', expect: 'context', types: ['coordination'], onsetMs: [campaignOnset], postIds: ids(campaign), description: 'paraphrased template by 60 accounts' },
+    { id: 'lake-cascade', expect: 'context', types: ['cascade', 'story'], onsetMs: [cascadeOnset], postIds: ids([root, ...viral]), description: 'a big account goes viral' },
+    { id: 'new-story', expect: 'alert', types: ['story'], onsetMs: [storyOnset], postIds: ids(story), description: 'never-seen words mixed with filler' },
+  ]);
+}
+
+/** The two unrelated stories of {@link twoStoriesScenario}: each its own words, both written with the same common words. */
+const FIRST_STORY = ['暴雨', '内涝', '积水', '淹车', '排水'];
+const SECOND_STORY = ['停电', '变电站', '断电', '抢修', '电梯'];
+/** Words of the everyday stream (chatter and filler), so both stories share words the baseline knows well. */
+const COMMON = ['今天', '大家', '真的', '觉得', '天气', '上班'];
+
+/** Two unrelated stories a day apart (days 2 and 3, 10:00) that share the stream's common words: two stories, two alerts. */
+export function twoStoriesScenario(seed = 22): Scenario {
+  const w = new World('two-stories', seed);
+  const start = SCENARIO_EPOCH_MS;
+  const end = start + 3 * DAY;
+  w.chatter(start, end, 3);
+  w.smallCascades(start, end, 40);
+  const wave = (words: readonly string[], onset: number): EnrichedPost[] => {
+    const out: EnrichedPost[] = [];
+    for (let m = 0; m < 4 * 60; m++) {
+      const n = w.rng.poisson(m < 90 ? 12 : 12 * Math.exp(-(m - 90) / 40));
+      for (let i = 0; i < n; i++) {
+        const mixed = [...w.rng.sample(words, w.rng.int(2, 3)), ...w.rng.sample(COMMON, w.rng.int(2, 3))];
+        out.push(w.post(w.user(), onset + (m + w.rng.next()) * MINUTE, w.rng.sample(mixed, mixed.length), { sentiment: -0.4 }));
+      }
+    }
+    return out;
+  };
+  const firstOnset = start + DAY + 10 * HOUR;
+  const secondOnset = start + 2 * DAY + 10 * HOUR;
+  const first = wave(FIRST_STORY, firstOnset);
+  const second = wave(SECOND_STORY, secondOnset);
+  return finish(w, 'a rainstorm story, then a day later a power-cut story, both written with the same common words', start, end, [
+    { id: 'rainstorm', expect: 'alert', types: ['story'], onsetMs: [firstOnset], postIds: ids(first), description: 'first story' },
+    { id: 'power-cut', expect: 'alert', types: ['story'], onsetMs: [secondOnset], postIds: ids(second), description: 'second story, sharing common words with the first' },
+  ]);
+}
+
+/** 60 accounts post paraphrases of one template over an hour: one campaign. */
+export function growingCampaignScenario(seed = 60): Scenario {
+  const w = new World('growing-campaign', seed);
+  const start = SCENARIO_EPOCH_MS;
+  const end = start + DAY;
+  w.chatter(start, end, 3);
+  w.smallCascades(start, end, 40);
+  const onset = start + 15 * HOUR;
+  const campaign: EnrichedPost[] = [];
+  const accounts = sockAccounts(w, 60, 'metro', onset);
+  accounts.forEach((account, i) => {
+    // Accounts join in turn over the hour; some post twice.
+    const joinMs = onset + (i / accounts.length) * 50 * MINUTE + w.rng.next() * 5 * MINUTE;
+    for (let k = w.rng.int(1, 2), t = joinMs; k > 0; k--, t += w.rng.next() * 10 * MINUTE) {
+      campaign.push(w.post(account, t, w.rng.sample(CAMPAIGN_WORDS, 6), { text: paraphrase(w, CAMPAIGN_CLAUSES), sentiment: 0.7 }));
+    }
+  });
+  return finish(w, '60 accounts post paraphrases of one template over an hour', start, end, [
+    { id: 'growing-campaign', expect: 'alert', types: ['coordination'], onsetMs: [onset], postIds: ids(campaign), description: 'one campaign, growing' },
+  ]);
+}
+
 /**
  * The dying-city episode delivered out of order: each post arrives after a crawler lag
  * (exponential, mean 2 min; one in twenty up to 30 min late).
@@ -333,7 +472,7 @@ export function outOfOrderScenario(seed = 2016): Scenario {
 
 /** Every labelled scenario of `pnpm eval`. */
 export function allScenarios(): Scenario[] {
-  return [dyingCityScenario(), dailyPeakScenario(), campaignScenario(), spamScenario(), slowPostScenario(), outOfOrderScenario()];
+  return [dyingCityScenario(), dailyPeakScenario(), campaignScenario(), spamScenario(), slowPostScenario(), outOfOrderScenario(), unseenStreamScenario(), twoStoriesScenario()];
 }
 
 /** The raw posts (contract shape, no analysis) of the dying-city episode: the `pnpm start` demo's input. */
