@@ -28,7 +28,7 @@ export interface ClusterState {
   activity?: [string, number][];
   /** Distinct accounts at the last emission (re-emission on growth); absent before the first, and in older snapshots. */
   emittedAccounts?: number;
-  /** [n-gram hash, posts carrying it] of the cluster's posts (up to {@link MAX_PROFILE}); from its second account on. */
+  /** [n-gram hash, posts carrying it] of the cluster's posts (up to {@link MAX_PROFILE}), in a snapshot; from its third account on. */
   profile?: [number, number][];
   /** Distinct texts of its posts, [text, posts] (up to {@link MAX_VARIANTS}): the template's wordings. */
   variants?: [string, number][];
@@ -51,7 +51,9 @@ const MAX_MEMBERS = 2_000;
 const MAX_ACTIVITY = 2_000;
 /** Accounts an alert names, most active first (the contract's `accounts`); `accountCount` says how many there are. */
 const MAX_ALERT_ACCOUNTS = 100;
-const MAX_PROFILE = 512;
+const MAX_PROFILE = 256;
+/** Schemes kept per cluster when two merge (as countSchemes keeps them). */
+const MAX_MERGED_SCHEMES = 32;
 const MAX_VARIANTS = 20;
 /** Account weight (0.5..1.5) from which a paraphrase joins a campaign: young and low-reach, at least half of each. */
 const PARAPHRASE_MIN_WEIGHT = 1.25;
@@ -251,7 +253,7 @@ export class CoordinationDetector {
     for (const id of gone.postIds) if (keep.postIds.length < MAX_EVIDENCE) keep.postIds.push(id);
     for (const [name, n] of gone.activity ?? []) bumpTopK((keep.activity ??= []), name, MAX_ACTIVITY, n);
     for (const [v, n] of gone.variants ?? []) bumpTopK((keep.variants ??= []), v, MAX_VARIANTS, n);
-    for (const [s, n] of gone.schemes ?? []) bumpTopK((keep.schemes ??= []), s, 64, n);
+    for (const [s, n] of gone.schemes ?? []) bumpTopK((keep.schemes ??= []), s, MAX_MERGED_SCHEMES, n);
     if (hasProfile(gone)) {
       const counts = profileMap(keep);
       for (const [g, n] of profileMap(gone)) counts.set(g, (counts.get(g) ?? 0) + n);
@@ -280,18 +282,20 @@ export class CoordinationDetector {
     bumpTopK((c.variants ??= []), post.ownText.slice(0, 200), MAX_VARIANTS);
     if (c.postIds.length < MAX_EVIDENCE) c.postIds.push(post.id);
     c.schemes = countSchemes(c.schemes, post);
-    // From its second account on, the cluster keeps the n-grams of its posts; from its third, posts are matched against them.
-    if (c.activity.length >= 2) {
+    // From `coordinationProfileAccounts` accounts on, the cluster keeps the n-grams of its posts (begun from its
+    // wordings so far, each as often as it was posted), and paraphrases are matched against them.
+    if (c.activity.length >= cfg.coordinationProfileAccounts) {
       const fresh = !hasProfile(c);
       const counts = profileMap(c);
-      if (fresh) for (const g of this.gramsOf(normaliseForDuplicates(c.template))) counts.set(g, 1);
-      for (const g of this.gramsOf(text)) counts.set(g, (counts.get(g) ?? 0) + 1);
-      trimProfile(counts);
-      if (c.activity.length >= cfg.coordinationProfileAccounts) {
-        this.profiled = this.profiled.filter((id) => id !== c.id);
-        this.profiled.push(c.id);
-        if (this.profiled.length > MAX_PROFILED) this.profiled.shift();
+      if (fresh) {
+        for (const [v, n] of c.variants) for (const g of this.gramsOf(normaliseForDuplicates(v))) counts.set(g, (counts.get(g) ?? 0) + n);
+      } else {
+        for (const g of this.gramsOf(text)) counts.set(g, (counts.get(g) ?? 0) + 1);
       }
+      trimProfile(counts);
+      this.profiled = this.profiled.filter((id) => id !== c.id);
+      this.profiled.push(c.id);
+      if (this.profiled.length > MAX_PROFILED) this.profiled.shift();
     }
 
     // Fewer members than the accounts needed: no alert, whatever their weights (most clusters hold one post).

@@ -111,13 +111,18 @@ export class StoryGroups {
     return bestKnown * 2 >= words.size ? best : undefined;
   }
 
-  /** A bursting post carrying fresh anchors of two live stories makes them one; the older keeps its key. Returns the survivor. */
+  /**
+   * A bursting post carrying fresh anchors of two live stories makes them one. The one that alerted keeps its key (of
+   * two that did, or neither, the older), so a story that has been reported goes on under the key it was reported by.
+   * Returns the survivor.
+   */
   private mergeLinked(story: StoryState, terms: readonly string[], atMs: number): StoryState {
     const freshFrom = atMs - this.cfg.storyAnchorMs;
     let out = story;
     for (const other of [...this.stories]) {
       if (other === out || !other.terms.some((e) => e[3] !== 0 && (e[4] ?? other.lastMs) >= freshFrom && terms.includes(e[0]))) continue;
-      const [keep, gone] = other.firstMs < out.firstMs || (other.firstMs === out.firstMs && other.key < out.key) ? [other, out] : [out, other];
+      const otherFirst = other.seq > 0 !== out.seq > 0 ? other.seq > 0 : other.firstMs < out.firstMs || (other.firstMs === out.firstMs && other.key < out.key);
+      const [keep, gone] = otherFirst ? [other, out] : [out, other];
       absorbStory(keep, gone);
       this.drop(gone);
       out = keep;
