@@ -267,6 +267,7 @@ async function main(): Promise<void> {
     severity: string;
     title: string;
     alertCount: number;
+    lastAlertEventAt?: string;
   }
   const seen = new Map<string, Summary>();
   const headers = { authorization: `Bearer ${access.reader}` };
@@ -335,6 +336,13 @@ async function main(): Promise<void> {
   } else {
     say(`dashboard: http://127.0.0.1:${ports.incidents}/   tokens: those of API_TOKENS`);
     say(`API: curl -H 'authorization: Bearer <a token of API_TOKENS>' http://127.0.0.1:${ports.incidents}/api/incidents`);
+  }
+  // The episode's day in the organisation's zone: what its 舆情日报 covers (the morning job would build it the day after).
+  const rank: Record<string, number> = { critical: 2, warning: 1, info: 0 };
+  const worst = [...seen.values()].sort((a, b) => (rank[b.severity] ?? 0) - (rank[a.severity] ?? 0))[0];
+  if (worst?.lastAlertEventAt) {
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: process.env.TIME_ZONE ?? 'Asia/Shanghai' }).format(new Date(worst.lastAlertEventAt));
+    say(`daily report (舆情日报) of that day: http://127.0.0.1:${ports.incidents}/#/reports/${day}   (PDF: the page's 下载 PDF)`);
   }
   say(`ingest more posts: curl -H 'content-type: application/json' -d @posts.json http://127.0.0.1:${ports.ingest}/ingest`);
   say(`logs: ${logDir}`);
