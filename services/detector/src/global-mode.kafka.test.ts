@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { campaignScenario, createDetectorEngine, dyingCityScenario } from '@tingfeng/detect';
 import { Redis } from '@tingfeng/redis';
-import { consumeAll, createTopics, deleteKeysWithPrefix, deleteTopics, producePosts, randomName, redisUrl } from '@tingfeng/testing';
+import { consumeAll, createTestKafka, createTopics, deleteKeysWithPrefix, deleteTopics, producePosts, randomName, redisUrl } from '@tingfeng/testing';
 import { createDetectorApp } from './app.js';
 import type { GlobalCheckpoint } from './checkpoint/fenced-store.js';
 import { DetectorServiceConfigSchema } from './config.js';
@@ -37,7 +37,8 @@ function settings(run: string, instance: string) {
     {
       // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
       DETECTOR_IDLE_PARTITION_MS: '3000',
-      DETECTOR_LEADER_TTL_MS: '3000',
+      // Long enough that a loaded machine (two files at once beside the broker) does not miss a whole TTL of renewals.
+      DETECTOR_LEADER_TTL_MS: '6000',
       DETECTOR_LEADER_RENEW_MS: '1000',
       DETECTOR_LEADER_POLL_MS: '300',
       // Its own (empty) campaign registry: no response campaign of another run is tracked here.
@@ -156,6 +157,49 @@ describe('live detector, global mode, on a real broker', () => {
     }
     const got = await queuedAlerts(redis, run);
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+  }, 240_000);
+
+  it('a leader that loses its lock again and again, even while it starts, leaves no consumer behind and ends with the uninterrupted alerts', async () => {
+    const run = randomName('globflap');
+    runs.push(run);
+    const app = createDetectorApp(DetectorServiceConfigSchema.parse(settings(run, 'flap')));
+    const lockKey = `${run}:global:${topic}:leader`;
+    const role = () => app.role() as GlobalRole;
+    const until = async (what: string, probe: () => boolean, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!probe()) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (role ${JSON.stringify(role())})`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      await app.start();
+      // As when a busy event loop misses renewals for longer than the TTL: the lock passes to another holder for a
+      // moment, first while the new leader is still starting (joining the group), then once it reads.
+      for (const [token, moment] of [[1, 'starting'], [2, 'starting'], [3, 'reading']] as const) {
+        await until(`leader with token ${token}`, () => role().role === 'leader' && role().fencingToken === token);
+        if (moment === 'reading') await until('assigned', () => app.ready);
+        await redis.set(lockKey, 'intruder|99', 'PX', 1_500);
+        await until(`standby after losing token ${token}`, () => role().role === 'standby');
+      }
+      const final = await waitUntilCaughtUp(run);
+      expect(final.fencingToken).toBe(4);
+      expect([role().role, role().fencingToken]).toEqual(['leader', 4]);
+      // No consumer of a lost leadership is still in the group, holding partitions it no longer reads.
+      const admin = createTestKafka().admin();
+      await admin.connect();
+      try {
+        const { groups } = await admin.describeGroups([`${run}-group-global`]);
+        expect(groups[0]?.members.length).toBe(1);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await app.stop();
+    }
+    const got = await queuedAlerts(redis, run);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, alert] of expected) expect(got.get(id)).toEqual(alert);
   }, 240_000);
 
   it('SIGKILL of the leader mid-stream: the standby takes over from the checkpoint and the alerts are the uninterrupted ones', async () => {

@@ -10,6 +10,9 @@ import type { DetectorMetrics } from '../metrics.js';
 import type { AlertSink } from '../alerts/outbox.js';
 import { processSafely, readEnrichedPost } from './enriched-consumer.js';
 
+/** Posts processed between two yields to the event loop while a drain releases a backlog. */
+const RELEASE_SLICE = 1_000;
+
 /**
  * `created` → `starting` → `running` → `stopping` → `stopped` (a graceful stop, with a last checkpoint), or
  * → `aborted` from any of them (leadership lost or the consumer failed: no checkpoint, nothing more sent).
@@ -71,6 +74,10 @@ export class GlobalConsumer {
   private lastSavedPositions = '';
   /** Alerts of released posts the sink has not accepted: while it holds any, nothing more is released or saved. */
   private readonly outbox: AlertOutbox;
+  /** The kafkajs steps of start() (connect, subscribe, run: joining the group), settled or not. */
+  private joining: Promise<unknown> = Promise.resolve();
+  /** Set by abort(): resolves once the kafkajs consumer has left the group (or gave up trying). */
+  private retiredValue: Promise<void> | undefined;
 
   constructor(private readonly options: GlobalConsumerOptions) {
     this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs });
@@ -81,11 +88,22 @@ export class GlobalConsumer {
       heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      // A join that completes after leadership was lost (kafkajs finishes one under way, or restarts after a crash)
+      // takes no partition into the merge; the fetch loop it starts is stopped below.
+      if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
       const mine = e.payload.memberAssignment[options.topic] ?? [];
       const nowWallMs = Date.now();
       for (const partition of mine) this.merge.addPartition(partition, nowWallMs, this.restored.get(partition));
       this.assigned = true;
       options.logger.info({ partitions: mine, fencingToken: options.lease.token }, 'assigned (global)');
+    });
+    this.consumer.on(this.consumer.events.FETCH_START, () => {
+      // Fetching after abort(): this consumer would hold partitions the next leader needs, reading none of them
+      // (seen under load as a "fencing token 1" member beside the leader with token 4, and a stall). Leave. Only
+      // now does kafkajs's stop() act: while it joins, its runner is not yet "running" and stop() does nothing.
+      if (this.stateValue !== 'aborted') return;
+      options.logger.warn({ fencingToken: options.lease.token }, 'fetching after leadership was lost: leaving the group');
+      this.retiredValue = this.retired.then(() => this.consumer.disconnect()).catch((err: unknown) => options.logger.warn({ err }, 'disconnect after a late join failed'));
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.assigned = false;
@@ -121,10 +139,22 @@ export class GlobalConsumer {
     if (this.stateValue !== 'starting') return;
     await this.options.observer?.start();
     if (this.stateValue !== 'starting') return;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    if (this.stateValue !== 'starting') return;
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    // kafkajs's stop() does nothing to a consumer still joining (its runner is not "running" yet) and the join then
+    // completes: abort() waits for these steps to settle before it disconnects.
+    const joining = (async () => {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic, fromBeginning: true });
+      if (this.stateValue !== 'starting') return;
+      await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    })();
+    this.joining = joining;
+    try {
+      await joining;
+    } catch (err) {
+      // Aborted meanwhile: its disconnect is what broke the join; nothing to report.
+      if ((this.stateValue as GlobalConsumerState) === 'aborted') return;
+      throw err;
+    }
     if (this.stateValue !== 'starting') return;
     this.stateValue = 'running';
     // Idle partitions leave the watermark on the wall clock's time, not only when a batch comes; quiet state gets saved.
@@ -134,7 +164,10 @@ export class GlobalConsumer {
     }, tickMs);
   }
 
-  /** Leadership is gone: stop at once, without a checkpoint or another alert. Safe to call more than once. */
+  /**
+   * Leadership is gone: stop at once, without a checkpoint or another alert. Safe to call more than once. The
+   * consumer leaves the group in the background; {@link retired} says when.
+   */
   abort(): void {
     if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
     this.stateValue = 'aborted';
@@ -143,7 +176,15 @@ export class GlobalConsumer {
     // The next leader restores the last checkpoint, from before these alerts' posts, and raises them again.
     this.outbox.discard();
     this.options.observer?.stop(false).catch((err: unknown) => this.options.logger.warn({ err }, 'observer stop after abort failed'));
-    this.consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err }, 'disconnect after abort failed'));
+    this.retiredValue = this.joining
+      .catch(() => undefined)
+      .then(() => this.consumer.disconnect())
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'disconnect after abort failed'));
+  }
+
+  /** After abort(): resolves once the kafkajs consumer has left the group (errors are logged, never thrown). */
+  get retired(): Promise<void> {
+    return this.retiredValue ?? Promise.resolve();
   }
 
   /** Graceful stop while still the leader: finish the work in hand, save a last checkpoint, commit, leave the group. */
@@ -155,6 +196,7 @@ export class GlobalConsumer {
     await this.serial.catch(() => undefined);
     if (wasRunning) await this.save();
     await this.options.observer?.stop(wasRunning);
+    await this.joining.catch(() => undefined);
     await this.consumer.disconnect();
     if (this.stateValue === 'stopping') this.stateValue = 'stopped';
   }
@@ -212,7 +254,13 @@ export class GlobalConsumer {
     const released = this.merge.release(Date.now());
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
-    for (const item of released) {
+    for (const [i, item] of released.entries()) {
+      // A long backlog released at once would hold the event loop for seconds on a busy machine, and the lock's
+      // renewals with it: the lease could lapse mid-drain. Yield between slices; leadership lost meanwhile stops here.
+      if (i > 0 && i % RELEASE_SLICE === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!this.live()) return;
+      }
       const message = { offset: item.offset.toString() };
       const fromEngine = processSafely(() => engine.process(item.value), message, item.partition, metrics, this.options.logger);
       const emitted = observer ? [...fromEngine, ...processSafely(() => observer.observe(item.value), message, item.partition, metrics, this.options.logger)] : fromEngine;

@@ -55,6 +55,8 @@ export class GlobalMode {
   private readonly checkpoints: FencedCheckpointStore<DetectorSnapshot>;
   private readonly owner: string;
   private consumer: GlobalConsumer | undefined;
+  /** The aborted consumer of the last leadership, until it has left the group. */
+  private retiring: Promise<void> = Promise.resolve();
   private stopping = false;
 
   constructor(private readonly options: GlobalModeOptions) {
@@ -102,6 +104,7 @@ export class GlobalMode {
     this.stopping = true;
     // Renewals go on while the consumer saves its last checkpoint.
     await this.consumer?.stop();
+    await this.retiring;
     const lease = this.elector.lease;
     await this.elector.stop();
     if (lease) await this.lock.release(lease).catch((err: unknown) => this.options.logger.warn({ err }, 'could not release the leader lock'));
@@ -132,20 +135,47 @@ export class GlobalMode {
       observer: o.observer?.(),
       onGivenUp: (reason) => {
         o.logger.warn({ reason, fencingToken: lease.token }, 'global consumer gave up: stepping down');
-        this.elector.resign();
+        this.elector.resign(lease);
       },
     });
     this.consumer = consumer;
-    consumer.start().catch((err: unknown) => {
-      o.logger.error({ err }, 'global consumer failed to start: stepping down');
-      consumer.abort();
-      this.elector.resign();
-    });
+    // The consumer of the last leadership leaves the group first: joined beside it, this one would share the
+    // partitions with a consumer that no longer reads them. A member that never leaves is evicted by the broker
+    // after its session timeout, so the wait is bounded by that.
+    const previous = this.retiring;
+    const waitMs = o.sessionTimeoutMs + 5_000;
+    void withTimeout(previous, waitMs)
+      .then((left) => {
+        if (!left) o.logger.warn({ waitMs }, 'the last leadership\'s consumer has not left the group: starting anyway');
+        return consumer.start();
+      })
+      .catch((err: unknown) => {
+        o.logger.error({ err, fencingToken: lease.token }, 'global consumer failed to start: stepping down');
+        consumer.abort();
+        this.elector.resign(lease);
+      });
   }
 
   private onLost(): void {
     this.options.metrics.leader.set(0);
-    this.consumer?.abort();
+    const consumer = this.consumer;
     this.consumer = undefined;
+    if (!consumer) return;
+    consumer.abort();
+    this.retiring = consumer.retired;
   }
+}
+
+/** True once `promise` settled within `ms`, false if it had not by then. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -54,10 +54,15 @@ export class LeaderElector {
     await this.inFlight;
   }
 
-  /** Steps down now (its consumer gave up): fires onLost, gives the lock back if still ours, and polls again. */
-  resign(): void {
+  /**
+   * Steps down now (its consumer gave up): fires onLost, gives the lock back if still ours, and polls again. With
+   * `lease`, only if that is still the lease held: a late word from the consumer of an earlier leadership must not
+   * depose the current one.
+   */
+  resign(expected?: Lease): void {
     const lease = this.leaseValue;
     if (this.stateValue !== 'leader' || !lease) return;
+    if (expected && expected !== lease) return;
     this.lose(lease);
     this.options.lock.release(lease).catch(() => undefined);
   }
