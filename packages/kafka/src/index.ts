@@ -10,6 +10,8 @@ export { registerCodecs, undecodableRecord, MAX_DECOMPRESSED_BATCH_BYTES, UNDECO
 export type { Undecodable } from './codecs.js';
 export { attemptBounded, describeError, MAX_PROCESSING_ATTEMPTS } from './poison.js';
 export type { Attempted } from './poison.js';
+export { ConsumerRecovery, isTransientKafkaError } from './recovery.js';
+export type { ConsumerRecoveryOptions, ConsumerRecoveryState } from './recovery.js';
 
 // Not among the names Node finds in kafkajs's CommonJS exports, so they are read off the default export.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;

@@ -6,7 +6,39 @@ export interface Service {
   start(): Promise<void>;
   /** Undoes start; safe to call twice. */
   stop(): Promise<void>;
+  /** Raised when a part cannot go on; {@link runMain} then stops the service and exits non-zero. */
+  readonly fatal?: Fatal;
 }
+
+/**
+ * What a part of a service raises when it cannot go on (a consumer that crashed on something other than an outage,
+ * or an outage longer than it rides out). Crash-only: the process exits non-zero and its supervisor (compose's
+ * `restart: unless-stopped`, Kubernetes, `pnpm start`) starts a fresh one. Raised once; later raises are ignored.
+ */
+export class Fatal {
+  private errorValue: Error | undefined;
+  private readonly listeners: ((err: Error) => void)[] = [];
+
+  /** The first error raised, if any. */
+  get error(): Error | undefined {
+    return this.errorValue;
+  }
+
+  raise(err: Error): void {
+    if (this.errorValue) return;
+    this.errorValue = err;
+    for (const listener of this.listeners) listener(err);
+  }
+
+  /** Calls `listener` on the raise (at once if it has happened). */
+  onRaised(listener: (err: Error) => void): void {
+    this.listeners.push(listener);
+    if (this.errorValue) listener(this.errorValue);
+  }
+}
+
+/** The exit code of a process that stopped because a part of it could not go on. */
+export const EXIT_FATAL = 70;
 
 type Cleanup = () => Promise<void> | void;
 
@@ -65,7 +97,8 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
 /**
  * Runs a service as the process's main job: loads its settings, builds it, starts it, stops it on SIGTERM or SIGINT
- * within the settings' `SHUTDOWN_GRACE_MS` (25 s if it has none) and exits 0; a second signal forces exit. A
+ * within the settings' `SHUTDOWN_GRACE_MS` (25 s if it has none) and exits 0; a second signal forces exit. A part
+ * that cannot go on (`service.fatal`) stops it the same way and exits {@link EXIT_FATAL} (crash-only). A
  * configuration error prints one line naming the variable and exits 78 (EX_CONFIG), never a stack trace.
  */
 export async function runMain<C extends { SHUTDOWN_GRACE_MS?: number }>(options: MainOptions<C>): Promise<void> {
@@ -110,6 +143,23 @@ export async function runMain<C extends { SHUTDOWN_GRACE_MS?: number }>(options:
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  service.fatal?.onRaised((err) => {
+    if (stopping) return;
+    stopping = true;
+    logger.fatal({ err }, `cannot go on: stopping and exiting ${EXIT_FATAL} so the supervisor starts a fresh process`);
+    const deadline = setTimeout(() => {
+      flushLogs();
+      process.exit(EXIT_FATAL);
+    }, graceMs);
+    deadline.unref();
+    service
+      .stop()
+      .catch((stopErr: unknown) => logger.error({ err: stopErr }, 'stop after a fatal error failed'))
+      .finally(() => {
+        flushLogs();
+        process.exit(EXIT_FATAL);
+      });
+  });
   try {
     await service.start();
     logger.info('started');

@@ -1,5 +1,5 @@
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
-import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import { closeRedis, createRedis } from '@tingfeng/redis';
@@ -25,8 +25,10 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
   const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `analyzer-${config.ANALYZER_INSTANCE_ID}` }, logger);
   let consumer: PostsConsumer | undefined;
   let metricsPort: number | undefined;
+  const fatal = new Fatal();
 
   return {
+    fatal,
     get metricsPort() {
       return metricsPort;
     },
@@ -82,6 +84,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         maxMessagesPerTransaction: config.ANALYZER_MAX_TX_MESSAGES,
         maxOutputBytes: config.ANALYZER_MAX_OUTPUT_BYTES,
+        onFailed: (err) => fatal.raise(err),
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

@@ -1,6 +1,6 @@
 import { createArchive } from '@tingfeng/archive';
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
-import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import type { ArchiverConfig } from './config.js';
@@ -23,8 +23,10 @@ export function createArchiverApp(config: ArchiverConfig): ArchiverApp {
   const kafka = createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `archiver-${config.ARCHIVER_INSTANCE_ID}` }, logger);
   let consumer: EnrichedConsumer | undefined;
   let metricsPort: number | undefined;
+  const fatal = new Fatal();
 
   return {
+    fatal,
     get metricsPort() {
       return metricsPort;
     },
@@ -78,6 +80,7 @@ export function createArchiverApp(config: ArchiverConfig): ArchiverApp {
         maxBatchPosts: config.ARCHIVER_MAX_BATCH_POSTS,
         partitionsConsumedConcurrently: config.ARCHIVER_PARTITIONS_CONCURRENTLY,
         maxBytesPerPartition: config.ARCHIVER_FETCH_BYTES_PER_PARTITION,
+        onFailed: (err) => fatal.raise(err),
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

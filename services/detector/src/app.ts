@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '@tingfeng/config';
 import type { DetectorConfig, DetectorSnapshot } from '@tingfeng/detect';
 import { createKafka, ensureTopics, parseBrokers } from '@tingfeng/kafka';
-import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import { closeRedis, createRedis } from '@tingfeng/redis';
@@ -62,10 +62,12 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
   let consumer: EnrichedConsumer | undefined;
   let global: GlobalMode | undefined;
   let metricsPort: number | undefined;
+  const fatal = new Fatal();
   const isReady = (): boolean => (config.DETECTOR_MODE === 'global' ? (global?.ready ?? false) : (consumer?.ready ?? false));
   const role = () => global?.role() ?? { mode: config.DETECTOR_MODE, role: config.DETECTOR_MODE === 'partitioned' ? 'member' : 'starting', instance: config.DETECTOR_INSTANCE_ID };
 
   return {
+    fatal,
     get metricsPort() {
       return metricsPort;
     },
@@ -144,6 +146,7 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
         sink,
         logger,
         metrics,
+        onFailed: (err) => fatal.raise(err),
       });
       const started = consumer;
       shutdown.register('consumer', () => started.stop());

@@ -1,7 +1,7 @@
 import { createArchive } from '@tingfeng/archive';
 import { QUEUES, TOPIC_SPECS, TOPICS, type TopicName, type TopicSpec } from '@tingfeng/contracts';
 import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
-import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
+import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry } from '@tingfeng/metrics';
 import { Queue, queueSettings, redisKeys, type NotifyJobData } from '@tingfeng/queue';
@@ -41,8 +41,10 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
   let ready = false;
   let port: number | undefined;
   let started = false;
+  const fatal = new Fatal();
 
   return {
+    fatal,
     get port() {
       return port;
     },
@@ -94,6 +96,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         applyTimeoutMs: config.INCIDENT_APPLY_TIMEOUT_MS,
         writer,
         caps: { timelineMax: config.INCIDENT_VIEW_TIMELINE_MAX, alertsMax: config.INCIDENT_VIEW_ALERTS_MAX },
+        onFailed: (err) => fatal.raise(err),
       });
       shutdown.register('event-log', () => log.stop());
 

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from '@tingfeng/kafka';
+import { ConsumerRecovery, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { AnalyzerMetrics } from '../metrics.js';
 import { processBatch, type Analyze, type ClaimFn, type InputMessage } from '../pipeline/process-batch.js';
@@ -19,6 +19,10 @@ export interface PostsConsumerOptions {
   maxMessagesPerTransaction?: number;
   /** Largest enriched post written; a larger one is dead-lettered as `too_large` (the broker would refuse it). */
   maxOutputBytes?: number;
+  /** Called once when the consumer cannot go on (not an outage, or one longer than `outageMaxMs`): exit the process. */
+  onFailed?: (err: Error) => void;
+  /** The longest broker outage ridden out in process (default 5 minutes). */
+  outageMaxMs?: number;
 }
 
 interface OutgoingMessage {
@@ -67,6 +71,7 @@ export class PostsConsumer {
   readonly consumer: Consumer;
   private assigned = false;
   private crashed = false;
+  private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: PostsConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -82,9 +87,19 @@ export class PostsConsumer {
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.assigned = false;
-      // kafkajs restarts after a retriable error; after any other it stops for good and the process would idle.
-      if (!e.payload.restart) this.crashed = true;
-      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; restarting' : 'consumer crashed for good; failing liveness');
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    });
+    // kafkajs restarts after a retriable error only; an outage it gives up on is ridden out here, and anything else
+    // fails liveness and goes to onFailed (the process exits instead of idling).
+    this.recovery = new ConsumerRecovery({
+      consumer: this.consumer,
+      restart: () => this.run(),
+      logger: options.logger,
+      ...(options.outageMaxMs !== undefined ? { outageMaxMs: options.outageMaxMs } : {}),
+      onFailed: (err) => {
+        this.crashed = true;
+        options.onFailed?.(err);
+      },
     });
     this.consumer.on(this.consumer.events.STOP, () => {
       this.assigned = false;
@@ -95,7 +110,7 @@ export class PostsConsumer {
     return this.assigned;
   }
 
-  /** False once the consumer crashed without restarting: `/healthz` fails so the process is restarted. */
+  /** False once the consumer cannot go on: `/healthz` fails (and onFailed has been called). */
   get live(): boolean {
     return !this.crashed;
   }
@@ -103,7 +118,11 @@ export class PostsConsumer {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.inputTopic, fromBeginning: true });
-    await this.consumer.run({
+    await this.run();
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
@@ -111,6 +130,7 @@ export class PostsConsumer {
   }
 
   async stop(): Promise<void> {
+    this.recovery.stop();
     // Disconnect waits for the batch in hand to finish; what it has not committed is consumed again by the next owner.
     await this.consumer.disconnect();
   }

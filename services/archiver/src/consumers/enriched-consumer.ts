@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from '@tingfeng/kafka';
+import { ConsumerRecovery, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { ArchiverMetrics } from '../metrics.js';
 import { archiveBatch, type InputMessage, type WriteFn } from '../pipeline/archive-batch.js';
@@ -17,6 +17,8 @@ export interface EnrichedConsumerOptions {
   maxBatchPosts: number;
   partitionsConsumedConcurrently: number;
   maxBytesPerPartition: number;
+  /** Called once when the consumer cannot go on (not an outage, or one longer than 5 minutes): exit the process. */
+  onFailed?: (err: Error) => void;
 }
 
 /**
@@ -25,7 +27,8 @@ export interface EnrichedConsumerOptions {
  * - `joining`: connected, waiting for partitions;
  * - `consuming`: partitions assigned, writing batches;
  * - `stopped`: disconnected by `stop()`;
- * - `failed`: kafkajs gave up after a non-retriable error (liveness fails so the process is restarted).
+ * - `failed`: it cannot go on (a crash that is not a broker outage, or an outage past 5 minutes): liveness fails
+ *   and `onFailed` is called, so the process exits and is restarted.
  */
 export type EnrichedConsumerStatus = 'idle' | 'joining' | 'consuming' | 'stopped' | 'failed';
 
@@ -39,6 +42,7 @@ export class EnrichedConsumer {
   private state: EnrichedConsumerStatus = 'idle';
   /** One transaction at a time per producer: batches of different partitions write in parallel, commit in turn. */
   private commits: Promise<unknown> = Promise.resolve();
+  private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: EnrichedConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -54,8 +58,18 @@ export class EnrichedConsumer {
       options.logger.info({ assignment: e.payload.memberAssignment }, 'joined group');
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.state = e.payload.restart ? 'joining' : 'failed';
-      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; restarting' : 'consumer crashed for good; failing liveness');
+      if (this.state !== 'failed') this.state = 'joining';
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    });
+    // An outage kafkajs gives up on is ridden out with backoff; anything else ends in onFailed.
+    this.recovery = new ConsumerRecovery({
+      consumer: this.consumer,
+      restart: () => this.run(),
+      logger: options.logger,
+      onFailed: (err) => {
+        this.state = 'failed';
+        options.onFailed?.(err);
+      },
     });
     this.consumer.on(this.consumer.events.STOP, () => {
       if (this.state !== 'failed') this.state = 'stopped';
@@ -78,7 +92,11 @@ export class EnrichedConsumer {
     this.state = 'joining';
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.inputTopic, fromBeginning: true });
-    await this.consumer.run({
+    await this.run();
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
@@ -87,6 +105,7 @@ export class EnrichedConsumer {
   }
 
   async stop(): Promise<void> {
+    this.recovery.stop();
     // Waits for the batches in hand; what they have not committed is consumed again by the next owner.
     await this.consumer.disconnect();
     this.state = 'stopped';

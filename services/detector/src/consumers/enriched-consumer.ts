@@ -1,6 +1,6 @@
 import { parseEnrichedPost, type Alert, type EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
-import { describeError, undecodableRecord, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from '@tingfeng/kafka';
+import { ConsumerRecovery, describeError, undecodableRecord, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import { AlertOutbox, type AlertSink } from '../alerts/outbox.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
@@ -29,6 +29,8 @@ export interface EnrichedConsumerOptions {
   sink: AlertSink;
   logger: Logger;
   metrics: DetectorMetrics;
+  /** Called once when the consumer cannot go on (not an outage, or one longer than 5 minutes): exit the process. */
+  onFailed?: (err: Error) => void;
 }
 
 /**
@@ -42,6 +44,7 @@ export class EnrichedConsumer {
   private readonly partitions = new Map<number, PartitionState>();
   private assigned = false;
   private saveTimer: NodeJS.Timeout | undefined;
+  private readonly recovery: ConsumerRecovery;
   /** Saves run one at a time, whether a batch or the timer asked for them. */
   private saving: Promise<void> = Promise.resolve();
   private inFlight: Promise<void> = Promise.resolve();
@@ -66,8 +69,10 @@ export class EnrichedConsumer {
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.assigned = false;
-      options.logger.error({ err: e.payload.error }, 'consumer crashed');
+      options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
     });
+    // An outage kafkajs gives up on is ridden out with backoff; anything else ends in onFailed.
+    this.recovery = new ConsumerRecovery({ consumer: this.consumer, restart: () => this.run(), logger: options.logger, onFailed: (err) => options.onFailed?.(err) });
   }
 
   get ready(): boolean {
@@ -77,15 +82,7 @@ export class EnrichedConsumer {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (p) => {
-        if (this.stopping) return Promise.resolve();
-        this.inFlight = this.onBatch(p);
-        return this.inFlight;
-      },
-    });
+    await this.run();
     // A quiet partition still gets its last batch saved, not only when the next batch comes.
     this.saveTimer = setInterval(() => {
       for (const [partition, state] of this.partitions) {
@@ -94,8 +91,21 @@ export class EnrichedConsumer {
     }, Math.max(100, this.options.checkpointIntervalMs));
   }
 
+  private run(): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (p) => {
+        if (this.stopping) return Promise.resolve();
+        this.inFlight = this.onBatch(p);
+        return this.inFlight;
+      },
+    });
+  }
+
   /** Stops fetching, saves every partition's state and commits its offset, then leaves the group. */
   async stop(): Promise<void> {
+    this.recovery.stop();
     clearInterval(this.saveTimer);
     // Let the batch in hand finish, then save and commit while the group is still joined (kafkajs forgets the
     // group on stop, and a commit after that fails), then leave.

@@ -1,6 +1,6 @@
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
 import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
-import { describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
+import { ConsumerRecovery, describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import { AlertOutbox } from '../alerts/outbox.js';
 import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
@@ -78,6 +78,7 @@ export class GlobalConsumer {
   private joining: Promise<unknown> = Promise.resolve();
   /** Set by abort(): resolves once the kafkajs consumer has left the group (or gave up trying). */
   private retiredValue: Promise<void> | undefined;
+  private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: GlobalConsumerOptions) {
     this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs });
@@ -108,7 +109,15 @@ export class GlobalConsumer {
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.assigned = false;
       options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) this.giveUp('crashed');
+    });
+    // An outage kafkajs gives up on is ridden out with backoff, still leading; anything else steps down.
+    this.recovery = new ConsumerRecovery({
+      consumer: this.consumer,
+      restart: async () => {
+        if (this.stateValue === 'running' || this.stateValue === 'starting') await this.runConsumer();
+      },
+      logger: options.logger,
+      onFailed: () => this.giveUp('crashed'),
     });
   }
 
@@ -145,7 +154,7 @@ export class GlobalConsumer {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic, fromBeginning: true });
       if (this.stateValue !== 'starting') return;
-      await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+      await this.runConsumer();
     })();
     this.joining = joining;
     try {
@@ -172,6 +181,7 @@ export class GlobalConsumer {
     if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
     this.stateValue = 'aborted';
     this.assigned = false;
+    this.recovery.stop();
     clearInterval(this.tickTimer);
     // The next leader restores the last checkpoint, from before these alerts' posts, and raises them again.
     this.outbox.discard();
@@ -192,6 +202,7 @@ export class GlobalConsumer {
     if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
     const wasRunning = this.stateValue === 'running';
     this.stateValue = 'stopping';
+    this.recovery.stop();
     clearInterval(this.tickTimer);
     await this.serial.catch(() => undefined);
     if (wasRunning) await this.save();
@@ -199,6 +210,10 @@ export class GlobalConsumer {
     await this.joining.catch(() => undefined);
     await this.consumer.disconnect();
     if (this.stateValue === 'stopping') this.stateValue = 'stopped';
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
   }
 
   private live(): boolean {

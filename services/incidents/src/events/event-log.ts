@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Alert, IncidentEvent } from '@tingfeng/contracts';
 import { decodeJson } from '@tingfeng/contracts';
-import { attemptBounded, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
+import { attemptBounded, ConsumerRecovery, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
@@ -41,6 +41,8 @@ export interface EventLogOptions {
   caps: ViewCaps;
   /** Wall clock; injectable for tests. */
   nowMs?: () => number;
+  /** Called once when the applier cannot go on (not an outage, or one longer than 5 minutes): exit the process. */
+  onFailed?: (err: Error) => void;
 }
 
 /** State of the applier: `catching-up` until it has applied what the log held when it started. */
@@ -63,6 +65,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
   /** Applying an event, expiring incidents and writing a rebuilt one take turns: each reads and writes whole incidents. */
   private turn: Promise<unknown> = Promise.resolve();
   state: ApplierState = 'initialized';
+  private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: EventLogOptions) {
     super();
@@ -75,7 +78,16 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'incident-events applier crashed');
-      if (!e.payload.restart) this.fail(e.payload.error);
+    });
+    // An outage kafkajs gives up on is ridden out with backoff; anything else fails the applier (and the process).
+    this.recovery = new ConsumerRecovery({
+      consumer: this.consumer,
+      restart: () => this.runApplier(),
+      logger: options.logger,
+      onFailed: (err) => {
+        this.fail(err);
+        options.onFailed?.(err);
+      },
     });
     let resolve!: () => void;
     let reject!: (err: Error) => void;
@@ -106,17 +118,24 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
     this.checkCaughtUp();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
-    // Skip what the view already holds; without a stored offset the log is read from its start.
-    for (const [partition, applied] of this.appliedOffsets) {
-      if (applied >= 0n) this.consumer.seek({ topic, partition, offset: (applied + 1n).toString() });
-    }
+    await this.runApplier();
     logger.info({ topic, from: Object.fromEntries([...this.appliedOffsets].map(([p, o]) => [p, o.toString()])) }, 'applying incident-events');
     await this.caughtUp.promise;
     logger.info('incident view caught up with the log');
   }
 
+  /** Runs the consumer from the offsets the view holds (at start, and again after an outage). */
+  private async runApplier(): Promise<void> {
+    const { topic } = this.options;
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    // Skip what the view already holds; without a stored offset the log is read from its start.
+    for (const [partition, applied] of this.appliedOffsets) {
+      if (applied >= 0n) this.consumer.seek({ topic, partition, offset: (applied + 1n).toString() });
+    }
+  }
+
   async stop(): Promise<void> {
+    this.recovery.stop();
     this.state = 'stopped';
     await this.consumer.disconnect();
     for (const list of this.waiters.values()) for (const w of list) w.resolve();
