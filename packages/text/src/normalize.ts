@@ -16,10 +16,20 @@ const toSimplified = OpenCC.ConverterFactory(...CHAIN);
  * conversion differs (e.g. 反覆 → 反复), the characters that change. A change that only arises from one step's output
  * meeting a later step's phrase is not covered; none was found in the tests, and the cost of one is a missed variant.
  */
-const CONVERSION_TRIGGERS: ReadonlySet<number> = buildTriggerSet(CHAIN);
-/** The BMP part of {@link CONVERSION_TRIGGERS} as a bitmap: a typed-array read is several times faster than Set.has. */
+const { triggers: CONVERSION_TRIGGERS, phrasesOf: TRIGGER_PHRASES } = buildTriggerSet(CHAIN);
+/**
+ * The BMP part of {@link CONVERSION_TRIGGERS} as a bitmap (a typed-array read is several times faster than Set.has):
+ * 1 for a character the chain changes on its own, 2 for one that only changes inside a phrase key
+ * ({@link TRIGGER_PHRASES}): 么 is one, in 6 % of real posts, and none of them held its phrases.
+ */
 const BMP_TRIGGERS = new Uint8Array(0x10000);
-for (const cp of CONVERSION_TRIGGERS) if (cp < 0x10000) BMP_TRIGGERS[cp] = 1;
+for (const cp of CONVERSION_TRIGGERS) if (cp < 0x10000) BMP_TRIGGERS[cp] = TRIGGER_PHRASES.has(cp) ? 2 : 1;
+
+/** Whether `text` holds one of the phrases that make the phrase-only trigger `c` change. */
+function triggerPhraseIn(text: string, c: number): boolean {
+  for (const phrase of TRIGGER_PHRASES.get(c)!) if (text.includes(phrase)) return true;
+  return false;
+}
 
 /**
  * UTF-16 units that appear in some key of the chain's dictionaries. A character outside this set is copied through
@@ -47,7 +57,7 @@ function simplifyRuns(text: string): string {
     if ((c >= 0xd800 && c <= 0xdfff) || (c >= 0x2ff0 && c <= 0x2fff)) return toSimplified(text);
     if (c >= 0 && KEY_UNITS[c] === 1) {
       if (runStart < 0) runStart = i;
-      if (BMP_TRIGGERS[c] === 1) runTriggered = true;
+      if (BMP_TRIGGERS[c] !== 0) runTriggered = true;
       continue;
     }
     if (runTriggered) {
@@ -68,8 +78,9 @@ function dictEntries(dict: DictLike): (readonly [string, string])[] {
   });
 }
 
-function buildTriggerSet(chain: readonly DictGroup[]): Set<number> {
+function buildTriggerSet(chain: readonly DictGroup[]): { triggers: Set<number>; phrasesOf: Map<number, string[]> } {
   const set = new Set<number>();
+  const phrasesOf = new Map<number, string[]>();
   const phrases: string[] = [];
   for (const group of chain) {
     for (const dict of group) {
@@ -89,10 +100,16 @@ function buildTriggerSet(chain: readonly DictGroup[]): Set<number> {
     const converted = [...toSimplified(phrase)];
     if (converted.join('') === phrase) continue;
     cps.forEach((c, i) => {
-      if (converted.length !== cps.length || converted[i] !== c) set.add(c.codePointAt(0)!);
+      if (converted.length !== cps.length || converted[i] !== c) {
+        const cp = c.codePointAt(0)!;
+        set.add(cp);
+        const list = phrasesOf.get(cp) ?? [];
+        if (!list.includes(phrase)) list.push(phrase);
+        phrasesOf.set(cp, list);
+      }
     });
   }
-  return set;
+  return { triggers: set, phrasesOf };
 }
 
 /** True when `text` holds a character the traditional→simplified converter might change. */
@@ -107,7 +124,8 @@ export function mayNeedSimplification(text: string): boolean {
       if (cp !== undefined && CONVERSION_TRIGGERS.has(cp)) return true;
       continue;
     }
-    if (BMP_TRIGGERS[c] === 1) return true;
+    const t = BMP_TRIGGERS[c];
+    if (t === 1 || (t === 2 && triggerPhraseIn(text, c))) return true;
   }
   return false;
 }
@@ -180,7 +198,10 @@ export function normalizeText(text: string): string {
       const cp = text.codePointAt(i);
       i++;
       if (cp !== undefined && CONVERSION_TRIGGERS.has(cp)) simplify = true;
-    } else if (BMP_TRIGGERS[c] === 1) simplify = true;
+    } else if (!simplify) {
+      const t = BMP_TRIGGERS[c];
+      if (t === 1 || (t === 2 && triggerPhraseIn(text, c))) simplify = true;
+    }
   }
   let out = width ? toHalfWidth(text) : text;
   // Half-width output is ASCII, which never triggers the converter: the scan's verdict on the original holds.
