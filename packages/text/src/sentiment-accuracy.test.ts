@@ -8,9 +8,9 @@ import { normalizeText } from './normalize.js';
 import { Segmenter } from './segment.js';
 import { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
 
-/** The floors asserted (see the README's table for the figures measured). */
-const WITH_EMOTICONS_TARGET = 0.9;
-const WITHOUT_EMOTICONS_TARGET = 0.67;
+/** Floors at the figures reached (0.917 and 0.698); the issue asks 0.92 and 0.80, not reached (see the README). */
+const WITH_EMOTICONS_TARGET = 0.915;
+const WITHOUT_EMOTICONS_TARGET = 0.695;
 
 const csvPath = sharedFile('data/weibo_senti_sample.csv');
 
