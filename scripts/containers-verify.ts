@@ -14,16 +14,17 @@
  * script runs itself again inside that namespace for the stack phase (`--in-netns`).
  *
  * Options: --skip-images (use the images already built), --keep (leave the stack up on failure, for a look),
- * --if-changed (CI: run only when the container files — infra/, docker-compose.yml, tsconfig.build.json,
- * .dockerignore — differ from the last run that passed on this machine, a pass recording their hash; on a machine
- * with no such record, only when a commit of the last day changed them).
- * Settings: TINGFENG_TAG (image tag, default `dev`), CONTAINERS_VERIFY_TIMEOUT_S (each wait, default 600).
+ * --if-changed (CI: run only when the submission changed the container files — infra/, docker-compose.yml,
+ * tsconfig.build.json, .dockerignore, this script — compared with the previous landed commit: the one the last
+ * passing `.ci/run` on this machine recorded, or TINGFENG_CI_BASE; with neither, the commits of the last 4 hours).
+ * Settings: TINGFENG_TAG (image tag, default `dev`), CONTAINERS_VERIFY_TIMEOUT_S (each wait, default 600),
+ * TINGFENG_CI_BASE (the commit --if-changed compares with).
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
 import { request } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
@@ -56,38 +57,37 @@ const { values: opts } = parseArgs({
 
 // --- what the run depends on --------------------------------------------------------------------------------
 
-const passedRecord = join(process.env.TINGFENG_IMAGE_CACHE_DIR ?? '/var/cache/tingfeng-images', 'containers-verify-passed');
+/**
+ * What CI compares a submission with (`--if-changed`): the commit the last passing `.ci/run` on this machine checked
+ * (it landed), which `.ci/run` writes here once everything passed; TINGFENG_CI_BASE overrides it.
+ */
+const landedRecord = join(process.env.TINGFENG_IMAGE_CACHE_DIR ?? '/var/cache/tingfeng-images', 'ci-landed-commit');
+/** With no landed commit known, the submission is taken to be the commits of this long (a session lasts 3 h). */
+const SUBMISSION_WINDOW = '4.hours';
 
-/** A hash of the files the images and the stack are made from (the caches under infra/kafka are not). */
-function inputsHash(): string {
-  const hash = createHash('sha256');
-  const add = (path: string) => {
-    const full = join(repoRoot, path);
-    if (!existsSync(full)) return;
-    if (statSync(full).isDirectory()) {
-      for (const entry of readdirSync(full).sort()) {
-        if (entry === '.cache' || entry === '.data' || entry === 'node_modules') continue;
-        add(join(path, entry));
-      }
-      return;
+/** The files the images and the stack are made from, and this check itself. */
+const INPUTS = ['infra', 'docker-compose.yml', 'tsconfig.build.json', '.dockerignore', 'scripts/containers-verify.ts'];
+
+const git = (args: string[]) => spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' });
+
+/** Why this run should go ahead under --if-changed (the container files changed in the submission), or undefined. */
+function reasonToRun(): string | undefined {
+  const recorded = existsSync(landedRecord) ? readFileSync(landedRecord, 'utf8').trim() : '';
+  const base = process.env.TINGFENG_CI_BASE || recorded;
+  if (base) {
+    // The base must be an ancestor of HEAD (a landing fast-forwards main): otherwise it says nothing about this tree.
+    if (git(['merge-base', '--is-ancestor', base, 'HEAD']).status === 0) {
+      const diff = git(['diff', '--name-only', base, 'HEAD', '--', ...INPUTS]);
+      if (diff.status !== 0) return `git diff against ${base.slice(0, 12)} failed`;
+      const files = diff.stdout.trim().split('\n').filter(Boolean);
+      return files.length > 0 ? `${files.length} container file(s) changed since ${base.slice(0, 12)} (${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''})` : undefined;
     }
-    hash.update(`${path}\0`).update(readFileSync(full)).update('\0');
-  };
-  for (const path of INPUTS) add(path);
-  return hash.digest('hex');
-}
-
-const INPUTS = ['infra', 'docker-compose.yml', 'tsconfig.build.json', '.dockerignore'];
-
-/** Why this run should go ahead under --if-changed, or undefined when it need not. */
-function reasonToRun(inputs: string): string | undefined {
-  if (existsSync(passedRecord)) {
-    const passed = readFileSync(passedRecord, 'utf8').trim();
-    return passed === inputs ? undefined : `the container files changed since the last pass on this machine (${passed.slice(0, 12)} → ${inputs.slice(0, 12)})`;
+    say(`containers:verify --if-changed: ${base.slice(0, 12)} is not an ancestor of HEAD; the submission is the commits of the last ${SUBMISSION_WINDOW}`);
   }
-  const log = spawnSync('git', ['log', '--since=24.hours', '--format=%h %s', '--', ...INPUTS], { cwd: repoRoot, encoding: 'utf8' });
-  const commits = log.status === 0 ? log.stdout.trim().split('\n').filter(Boolean) : ['(git log failed)'];
-  return commits.length > 0 ? `no pass recorded on this machine, and ${commits.length} commit(s) of the last day changed the container files` : undefined;
+  const log = git(['log', `--since=${SUBMISSION_WINDOW}`, '--format=%h', '--', ...INPUTS]);
+  if (log.status !== 0) return 'git log failed';
+  const commits = log.stdout.trim().split('\n').filter(Boolean);
+  return commits.length > 0 ? `no landed commit recorded, and ${commits.length} commit(s) of the last ${SUBMISSION_WINDOW} changed the container files` : undefined;
 }
 
 /** How podman runs here (see infra/docker/local/podman-env.sh); compose talks to the podman service's socket. */
@@ -152,18 +152,16 @@ function must(command: string, args: string[], options: SpawnSyncOptions = {}): 
   return r.stdout;
 }
 
-/** Runs a command asynchronously, its output into a log file; resolves with its exit status. */
+/** Runs a command asynchronously, its output streamed into a log file (`tail -f` it); resolves with its exit status. */
 function runLogged(command: string, args: string[], logFile: string, env = podmanEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const out = [] as Buffer[];
+    const out = createWriteStream(logFile);
     const child = spawn(command, args, { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => out.push(b));
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
     child.once('error', reject);
-    child.once('exit', (code) => {
-      writeFileSync(logFile, Buffer.concat(out));
-      resolve(code ?? 1);
-    });
+    // 'close', not 'exit': both pipes are drained by then.
+    child.once('close', (code) => out.end(() => resolve(code ?? 1)));
   });
 }
 
@@ -368,6 +366,8 @@ function startProbes(services: Record<string, ComposeService>): { records: Map<s
             try {
               const res = await fetch(`http://${t.address}:${t.port}${path}`, { signal: AbortSignal.timeout(1000) });
               if (res.ok) record[key] = Date.now() - t.startedAtMs!;
+              // A service that listens only once connected (ingest) answers both at once: ready implies up.
+              if (res.ok && key === 'readyMs') record.liveMs ??= record.readyMs;
             } catch {
               // not listening yet
             }
@@ -607,11 +607,10 @@ async function main(): Promise<void> {
     return;
   }
   if (process.getuid?.() !== 0) throw new VerifyError('run as root: podman runs rootful here, and the network namespace needs it');
-  const inputs = inputsHash();
   if (opts['if-changed']) {
-    const reason = reasonToRun(inputs);
+    const reason = reasonToRun();
     if (reason === undefined) {
-      say(`containers:verify --if-changed: the container files (${INPUTS.join(', ')}) are unchanged (${inputs.slice(0, 12)}); not run`);
+      say(`containers:verify --if-changed: the container files (${INPUTS.join(', ')}) did not change in the submission; not run`);
       return;
     }
     say(`containers:verify --if-changed: running, because ${reason}`);
@@ -646,8 +645,6 @@ async function main(): Promise<void> {
       if (!opts.keep) run('ip', ['netns', 'delete', netnsName]);
     }
     if (code !== 0) throw new VerifyError(`the stack phase failed (exit ${code}); logs in ${workDir}`);
-    mkdirSync(dirname(passedRecord), { recursive: true });
-    writeFileSync(passedRecord, `${inputs}\n`);
   } finally {
     summary(`containers:verify, ${seconds(Date.now() - started)} in all`);
   }
