@@ -611,7 +611,7 @@ async function main(): Promise<void> {
     const reason = reasonToRun();
     if (reason === undefined) {
       say(`containers:verify --if-changed: the container files (${INPUTS.join(', ')}) did not change in the submission; not run`);
-      return;
+      process.exit(0);
     }
     say(`containers:verify --if-changed: running, because ${reason}`);
   }
