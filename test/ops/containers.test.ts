@@ -32,6 +32,19 @@ import {
   REPO_ROOT,
   type ComposeFile,
 } from './ops-files.js';
+import { render, type K8sObject } from './kustomize.js';
+
+/** The parts of a rendered Deployment the security check reads. */
+interface PodOwner extends K8sObject {
+  spec: {
+    template: {
+      spec: {
+        securityContext?: Record<string, unknown>;
+        containers: { name: string; securityContext?: Record<string, unknown>; volumeMounts?: { mountPath: string }[] }[];
+      };
+    };
+  };
+}
 
 const services = serviceDirs();
 const facts = new Map<string, ServiceFacts>();
@@ -207,6 +220,29 @@ describe('docker-compose.yml', () => {
     const graceMs = env.SHUTDOWN_GRACE_MS !== undefined ? Number(env.SHUTDOWN_GRACE_MS) : 25_000;
     expect(service.stop_grace_period, `${dir} stop_grace_period`).toBeDefined();
     expect(durationMs(service.stop_grace_period!)).toBeGreaterThan(graceMs);
+  });
+
+  it("runs each application service as its Kubernetes pod does: uid 1000, read-only root, no capabilities, no privilege escalation, a /tmp of its own", () => {
+    const objects = render(join(REPO_ROOT, 'infra', 'k8s', 'overlays', 'dev'));
+    for (const dir of services) {
+      const service = compose.services[dir]!;
+      expect(service.user, `${dir} user`).toBe('1000:1000');
+      expect(service.read_only, `${dir} read_only`).toBe(true);
+      expect(service.cap_drop, `${dir} cap_drop`).toEqual(['ALL']);
+      expect(service.security_opt, `${dir} security_opt`).toContain('no-new-privileges:true');
+      expect([service.tmpfs].flat(), `${dir} tmpfs`).toContain('/tmp');
+      const deployment = objects.find((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata.name === dir) as PodOwner | undefined;
+      expect(deployment, `a Deployment or StatefulSet ${dir} in the dev overlay`).toBeDefined();
+      const pod = deployment!.spec.template.spec;
+      const container = pod.containers.find((c) => c.name === dir);
+      expect(pod.securityContext, `${dir} pod securityContext`).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+      expect(container?.securityContext, `${dir} container securityContext`).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(container?.volumeMounts?.map((m) => m.mountPath), `${dir} mounts`).toContain('/tmp');
+    }
   });
 
   it('orders start-up by health: every dependency exists and has a healthcheck when waited on', () => {

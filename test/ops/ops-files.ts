@@ -30,6 +30,11 @@ export interface ComposeService {
   depends_on?: Record<string, { condition?: string }> | string[];
   profiles?: string[];
   stop_grace_period?: string;
+  user?: string;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  tmpfs?: string[] | string;
   volumes?: (string | { source?: string; target: string })[];
 }
 
