@@ -4,7 +4,7 @@
  * The images and the compose stack, run for real on this machine with podman: makes the upstream images this
  * machine cannot pull (infra/docker/local/images.sh, cached), builds every image docker-compose.yml names from the
  * unchanged Dockerfiles, brings the stack up with the demo profile, waits for health, lets the demo replay run
- * through the containers, checks on the API that the dying-city incident opened at `critical` with its cascade, story
+ * through the containers, checks on the API that the dying-city incident is `critical` (opened so, or raised to it) with its cascade, story
  * and response alerts and that a signed notification reached the webhook receiver, stops the stack (SIGTERM) and
  * checks that every container exited 0. Prints each step with its duration, image sizes and each service's start
  * time; exits non-zero on any failure.
@@ -412,7 +412,7 @@ interface IncidentDetail {
   severity: string;
   title: string;
   alerts: { type: string; severity: string; terms: string[] }[];
-  timeline: { kind: string; data: { severity?: string } }[];
+  timeline: { kind: string; at: string; data: { severity?: string; previousSeverity?: string } }[];
 }
 
 function saveLogs(): void {
@@ -498,13 +498,14 @@ async function stackPhase(): Promise<void> {
     const incident = await step('the dying-city incident on the API: critical, with cascade, story and response alerts', async () => {
       let lastReportMs = Date.now();
       const found = await eventually(
-        'an incident with cascade, story and response alerts',
+        'a critical incident with cascade, story and response alerts',
         async () => {
           const list = await api<{ items: { id: string }[] }>('/api/incidents?type=cascade');
           for (const item of list.items) {
             const detail = await api<IncidentDetail>(`/api/incidents/${item.id}`);
             const types = new Set(detail.alerts.map((a) => a.type));
-            if (types.has('cascade') && types.has('story') && types.has('response')) return detail;
+            // Critical too: an incident that opened lower may still be on its way up.
+            if (types.has('cascade') && types.has('story') && types.has('response') && detail.severity === 'critical') return detail;
           }
           if (Date.now() - lastReportMs > 30_000) {
             lastReportMs = Date.now();
@@ -516,15 +517,21 @@ async function stackPhase(): Promise<void> {
         timeoutMs,
         2000,
       );
+      // The cascade detector calls as its forecast firms up (packages/detect README: `info`, then `warning` or
+      // `critical`), so the incident may open below critical; then its timeline must show the raise to critical.
       const opened = found.timeline.find((e) => e.kind === 'opened');
+      const raised = found.timeline.find((e) => e.kind === 'alert_appended' && e.data.previousSeverity !== undefined && e.data.severity === 'critical');
       const problems = [
-        opened?.data.severity === 'critical' ? '' : `it opened at ${opened?.data.severity ?? '(no opened event)'}, not critical`,
+        opened ? '' : 'no opened event',
+        opened?.data.severity === 'critical' || raised ? '' : `it opened at ${opened?.data.severity} and no alert raised it to critical`,
         found.severity === 'critical' ? '' : `its severity is ${found.severity}`,
+        found.alerts.some((a) => a.type === 'cascade' && a.severity === 'critical') ? '' : 'no cascade alert is critical',
         found.alerts.some((a) => a.terms.includes('死去')) ? '' : 'no alert carries the term 死去',
       ].filter(Boolean);
       if (problems.length > 0) throw new VerifyError(`incident ${found.id} (${found.title}): ${problems.join('; ')}`);
       const counts = [...new Set(found.alerts.map((a) => a.type))].map((t) => `${found.alerts.filter((a) => a.type === t).length} ${t}`);
       say(`    ${found.id} [${found.severity}] ${found.title}: ${counts.join(', ')}`);
+      say(`    opened at ${opened!.data.severity}${raised && opened!.data.severity !== 'critical' ? `, raised ${raised.data.previousSeverity} → critical after ${seconds(Date.parse(raised.at) - Date.parse(opened!.at))}` : ''}`);
       return found;
     });
 
