@@ -1,5 +1,15 @@
 /**
- * pnpm bench:backtest [--copies 12] [--runs 3] [--threads <n,...>] [--transfer <compact,json,clone>] [--keep <dir>]
+ * pnpm bench:backtest [--real <posts.jsonl[.xz]>] [--real-threads <n,...>] [--copies 12] [--runs 3] [--threads <n,...>] [--keep <dir>]
+ *
+ * First, on a real history (default `../shared/data/ced_weibo_dev.jsonl.xz`, the 624,780 posts of the dev file; skipped
+ * when absent), the figure the backtest is held to: bare `nodejieba.cut(text, true)` over the same texts (in this
+ * process, after a warm-up; the segmentation the analyzer itself does) beside `pnpm backtest` end to end over the
+ * whole file (spawned, `--threads` per `--real-threads`, default 1), posts/s of each and the ratio (target >= 0.3),
+ * by wall clock and by CPU time (on a shared machine, wall time counts the waits for a core).
+ *
+ * `--repo <dir>` runs another checkout's backtest (an older commit, with its own install); `--skip-corpus` stops here.
+ *
+ * Then, on a generated corpus:
  *
  * Builds a deterministic corpus of short raw posts: `--copies` runs of the daily-peak scenario (4 simulated days,
  * ~16,000 posts each) laid end to end in event time, ids prefixed per copy, through `toRawPost`; writes it as JSONL to a
@@ -7,15 +17,15 @@
  * figures share the machine's load:
  *  (a) floor: reading the file line by line + JSON.parse + validatePost (what any backtest pays);
  *  (b) `pnpm backtest` end to end on the raw file, spawned (`node --import tsx scripts/backtest.ts`), per `--threads`
- *      value (0 = single-threaded) and, with threads, per `--transfer` (how workers return enriched posts: the
- *      detectors' fields as compact rows, or whole posts as JSON or structured clones), and on the enriched file;
+ *      value (0 = single-threaded), and on the enriched file;
  *  (c) detection only (the engine over posts already in memory) and analysis only (`analyze()` over validated posts).
  * Prints posts/s of each and the ratios to the floor. Figures, not assertions.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nodejieba from 'nodejieba';
 import { parseArgs } from 'node:util';
 import { type EnrichedPost, MAX_FUTURE_SKEW_MS, type Post, validatePost } from '@tingfeng/contracts';
 import { createDetectorEngine, dailyPeakScenario, toRawPost } from '@tingfeng/detect';
@@ -27,15 +37,83 @@ const { values } = parseArgs({
     copies: { type: 'string', default: '12' },
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0,1,2' },
-    transfer: { type: 'string', default: 'compact,json,clone' },
+    real: { type: 'string', default: join(import.meta.dirname, '..', '..', 'shared', 'data', 'ced_weibo_dev.jsonl.xz') },
+    'real-threads': { type: 'string', default: '1' },
+    // Another checkout's `scripts/backtest.ts` (its own install), to measure before and after in one run.
+    repo: { type: 'string', default: join(import.meta.dirname, '..') },
+    'skip-corpus': { type: 'boolean', default: false },
     keep: { type: 'string' },
   },
 });
 const copies = Number(values.copies);
 const runs = Math.max(1, Number(values.runs));
 const threadCounts = values.threads.split(',').map(Number);
-const transfers = values.transfer.split(',');
 
+/** `pnpm backtest` spawned over `input` (`-` reads `stdin`), with its summary line and the child's CPU time. */
+function spawnBacktest(input: string, out: string, args: string[], stdin?: Buffer): { ms: number; cpuMs: number; summary: BacktestRun['summary'] } {
+  const t0 = performance.now();
+  // `time -f` gives the child's CPU time (user + system), workers included.
+  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, '--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0', ...args], {
+    encoding: 'utf8',
+    cwd: values.repo,
+    ...(stdin ? { input: stdin } : {}),
+    maxBuffer: 1 << 30,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`backtest exited ${r.status}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  const cpu = lines.findLast((l) => l.startsWith('cpu '))!.split(' ');
+  const summaryLine = lines.findLast((l) => l.startsWith('backtest: {'))!;
+  return { ms, cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000, summary: JSON.parse(summaryLine.replace(/^backtest: /, '')) as BacktestRun['summary'] };
+}
+
+interface BacktestRun {
+  ms: number;
+  summary: { seconds: number; postsPerSecond: number; analysisMs: number; detectionMs: number; alerts: number; lines: number };
+  output: string;
+}
+
+if (existsSync(values.real)) {
+  const xz = values.real.endsWith('.xz') ? spawnSync('xz', ['-dc', values.real], { maxBuffer: 1 << 30 }) : undefined;
+  if (xz && xz.status !== 0) throw new Error(`xz -dc ${values.real} failed`);
+  const file = xz ? xz.stdout : readFileSync(values.real);
+  const texts: string[] = [];
+  for (const line of file.toString('utf8').split('\n')) if (line.length > 0) texts.push((JSON.parse(line) as { text: string }).text);
+  for (const text of texts.slice(0, 20_000)) nodejieba.cut(text, true);
+  let jiebaMs = Number.POSITIVE_INFINITY;
+  let jiebaCpuMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    let pieces = 0;
+    for (const text of texts) pieces += nodejieba.cut(text, true).length;
+    const cpu = process.cpuUsage(c0);
+    if (pieces < 0) throw new Error('unreachable');
+    jiebaMs = Math.min(jiebaMs, performance.now() - t0);
+    jiebaCpuMs = Math.min(jiebaCpuMs, (cpu.user + cpu.system) / 1000);
+  }
+  const perS = (n: number, ms: number): number => Math.round(n / (ms / 1000));
+  process.stdout.write(`real history: ${texts.length} posts of ${values.real}; best of ${runs}\n`);
+  process.stdout.write(`  bare nodejieba.cut(text, true)   ${perS(texts.length, jiebaMs).toLocaleString('en').padStart(9)} posts/s wall, ${perS(texts.length, jiebaCpuMs).toLocaleString('en').padStart(9)} posts/s CPU\n`);
+  for (const t of values['real-threads'].split(',').map(Number)) {
+    let best: ReturnType<typeof spawnBacktest> | undefined;
+    let bestCpuMs = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < runs; i++) {
+      const run = spawnBacktest('-', join(tmpdir(), `bench-backtest-real-${process.pid}.jsonl`), ['--threads', String(t)], file);
+      if (best === undefined || run.summary.seconds < best.summary.seconds) best = run;
+      bestCpuMs = Math.min(bestCpuMs, run.cpuMs);
+    }
+    const s = best!.summary;
+    rmSync(join(tmpdir(), `bench-backtest-real-${process.pid}.jsonl`), { force: true });
+    process.stdout.write(
+      `  pnpm backtest --threads ${t}          ${s.postsPerSecond.toLocaleString('en').padStart(9)} posts/s wall, ${perS(s.lines, bestCpuMs).toLocaleString('en').padStart(9)} posts/s CPU (all threads); ` +
+        `ratio to jieba: ${(s.postsPerSecond / perS(texts.length, jiebaMs)).toFixed(2)} wall (target >= 0.3), ${(perS(s.lines, bestCpuMs) / perS(texts.length, jiebaCpuMs)).toFixed(2)} CPU; ` +
+        `${s.lines} lines, ${s.alerts} alerts, analysis ${s.analysisMs} ms, detection ${s.detectionMs} ms\n`,
+    );
+  }
+}
+
+if (values['skip-corpus']) process.exit(0);
 const DAY_MS = 86_400_000;
 const scenario = dailyPeakScenario();
 const spanMs = Math.ceil((scenario.endMs - scenario.startMs) / DAY_MS) * DAY_MS;
@@ -92,23 +170,10 @@ function detectionOnly(): number {
   return performance.now() - t0;
 }
 
-interface BacktestRun {
-  ms: number;
-  summary: { seconds: number; postsPerSecond: number; analysisMs: number; detectionMs: number; alerts: number };
-  output: string;
-}
-
-function backtest(input: string, threads: number | undefined, transfer?: string): BacktestRun {
-  const out = join(dir, `alerts-${threads ?? 'default'}-${transfer ?? ''}.jsonl`);
-  const args = ['--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0'];
-  if (threads !== undefined) args.push('--threads', String(threads));
-  if (transfer !== undefined) args.push('--transfer', transfer);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`backtest exited ${r.status}: ${r.stderr}`);
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  return { ms, summary: JSON.parse(last.replace(/^backtest: /, '')) as BacktestRun['summary'], output: readFileSync(out, 'utf8') };
+function backtest(input: string, threads: number): BacktestRun {
+  const out = join(dir, `alerts-${threads}.jsonl`);
+  const { ms, summary } = spawnBacktest(input, out, ['--threads', String(threads)]);
+  return { ms, summary, output: readFileSync(out, 'utf8') };
 }
 
 const best = <T>(f: () => T, ms: (t: T) => number): T => {
@@ -137,15 +202,8 @@ const report = (label: string, run: BacktestRun): void => {
     `(b) ${label.padEnd(48)}${`${s.postsPerSecond.toLocaleString('en')} posts/s`.padStart(18)}  wall ${run.ms.toFixed(0)} ms (process), analysis ${s.analysisMs} ms, detection ${s.detectionMs} ms, ${s.alerts} alerts, backtest/floor time ${((s.seconds * 1000) / floorMs).toFixed(2)}×\n`,
   );
 };
-// Probe whether this backtest knows --threads (the bench also measures older checkouts).
-const knowsThreads = readFileSync(join(import.meta.dirname, 'backtest.ts'), 'utf8').includes('--threads');
-for (const threads of knowsThreads ? threadCounts : [undefined]) {
-  for (const transfer of threads ? transfers : [undefined]) {
-    const label = `backtest raw${threads === undefined ? '' : ` --threads ${threads}`}${transfer === undefined ? '' : ` --transfer ${transfer}`}`;
-    report(label, best(() => backtest(rawFile, threads, transfer), (r) => r.summary.seconds));
-  }
-}
-report(`backtest enriched${knowsThreads ? ' --threads 0' : ''}`, best(() => backtest(enrichedFile, knowsThreads ? 0 : undefined), (r) => r.summary.seconds));
+for (const threads of threadCounts) report(`backtest raw --threads ${threads}`, best(() => backtest(rawFile, threads), (r) => r.summary.seconds));
+report('backtest enriched --threads 0', best(() => backtest(enrichedFile, 0), (r) => r.summary.seconds));
 const distinct = new Set([...outputs.values()]);
 process.stdout.write(`outputs: ${distinct.size === 1 ? 'byte-identical across every backtest run above' : `${distinct.size} different outputs`} (${[...outputs.values()][0]!.split('\n').length - 1} alerts)\n`);
 if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });

@@ -24,3 +24,5 @@ export { decodeJson, jsonDepthExceededAt, MAX_JSON_DEPTH } from './json.js';
 export type { JsonDecodeResult, JsonDecodeFailure, JsonDecodeOptions } from './json.js';
 export { deadLetter, MAX_DEAD_LETTER_RAW_BYTES } from './dead-letter.js';
 export type { DeadLetter } from './dead-letter.js';
+export { CampaignRecordSchema } from './campaigns.js';
+export type { CampaignRecord, CampaignSeries } from './campaigns.js';

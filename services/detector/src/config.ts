@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
+import { DEFAULT_CAMPAIGN_SETTINGS } from '@tingfeng/detect';
 import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
@@ -43,19 +44,19 @@ export const DetectorServiceConfigSchema = z.object({
   /** `global`: wall time between writes of the campaigns' changed curves to Redis. */
   CAMPAIGN_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
   /** Width of a campaign's time bucket (event time). */
-  CAMPAIGN_BUCKET_MS: z.coerce.number().int().min(60_000).default(600_000),
+  CAMPAIGN_BUCKET_MS: z.coerce.number().int().min(60_000).default(DEFAULT_CAMPAIGN_SETTINGS.bucketMs),
   /** Buckets kept per campaign (144 × 10 min = a day); older ones are dropped. */
-  CAMPAIGN_BUCKETS: z.coerce.number().int().min(4).max(10_000).default(144),
+  CAMPAIGN_BUCKETS: z.coerce.number().int().min(4).max(10_000).default(DEFAULT_CAMPAIGN_SETTINGS.maxBuckets),
   /** Most campaigns tracked at once (memory and per-post work are proportional); the most recently started win. */
-  CAMPAIGN_MAX: z.coerce.number().int().positive().default(50),
+  CAMPAIGN_MAX: z.coerce.number().int().positive().default(DEFAULT_CAMPAIGN_SETTINGS.maxCampaigns),
   /** Event time after the response began before the narrative is judged, and the least time between two `response` alerts of one campaign. */
-  CAMPAIGN_CHECK_AFTER_MS: z.coerce.number().int().positive().default(2 * 3_600_000),
+  CAMPAIGN_CHECK_AFTER_MS: z.coerce.number().int().positive().default(DEFAULT_CAMPAIGN_SETTINGS.checkAfterMs),
   /** A `response` alert needs the last bucket's narrative count at least this many times the bucket before the response. */
-  CAMPAIGN_RISE_FACTOR: z.coerce.number().nonnegative().default(1.2),
+  CAMPAIGN_RISE_FACTOR: z.coerce.number().nonnegative().default(DEFAULT_CAMPAIGN_SETTINGS.riseFactor),
   /** …and at least this many narrative posts in the last bucket (noise floor). */
-  CAMPAIGN_MIN_POSTS: z.coerce.number().int().nonnegative().default(10),
+  CAMPAIGN_MIN_POSTS: z.coerce.number().int().nonnegative().default(DEFAULT_CAMPAIGN_SETTINGS.minPosts),
   /** Recent posts the leader remembers so a campaign registered after the fact still gets its earlier buckets (0: none). */
-  CAMPAIGN_BACKFILL_POSTS: z.coerce.number().int().nonnegative().default(50_000),
+  CAMPAIGN_BACKFILL_POSTS: z.coerce.number().int().nonnegative().default(DEFAULT_CAMPAIGN_SETTINGS.backfillPosts),
   /** BullMQ key prefix. */
   QUEUE_PREFIX: z.string().default('tf'),
   /** BullMQ queue the alerts go to. */

@@ -37,6 +37,8 @@ export interface HeldJump {
   consistent: number;
   /** Posts after it that lie more than `maxJumpMs` before it. */
   contradicting: number;
+  /** Its wall-clock receipt time, where there is one (live). */
+  receivedAtMs?: number;
 }
 
 /** What {@link EventClock.settle} does with a held jump: accept or refuse it, or keep holding it. */
@@ -80,7 +82,11 @@ export class EventClock<T> {
 
   /** The jump being held and its votes so far, or undefined. */
   heldJump(): HeldJump | undefined {
-    return this.jump ? { eventTimeMs: this.jump.eventTimeMs, consistent: this.consistent, contradicting: this.contradicting } : undefined;
+    const jump = this.jump;
+    if (!jump) return undefined;
+    const held: HeldJump = { eventTimeMs: jump.eventTimeMs, consistent: this.consistent, contradicting: this.contradicting };
+    if (jump.receivedAtMs !== undefined) held.receivedAtMs = jump.receivedAtMs;
+    return held;
   }
 
   /** The held jump's value: the earliest post not yet decided. */
@@ -150,3 +156,16 @@ export class EventClock<T> {
  * contradict it any more, nor be disturbed by it.
  */
 export const settleByVotes = (jump: HeldJump): Settlement => (jump.consistent >= jump.contradicting ? 'accept' : 'refuse');
+
+/**
+ * A partition fallen silent with a jump held (live): the votes so far decide; on a tie (no post after it, say) a jump
+ * more than `maxJumpMs` ahead of its own receipt time is refused (it claims to come from the future), any other is
+ * accepted (an old post replayed, its partition merely quiet).
+ */
+export function settleIdle(maxJumpMs: number): (jump: HeldJump) => Settlement {
+  return (jump) => {
+    if (jump.contradicting > jump.consistent) return 'refuse';
+    if (jump.consistent > jump.contradicting) return 'accept';
+    return jump.receivedAtMs !== undefined && jump.eventTimeMs > jump.receivedAtMs + maxJumpMs ? 'refuse' : 'accept';
+  };
+}

@@ -1,10 +1,10 @@
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
+import { CampaignRecordSchema, type Alert, type CampaignRecord, type CampaignSeries, type EnrichedPost } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
-import { CampaignRecordSchema, type CampaignRecord, type CampaignSeries, type RedisKeys } from '@tingfeng/queue';
+import { CampaignTracker, type CampaignCounts, type CampaignTrackerSettings } from '@tingfeng/detect';
+import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
 import type { PostObserver } from '../consumers/global-consumer.js';
 import type { DetectorMetrics } from '../metrics.js';
-import { CampaignTracker, type CampaignCounts, type CampaignTrackerSettings } from './campaign-tracker.js';
 
 export interface CampaignSyncOptions {
   redis: Redis;

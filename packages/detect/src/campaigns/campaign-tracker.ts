@@ -1,5 +1,6 @@
-import type { Alert, EnrichedPost } from '@tingfeng/contracts';
-import type { CampaignRecord, CampaignSeries } from '@tingfeng/queue';
+import type { Alert } from '@tingfeng/contracts';
+import type { DetectorPost } from '../post.js';
+import type { CampaignRecord, CampaignSeries } from '@tingfeng/contracts';
 import { CampaignTrack, factsOf, type CampaignSettings, type PostFacts } from './campaign-track.js';
 
 export interface CampaignTrackerSettings extends CampaignSettings {
@@ -8,6 +9,17 @@ export interface CampaignTrackerSettings extends CampaignSettings {
   /** Recent posts remembered so a campaign registered late still gets the buckets before it (0: none). */
   backfillPosts: number;
 }
+
+/** The live detector's defaults (its `CAMPAIGN_*` settings), which the backtest uses too. */
+export const DEFAULT_CAMPAIGN_SETTINGS: Readonly<CampaignTrackerSettings> = {
+  bucketMs: 600_000,
+  maxBuckets: 144,
+  checkAfterMs: 2 * 3_600_000,
+  riseFactor: 1.2,
+  minPosts: 10,
+  maxCampaigns: 50,
+  backfillPosts: 50_000,
+};
 
 /** Posts classified since the tracker was made, by role (each post counted once per campaign). */
 export interface CampaignCounts {
@@ -77,7 +89,7 @@ export class CampaignTracker {
   }
 
   /** Classifies and counts one post for every campaign; returns the `response` alerts of buckets it completed. */
-  observe(post: EnrichedPost): Alert[] {
+  observe(post: DetectorPost): Alert[] {
     if (post.spam || !Number.isFinite(post.createdAtMs)) return [];
     const facts = factsOf(post);
     this.remember(facts);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EnrichedPost } from '@tingfeng/contracts';
-import { alertId } from '@tingfeng/detect';
-import { enrichedPost } from '@tingfeng/detect/testing';
-import type { CampaignRecord } from '@tingfeng/queue';
+import { alertId } from '../hash.js';
+import { enrichedPost } from '../testing.js';
+import type { CampaignRecord } from '@tingfeng/contracts';
 import { CampaignMatcher, CampaignTrack, factsOf } from './campaign-track.js';
 import { CampaignTracker, type CampaignTrackerSettings } from './campaign-tracker.js';
 

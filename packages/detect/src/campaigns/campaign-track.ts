@@ -1,6 +1,8 @@
-import type { Alert, EnrichedPost, Severity } from '@tingfeng/contracts';
-import { alertId, sameTerm } from '@tingfeng/detect';
-import type { CampaignRecord, CampaignSeries } from '@tingfeng/queue';
+import type { Alert, Severity } from '@tingfeng/contracts';
+import type { DetectorPost } from '../post.js';
+import { alertId } from '../hash.js';
+import { sameTerm } from '../narratives.js';
+import type { CampaignRecord, CampaignSeries } from '@tingfeng/contracts';
 
 /** How campaigns are bucketed and when a campaign that is not working raises an alert. */
 export interface CampaignSettings {
@@ -32,7 +34,7 @@ export interface PostFacts {
   words: readonly string[];
 }
 
-export function factsOf(post: EnrichedPost): PostFacts {
+export function factsOf(post: DetectorPost): PostFacts {
   return {
     id: post.id,
     eventTimeMs: post.createdAtMs,

@@ -1,0 +1,52 @@
+import { Worker } from 'node:worker_threads';
+import { createLineProcessor, type BatchResult } from './lines.js';
+import { decodeBatch } from './wire.js';
+
+/** Where batches of lines are analysed: on worker threads, or on the calling thread. */
+export interface LinePool {
+  /** Analyses a batch of whole lines; results resolve in any order, each with its own batch's lines in order. */
+  submit(bytes: Buffer): Promise<BatchResult>;
+  /** Batches worth keeping in flight so that no worker waits. */
+  readonly depth: number;
+  close(): Promise<void>;
+}
+
+/**
+ * `threads` workers (worker.ts, round robin), or, with 0, the calling thread. A worker that fails calls `onError`:
+ * the backtest cannot go on without its batch.
+ */
+export function createLinePool(threads: number, onError: (err: Error) => void): LinePool {
+  if (threads === 0) {
+    const processLines = createLineProcessor();
+    return { submit: (bytes) => Promise.resolve(processLines(bytes.toString('utf8'))), depth: 1, close: () => Promise.resolve() };
+  }
+  // Workers do not inherit tsx's loader: each registers it, then loads worker.ts.
+  const workerUrl = new URL('./worker.ts', import.meta.url).href;
+  const entry = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  const workers = Array.from({ length: threads }, () => new Worker(entry, { eval: true }));
+  const pending = new Map<number, (r: BatchResult) => void>();
+  for (const w of workers) {
+    w.on('message', (m: { seq: number; json: string }) => {
+      const done = pending.get(m.seq)!;
+      pending.delete(m.seq);
+      done(decodeBatch(m.json));
+    });
+    w.on('error', onError);
+  }
+  let seq = 0;
+  return {
+    submit(bytes) {
+      const n = seq++;
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const copy = own ? bytes : Buffer.from(bytes);
+      return new Promise<BatchResult>((resolve) => {
+        pending.set(n, resolve);
+        workers[n % workers.length]!.postMessage({ seq: n, bytes: copy }, [copy.buffer as ArrayBuffer]);
+      });
+    },
+    depth: 3 * threads,
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
