@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { TOPICS, validatePost } from '@tingfeng/contracts';
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { createLogger } from '@tingfeng/logger';
 import { readJsonlLines } from './lib/jsonl.js';
 
@@ -33,10 +33,7 @@ if (!(speed > 0)) fail(`--speed must be a positive number or "max", got ${values
 
 const logger = createLogger('replay');
 const kafka = createKafka({ brokers: parseBrokers(values.brokers), clientId: 'replay' }, logger);
-const admin = kafka.admin();
-await admin.connect();
-await ensureTopics(admin);
-await admin.disconnect();
+await prepareTopics(kafka);
 const producer = createProducer(kafka);
 await producer.connect();
 

@@ -1,7 +1,6 @@
-import type { Incident, Severity } from '@tingfeng/contracts';
+import type { ChannelType, Incident, Severity } from '@tingfeng/contracts';
 
-export const CHANNEL_TYPES = ['webhook', 'wecom', 'dingtalk', 'feishu'] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
+export { CHANNEL_TYPES, type ChannelType } from '@tingfeng/contracts';
 
 /**
  * Where a message goes: structurally the `Channel` that `@tingfeng/queue` stores in `{p}config:channels`.

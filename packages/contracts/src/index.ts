@@ -22,6 +22,8 @@ export { INCIDENT_STATUSES, ROLES } from './incident.js';
 export type { Incident, IncidentStatus, IncidentEvent, Role } from './incident.js';
 export { decodeJson, jsonDepthExceededAt, MAX_JSON_DEPTH } from './json.js';
 export type { JsonDecodeResult, JsonDecodeFailure, JsonDecodeOptions } from './json.js';
+export { CHANNEL_TYPES } from './channel.js';
+export type { ChannelType } from './channel.js';
 export { deadLetter, MAX_DEAD_LETTER_RAW_BYTES } from './dead-letter.js';
 export type { DeadLetter } from './dead-letter.js';
 export { CampaignRecordSchema } from './campaigns.js';

@@ -64,6 +64,20 @@ export function createProducer(kafka: Kafka, config: Pick<ProducerConfig, 'trans
   });
 }
 
+/**
+ * What a service does at start: connects an admin client, {@link ensureTopics}, and disconnects the client whether
+ * that succeeded or threw (a client left connected after a failed start keeps its socket and timers).
+ */
+export async function prepareTopics(kafka: Kafka, options: EnsureTopicsOptions = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, options);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Which topics {@link ensureTopics} sees to, and how it creates the missing ones. */
 export interface EnsureTopicsOptions {
   /** The topics; default every topic the system declares (`TOPIC_SPECS`). */

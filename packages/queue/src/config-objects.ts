@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES } from '@tingfeng/contracts';
+import { CHANNEL_TYPES, SEVERITIES, type ChannelType } from '@tingfeng/contracts';
 
 /**
  * Configuration objects the incidents API stores in Redis (`{p}config:*`) and the notifier reads.
@@ -66,8 +66,7 @@ export const SilenceSchema = z.looseObject({
 });
 export type Silence = z.infer<typeof SilenceSchema>;
 
-export const CHANNEL_TYPES = ['webhook', 'wecom', 'dingtalk', 'feishu'] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
+export { CHANNEL_TYPES, type ChannelType };
 
 /** Daily window (channel's local time, `HH:MM`) in which only critical incidents are sent. */
 export const QuietHoursSchema = z.looseObject({

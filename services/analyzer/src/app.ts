@@ -1,4 +1,4 @@
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
@@ -57,10 +57,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
       await schemes.start();
       shutdown.register('schemes', () => schemes.stop());
 
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-      await admin.disconnect();
+      await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
 
       const producer = createProducer(kafka, { transactionalId: `tingfeng-analyzer-${config.ANALYZER_INSTANCE_ID}` });
       await producer.connect();

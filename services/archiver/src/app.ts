@@ -1,5 +1,5 @@
 import { createArchive } from '@tingfeng/archive';
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
@@ -50,10 +50,7 @@ export function createArchiverApp(config: ArchiverConfig): ArchiverApp {
       await retention.start();
       shutdown.register('retention', () => retention.stop());
 
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-      await admin.disconnect();
+      await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
 
       const producer = createProducer(kafka, { transactionalId: `tingfeng-archiver-${config.ARCHIVER_INSTANCE_ID}` });
       await producer.connect();

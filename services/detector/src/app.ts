@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@tingfeng/config';
 import type { DetectorConfig, DetectorSnapshot } from '@tingfeng/detect';
-import { createKafka, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
@@ -81,10 +81,7 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
       const { queue, sink } = createAlertQueue(redis, config.ALERTS_QUEUE, config.QUEUE_PREFIX);
       shutdown.register('alerts-queue', () => queue.close());
 
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-      await admin.disconnect();
+      await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
 
       const ops = await startOpsServer({ port: config.METRICS_PORT, registry, isReady, routes: { '/role': role } });
       metricsPort = ops.port;

@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { Counter, createRegistry } from '@tingfeng/metrics';
@@ -52,10 +52,7 @@ export function createIngestApp(config: IngestConfig): IngestApp {
       return port;
     },
     async start() {
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-      await admin.disconnect();
+      await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       await producer.connect();
       shutdown.register('producer', () => producer.disconnect());
       await app.listen({ host: config.INGEST_HOST, port: config.INGEST_PORT });

@@ -1,5 +1,5 @@
 import { QUEUES } from '@tingfeng/contracts';
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfeng/kafka';
+import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
@@ -88,10 +88,7 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
 
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-      await admin.disconnect();
+      await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       const producer = createProducer(kafka);
       await producer.connect();
       shutdown.register('producer', () => producer.disconnect());
