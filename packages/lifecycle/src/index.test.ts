@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@tingfeng/logger';
-import { ShutdownRegistry } from './index.js';
+import { ShutdownRegistry, TIMED_OUT, withTimeout } from './index.js';
 
 const fixture = join(import.meta.dirname, 'main.fixture.ts');
 const env = (mode: string) => ({ ...process.env, FIXTURE_MODE: mode, LOG_LEVEL: 'silent' });
@@ -39,6 +39,14 @@ describe('ShutdownRegistry', () => {
     await Promise.all([registry.run(), registry.run()]);
     await registry.run();
     expect(count).toBe(1);
+  });
+});
+
+describe('withTimeout', () => {
+  it("gives the promise's value when it comes first, TIMED_OUT when the time does, and passes a rejection on", async () => {
+    expect(await withTimeout(Promise.resolve(7), 1_000)).toBe(7);
+    expect(await withTimeout(new Promise(() => undefined), 10)).toBe(TIMED_OUT);
+    await expect(withTimeout(Promise.reject(new Error('refused')), 1_000)).rejects.toThrow('refused');
   });
 });
 

@@ -1,6 +1,25 @@
 import { ConfigError } from '@tingfeng/config';
 import { createLogger, flushLogs, type Logger } from '@tingfeng/logger';
 
+/** What {@link withTimeout} resolves to when the time ran out first. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/**
+ * The promise's value, or {@link TIMED_OUT} once `ms` have passed without one; the timer is cleared either way. The
+ * promise itself goes on (nothing here cancels it): a caller that gives up says so to the work, if it must.
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A running part of a process: what the composition root returns. */
 export interface Service {
   start(): Promise<void>;
@@ -66,19 +85,13 @@ export class ShutdownRegistry {
 
   private async runAll(): Promise<void> {
     for (const { name, fn } of [...this.entries].reverse()) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          Promise.resolve().then(fn),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`timed out after ${this.perStepTimeoutMs} ms`)), this.perStepTimeoutMs);
-          }),
-        ]);
+        if ((await withTimeout(Promise.resolve().then(fn), this.perStepTimeoutMs)) === TIMED_OUT) {
+          throw new Error(`timed out after ${this.perStepTimeoutMs} ms`);
+        }
         this.logger.debug({ step: name }, 'stopped');
       } catch (err) {
         this.logger.error({ step: name, err }, 'shutdown step failed');
-      } finally {
-        clearTimeout(timer);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 
 export { Redis };
@@ -27,17 +28,9 @@ export async function closeRedis(client: Redis): Promise<void> {
     client.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      client.quit(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('QUIT unanswered')), QUIT_TIMEOUT_MS);
-      }),
-    ]);
+    if ((await withTimeout(client.quit(), QUIT_TIMEOUT_MS)) === TIMED_OUT) client.disconnect();
   } catch {
     client.disconnect();
-  } finally {
-    clearTimeout(timer);
   }
 }

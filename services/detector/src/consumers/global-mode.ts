@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DetectorConfig, DetectorSnapshot } from '@tingfeng/detect';
 import type { Kafka } from '@tingfeng/kafka';
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import type { Redis } from '@tingfeng/redis';
 import { FencedCheckpointStore } from '../checkpoint/fenced-store.js';
@@ -144,9 +145,14 @@ export class GlobalMode {
     // after its session timeout, so the wait is bounded by that.
     const previous = this.retiring;
     const waitMs = o.sessionTimeoutMs + 5_000;
-    void withTimeout(previous, waitMs)
+    // Settled either way counts as left: a retiring consumer that failed is gone too.
+    const settled = previous.then(
+      () => true,
+      () => true,
+    );
+    void withTimeout(settled, waitMs)
       .then((left) => {
-        if (!left) o.logger.warn({ waitMs }, 'the last leadership\'s consumer has not left the group: starting anyway');
+        if (left === TIMED_OUT) o.logger.warn({ waitMs }, 'the last leadership\'s consumer has not left the group: starting anyway');
         return consumer.start();
       })
       .catch((err: unknown) => {
@@ -166,16 +172,3 @@ export class GlobalMode {
   }
 }
 
-/** True once `promise` settled within `ms`, false if it had not by then. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

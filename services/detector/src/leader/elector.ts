@@ -1,3 +1,4 @@
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import type { Lease, LeaderLock } from './lock.js';
 
@@ -104,7 +105,8 @@ export class LeaderElector {
       let renewed: boolean | undefined;
       try {
         // The Redis client queues commands through an outage, so the wait is bounded by what is left of the lease.
-        renewed = await withDeadline(lock.renew(lease), Math.max(0, this.leaseValidUntilWallMs - sentWallMs));
+        const answer = await withTimeout(lock.renew(lease), Math.max(0, this.leaseValidUntilWallMs - sentWallMs));
+        renewed = answer === TIMED_OUT ? undefined : answer;
       } catch (err) {
         logger.warn({ err }, 'could not renew the leader lock');
       }
@@ -126,11 +128,3 @@ export class LeaderElector {
   }
 }
 
-/** The promise's value, or undefined once `ms` have passed without one. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}

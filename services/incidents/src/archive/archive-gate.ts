@@ -1,4 +1,5 @@
 import type { Archive } from '@tingfeng/archive';
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import { ArchiveUnavailableError } from './archive-unavailable-error.js';
 
@@ -40,10 +41,7 @@ export class ArchiveGate {
 
   /** Tries once now; resolves when that attempt is done or after `startWaitMs`, whichever is first. Failures are retried in the background. */
   async start(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.startWaitMs ?? 5_000)));
-    await Promise.race([this.#attempt(), waited]);
-    clearTimeout(timer);
+    await withTimeout(this.#attempt(), this.options.startWaitMs ?? 5_000);
   }
 
   async #attempt(): Promise<void> {

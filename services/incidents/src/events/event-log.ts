@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Alert, IncidentEvent } from '@tingfeng/contracts';
 import { decodeJson } from '@tingfeng/contracts';
 import { attemptBounded, ConsumerRecovery, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
@@ -155,13 +156,9 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
         acks: -1,
         messages: events.map((e) => ({ key: e.incidentId, value: JSON.stringify(e), headers: { kind: e.kind } })),
       });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(applied.map((w) => w.promise)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`events not applied within ${this.options.applyTimeoutMs} ms`)), this.options.applyTimeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      if ((await withTimeout(Promise.all(applied.map((w) => w.promise)), this.options.applyTimeoutMs)) === TIMED_OUT) {
+        throw new Error(`events not applied within ${this.options.applyTimeoutMs} ms`);
+      }
     } finally {
       for (const w of applied) w.cancel();
     }

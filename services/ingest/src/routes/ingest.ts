@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { matchToken } from '@tingfeng/config';
 import { decodeJson, deadLetter, MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, postKey, validatePost, type RejectReason } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
+import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Counter } from '@tingfeng/metrics';
 
 export interface IngestRouteOptions {
@@ -116,11 +117,7 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       ...sliceMessages(letters, options.sendSliceBytes).map((messages) => ({ topic: options.dlqTopic, messages })),
     ];
     if (slices.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
       let abandoned = false;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), options.sendTimeoutMs);
-      });
       const sendAll = async () => {
         for (const slice of slices) {
           if (abandoned) return;
@@ -131,8 +128,7 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
         // The producer retries without end (idempotence needs it); the caller gets an answer within the deadline.
         // A caller that retries after a 503 sends again the posts already written: the analyzer absorbs those
         // duplicates, since it claims each (platform, id) once in Redis before enriching it.
-        const outcome = await Promise.race([sendAll(), timedOut]);
-        if (outcome === 'timeout') {
+        if ((await withTimeout(sendAll(), options.sendTimeoutMs)) === TIMED_OUT) {
           abandoned = true;
           return reply.code(503).send({ error: 'Kafka did not acknowledge in time; retry later' });
         }
@@ -140,8 +136,6 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
         abandoned = true;
         req.log.warn({ err: (err as Error).message }, 'Kafka refused a slice of the request');
         return reply.code(503).send({ error: `Kafka did not accept the request (${(err as Error).message}); retry later` });
-      } finally {
-        clearTimeout(timer);
       }
     }
 
