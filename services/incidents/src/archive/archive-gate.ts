@@ -1,5 +1,5 @@
 import type { Archive } from '@tingfeng/archive';
-import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
+import { withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import { ArchiveUnavailableError } from './archive-unavailable-error.js';
 
