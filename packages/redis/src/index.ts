@@ -10,7 +10,7 @@ export { Redis };
  */
 export function createRedis(url: string, logger: Logger, options: RedisOptions = {}): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...options });
-  client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  client.on('error', (err: Error) => logger.warn({ err }, 'redis error'));
   return client;
 }
 

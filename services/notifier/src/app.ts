@@ -149,7 +149,7 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
         new Worker<EscalationJobData>(QUEUES.escalations, createEscalationProcessor(ctx), { ...bull, concurrency: 2 }),
       ];
       for (const worker of workers) {
-        worker.on('error', (err) => logger.warn({ queue: worker.name, err: err.message }, 'worker error'));
+        worker.on('error', (err) => logger.warn({ queue: worker.name, err }, 'worker error'));
         worker.on('failed', (job, err) => {
           if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.error({ queue: worker.name, jobId: job.id, reason: err.message }, 'job failed for good');
         });

@@ -76,7 +76,7 @@ export class SchemeSource {
     try {
       raw = await redis.get(key);
     } catch (err) {
-      logger.warn({ err: (err as Error).message, key }, 'could not read monitoring schemes; keeping the current ones');
+      logger.warn({ err, key }, 'could not read monitoring schemes; keeping the current ones');
       return false;
     }
     if (raw === this.lastRaw) return false;
@@ -85,7 +85,7 @@ export class SchemeSource {
     try {
       schemes = raw === null ? [] : JSON.parse(raw);
     } catch (err) {
-      logger.error({ key, err: (err as Error).message }, 'monitoring schemes are not valid JSON; keeping the current ones');
+      logger.error({ key, err }, 'monitoring schemes are not valid JSON; keeping the current ones');
       return false;
     }
     if (!Array.isArray(schemes)) {

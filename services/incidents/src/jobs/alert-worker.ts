@@ -24,7 +24,7 @@ export function createAlertWorker(settings: QueueSettings, commands: IncidentCom
     },
     { ...settings, concurrency: 1, autorun: false },
   );
-  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'alert job failed'));
+  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'alert job failed'));
   worker.on('error', (err) => logger.error({ err }, 'alert worker error'));
   return worker;
 }

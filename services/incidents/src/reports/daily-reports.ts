@@ -94,7 +94,7 @@ export class DailyReports {
       { name: REPORT_JOB, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
     );
     this.#worker = new Worker<ReportJobData>(QUEUES.reports, (job) => this.#run(job), { ...this.o.queue, concurrency: 1 });
-    this.#worker.on('failed', (job, err) => this.o.logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'daily report job failed'));
+    this.#worker.on('failed', (job, err) => this.o.logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'daily report job failed'));
     this.#worker.on('error', (err) => this.o.logger.error({ err }, 'daily report worker error'));
     this.#state = 'running';
   }

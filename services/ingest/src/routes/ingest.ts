@@ -134,7 +134,7 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
         }
       } catch (err) {
         abandoned = true;
-        req.log.warn({ err: (err as Error).message }, 'Kafka refused a slice of the request');
+        req.log.warn({ err }, 'Kafka refused a slice of the request');
         return reply.code(503).send({ error: `Kafka did not accept the request (${(err as Error).message}); retry later` });
       }
     }

@@ -78,7 +78,7 @@ export class OpsPoller {
         };
       });
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'queue sampling failed');
+      this.logger.warn({ err }, 'queue sampling failed');
     }
   }
 }
