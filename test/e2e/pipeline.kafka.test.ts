@@ -148,10 +148,14 @@ describe('the dying-city episode, end to end', () => {
     const incident = await whileProgressing('the dying-city incident with cascade, story and response alerts', async () => {
       // Background cascades at a viral pace may open incidents of their own (at info): look at each one.
       const list = await api('GET', '/api/incidents?type=cascade', tokens.analyst);
+      // The view carries only the newest alerts (INCIDENT_VIEW_ALERTS_MAX): the alert history is read instead.
       for (const item of (list.json?.items ?? []) as { id: string }[]) {
+        const history = await api('GET', `/api/incidents/${item.id}/alerts?limit=500`, tokens.analyst);
+        const alerts = ((history.json?.items ?? []) as { alert: { type: string; terms: string[] } }[]).map((i) => i.alert);
+        const types = new Set(alerts.map((a) => a.type));
+        if (!(types.has('cascade') && types.has('story') && types.has('response'))) continue;
         const detail = await api('GET', `/api/incidents/${item.id}`, tokens.analyst);
-        const types = new Set<string>((detail.json?.alerts ?? []).map((a: { type: string }) => a.type));
-        if (types.has('cascade') && types.has('story') && types.has('response')) return detail.json;
+        return { ...detail.json, alerts };
       }
       return undefined;
     });

@@ -21,9 +21,9 @@ afterAll(async () => {
   analyzer.close();
 });
 
-const TOKENS = parseApiTokens('adm1n:admin:管理员,r34d:analyst');
-const ADMIN = 'adm1n';
-const ANALYST = 'r34d';
+const TOKENS = parseApiTokens('schemes-admin-token-0001:admin:管理员,schemes-analyst-token-01:analyst');
+const ADMIN = 'schemes-admin-token-0001';
+const ANALYST = 'schemes-analyst-token-01';
 
 async function api(prefix: string, redis: Parameters<typeof registerConfigRoutes>[1]['redis']) {
   const app = configureApi(Fastify({ loggerInstance: logger as FastifyBaseLogger }));
