@@ -6,7 +6,7 @@ import { Segmenter, type DictionaryReloadResult, type DictionaryWatchOptions } f
 import { loadSentimentLexicon } from './sentiment.js';
 import { loadSentimentModel } from './sentiment-model.js';
 import { NO_VERDICT, SentimentScorer, type SentimentVerdict } from './sentiment-scorer.js';
-import { compileSchemes, type Scheme, type SchemeMatcher } from './schemes.js';
+import { compileSchemes, type Scheme, type SchemeMatcher } from './schemes/matcher.js';
 import { detectSpam } from './spam.js';
 import { KEYWORD, scratchIds, TOKEN, TokenTable } from './token-table.js';
 

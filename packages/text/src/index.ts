@@ -40,6 +40,8 @@ export {
 export type { TrainingExample, LabelStats, FeatureRow, LogisticOptions, Cooccurrence } from './sentiment-training.js';
 export type { SentimentLexicon } from './sentiment.js';
 export { DICT_DIR, readWordList } from './dict-files.js';
-export { compileSchemes, parseRule } from './schemes.js';
-export type { Scheme, SchemeMatcher, RuleAst, InvalidScheme, CompileSchemesOptions } from './schemes.js';
-export { SchemeRuleError } from './scheme-rule-error.js';
+export { compileSchemes } from './schemes/matcher.js';
+export type { Scheme, SchemeMatcher, InvalidScheme, CompileSchemesOptions } from './schemes/matcher.js';
+export { parseRule } from './schemes/rule-parser.js';
+export type { RuleAst } from './schemes/rule-parser.js';
+export { SchemeRuleError } from './schemes/scheme-rule-error.js';

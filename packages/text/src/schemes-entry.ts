@@ -3,6 +3,8 @@
  * rules without the analyzer (the incidents API): importing the package root would load jieba's native module
  * and dictionaries too.
  */
-export { compileSchemes, parseRule } from './schemes.js';
-export type { Scheme, SchemeMatcher, RuleAst, InvalidScheme, CompileSchemesOptions } from './schemes.js';
-export { SchemeRuleError } from './scheme-rule-error.js';
+export { compileSchemes } from './schemes/matcher.js';
+export type { Scheme, SchemeMatcher, InvalidScheme, CompileSchemesOptions } from './schemes/matcher.js';
+export { parseRule } from './schemes/rule-parser.js';
+export type { RuleAst } from './schemes/rule-parser.js';
+export { SchemeRuleError } from './schemes/scheme-rule-error.js';

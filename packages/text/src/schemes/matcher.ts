@@ -1,4 +1,6 @@
-import { normalizeText, toHalfWidth } from './normalize.js';
+import { normalizeText } from '../normalize.js';
+import { KeywordAutomaton } from './keyword-automaton.js';
+import { parseRule, type RuleAst } from './rule-parser.js';
 import { SchemeRuleError } from './scheme-rule-error.js';
 
 /**
@@ -28,13 +30,6 @@ export interface Scheme {
   report?: { daily: boolean; channels?: string[] };
 }
 
-/** A parsed rule. Terms are as written (unquoted); the matcher normalises them. */
-export type RuleAst =
-  | { kind: 'term'; term: string; position: number }
-  | { kind: 'not'; operand: RuleAst }
-  | { kind: 'and'; operands: RuleAst[] }
-  | { kind: 'or'; operands: RuleAst[] };
-
 /** A scheme that could not be compiled, and why. */
 export interface InvalidScheme {
   /** The scheme's name, or `#<index>` when it has none. */
@@ -61,122 +56,16 @@ export interface SchemeMatcher {
   matchNormalized(normalizedText: string, author?: string | readonly (string | undefined)[]): string[];
 }
 
-type Token =
-  | { kind: 'and' | 'or' | 'not' | 'open' | 'close'; position: number }
-  | { kind: 'term'; position: number; term: string };
-
-const OPERATORS: Readonly<Record<string, 'and' | 'or' | 'not'>> = { AND: 'and', OR: 'or', NOT: 'not' };
-
-function tokenize(rule: string): Token[] {
-  // Full-width brackets and quotes become ASCII; the conversion keeps every offset, so positions stay true.
-  const source = toHalfWidth(rule);
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i]!;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '(' || c === ')') {
-      tokens.push({ kind: c === '(' ? 'open' : 'close', position: i });
-      i++;
-    } else if (c === '"' || c === '“') {
-      const closer = c === '"' ? '"' : '”';
-      const end = source.indexOf(closer, i + 1);
-      if (end < 0) throw new SchemeRuleError(`unterminated quote ${c}`, i, rule);
-      const term = source.slice(i + 1, end);
-      if (term.trim().length === 0) throw new SchemeRuleError('empty phrase', i, rule);
-      tokens.push({ kind: 'term', position: i, term });
-      i = end + 1;
-    } else if (c === '”') {
-      throw new SchemeRuleError('closing quote ” without an opening “', i, rule);
-    } else {
-      const start = i;
-      while (i < source.length && !/[\s()"“”]/.test(source[i]!)) i++;
-      const word = source.slice(start, i);
-      const op = OPERATORS[word];
-      tokens.push(op !== undefined ? { kind: op, position: start } : { kind: 'term', position: start, term: word });
-    }
-  }
-  return tokens;
+/** Options of {@link compileSchemes}. */
+export interface CompileSchemesOptions {
+  /**
+   * Largest dense transition table built, in entries (4 bytes each); beyond it the automaton walks Map transitions
+   * with failure links instead, slower per character. Default 4M entries (16 MB), room for thousands of keywords.
+   */
+  maxDenseEntries?: number;
 }
 
-/**
- * Parses a scheme rule. Throws {@link SchemeRuleError} (with the offset) for an empty rule, an operator without an
- * operand, an unbalanced parenthesis, an empty pair of parentheses or phrase, or an unterminated quote.
- */
-export function parseRule(rule: string): RuleAst {
-  const tokens = tokenize(rule);
-  let at = 0;
-  const peek = (): Token | undefined => tokens[at];
-  const startsOperand = (t: Token | undefined): boolean => t !== undefined && (t.kind === 'term' || t.kind === 'open' || t.kind === 'not');
-  const endPosition = (): number => rule.length;
-
-  const operand = (after: Token): RuleAst => {
-    const t = peek();
-    if (!startsOperand(t)) {
-      const word = after.kind === 'open' ? '(' : after.kind.toUpperCase();
-      throw new SchemeRuleError(`${word} needs a term after it`, t?.position ?? endPosition(), rule);
-    }
-    return unary();
-  };
-
-  function unary(): RuleAst {
-    const t = peek();
-    if (t === undefined) throw new SchemeRuleError('the rule ends where a term is expected', endPosition(), rule);
-    if (t.kind === 'term') {
-      at++;
-      return { kind: 'term', term: t.term, position: t.position };
-    }
-    if (t.kind === 'not') {
-      at++;
-      return { kind: 'not', operand: operand(t) };
-    }
-    if (t.kind === 'open') {
-      at++;
-      if (peek()?.kind === 'close') throw new SchemeRuleError('empty parentheses', t.position, rule);
-      const inner = or();
-      const close = peek();
-      if (close?.kind !== 'close') throw new SchemeRuleError('missing ) for this (', t.position, rule);
-      at++;
-      return inner;
-    }
-    if (t.kind === 'close') throw new SchemeRuleError('unexpected )', t.position, rule);
-    throw new SchemeRuleError(`${t.kind.toUpperCase()} needs a term before it`, t.position, rule);
-  }
-
-  function and(): RuleAst {
-    const operands = [unary()];
-    for (;;) {
-      const t = peek();
-      if (t?.kind === 'and') {
-        at++;
-        operands.push(operand(t));
-      } else if (startsOperand(t)) operands.push(unary()); // juxtaposition is AND
-      else break;
-    }
-    return operands.length === 1 ? operands[0]! : { kind: 'and', operands };
-  }
-
-  function or(): RuleAst {
-    const operands = [and()];
-    for (let t = peek(); t?.kind === 'or'; t = peek()) {
-      at++;
-      operands.push(operandAnd(t));
-    }
-    return operands.length === 1 ? operands[0]! : { kind: 'or', operands };
-  }
-
-  const operandAnd = (after: Token): RuleAst => {
-    if (!startsOperand(peek())) return operand(after);
-    return and();
-  };
-
-  if (tokens.length === 0) throw new SchemeRuleError('empty rule', 0, rule);
-  const ast = or();
-  const rest = peek();
-  if (rest !== undefined) throw new SchemeRuleError(rest.kind === 'close' ? 'unexpected )' : 'unexpected token', rest.position, rule);
-  return ast;
-}
+const DEFAULT_MAX_DENSE_ENTRIES = 1 << 22;
 
 /** Keywords and accounts are compared in the matcher's normal form: normalised text, ASCII lower case. */
 function keywordForm(term: string): string {
@@ -194,147 +83,6 @@ function foldAscii(text: string): string {
     if (c >= 65 && c <= 90) return text.toLowerCase();
   }
   return text;
-}
-
-/** Options of {@link compileSchemes}. */
-export interface CompileSchemesOptions {
-  /**
-   * Largest dense transition table built, in entries (4 bytes each); beyond it the automaton walks Map transitions
-   * with failure links instead, slower per character. Default 4M entries (16 MB), room for thousands of keywords.
-   */
-  maxDenseEntries?: number;
-}
-
-const DEFAULT_MAX_DENSE_ENTRIES = 1 << 22;
-
-/**
- * Aho–Corasick over UTF-16 units: every keyword found in one pass, whatever their number. Written here rather
- * than taken from npm because the matcher needs only "which keywords occur" (no positions, no replacement), which
- * fits in a few dozen lines with typed arrays and no allocation per scan.
- *
- * Units are first mapped to a small alphabet (the units keywords hold; 0 for every other, which sends the scan
- * back to the root at once). When states × alphabet is small enough (a few hundred schemes), the transitions are
- * a dense table with the failure links folded in: one array read per character.
- */
-class KeywordAutomaton {
-  private readonly next: Map<number, number>[] = [new Map()];
-  /** Pattern id ending at a node, or -1. */
-  private readonly terminal: number[] = [-1];
-  private fail = new Int32Array(0);
-  /** Nearest proper suffix node that ends a pattern (0 when none). */
-  private outLink = new Int32Array(0);
-  /** First node to report at a state: itself if it ends a pattern, else its `outLink` (0: nothing). */
-  private firstOut = new Int32Array(0);
-  private readonly ids = new Map<string, number>();
-  /** Alphabet index of each UTF-16 unit; 0 for units no keyword holds. */
-  private readonly classOf = new Uint16Array(0x10000);
-  private classes = 0;
-  /** states × (classes + 1) transitions with failure links resolved, or undefined when too large. */
-  private dense: Int32Array | undefined;
-
-  /** Length of each keyword, by id. */
-  readonly lengths: number[] = [];
-
-  get size(): number {
-    return this.ids.size;
-  }
-
-  /** Adds a keyword (already in normal form) and returns its id; the same keyword gets the same id. */
-  add(keyword: string): number {
-    const known = this.ids.get(keyword);
-    if (known !== undefined) return known;
-    let node = 0;
-    for (let i = 0; i < keyword.length; i++) {
-      const unit = keyword.charCodeAt(i);
-      if (this.classOf[unit] === 0) this.classOf[unit] = ++this.classes;
-      const c = this.classOf[unit]!;
-      let child = this.next[node]!.get(c);
-      if (child === undefined) {
-        child = this.next.length;
-        this.next.push(new Map());
-        this.terminal.push(-1);
-        this.next[node]!.set(c, child);
-      }
-      node = child;
-    }
-    const id = this.ids.size;
-    this.terminal[node] = id;
-    this.ids.set(keyword, id);
-    this.lengths.push(keyword.length);
-    return id;
-  }
-
-  /** Computes failure and output links (and the dense table), breadth first. Call once after the last `add`. */
-  build(maxDenseEntries: number): void {
-    const count = this.next.length;
-    this.fail = new Int32Array(count);
-    this.outLink = new Int32Array(count);
-    this.firstOut = new Int32Array(count);
-    const order: number[] = [0];
-    for (let head = 0; head < order.length; head++) {
-      const node = order[head]!;
-      for (const [c, child] of this.next[node]!) {
-        let suffix = 0;
-        if (node !== 0) {
-          let f = this.fail[node]!;
-          let target = this.next[f]!.get(c);
-          while (target === undefined && f !== 0) {
-            f = this.fail[f]!;
-            target = this.next[f]!.get(c);
-          }
-          suffix = target ?? 0;
-        }
-        this.fail[child] = suffix;
-        this.outLink[child] = this.terminal[suffix]! >= 0 ? suffix : this.outLink[suffix]!;
-        order.push(child);
-      }
-    }
-    for (let node = 1; node < count; node++) this.firstOut[node] = this.terminal[node]! >= 0 ? node : this.outLink[node]!;
-    const width = this.classes + 1;
-    if (count * width > maxDenseEntries) return;
-    const dense = new Int32Array(count * width);
-    // Breadth-first, so a node's failure state (shallower) is complete before the node copies its row.
-    for (const node of order) {
-      const row = node * width;
-      const failRow = this.fail[node]! * width;
-      for (let c = 1; c < width; c++) dense[row + c] = this.next[node]!.get(c) ?? (node === 0 ? 0 : dense[failRow + c]!);
-    }
-    this.dense = dense;
-  }
-
-  /** Calls `found(id)` for each keyword occurrence in `text` (ASCII folded to lower case on the fly). */
-  scan(text: string, found: (id: number) => void): void {
-    const classOf = this.classOf;
-    const terminal = this.terminal;
-    const outLink = this.outLink;
-    const firstOut = this.firstOut;
-    const dense = this.dense;
-    const width = this.classes + 1;
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      let unit = text.charCodeAt(i);
-      if (unit >= 65 && unit <= 90) unit += 32;
-      const c = classOf[unit]!;
-      // A unit no keyword holds has no transition from anywhere: back to the root, no lookups.
-      if (c === 0) {
-        state = 0;
-        continue;
-      }
-      if (dense !== undefined) state = dense[state * width + c]!;
-      else state = this.step(state, c);
-      for (let node = firstOut[state]!; node !== 0; node = outLink[node]!) found(terminal[node]!);
-    }
-  }
-
-  private step(from: number, c: number): number {
-    let state = from;
-    let target = this.next[state]!.get(c);
-    while (target === undefined && state !== 0) {
-      state = this.fail[state]!;
-      target = this.next[state]!.get(c);
-    }
-    return target ?? 0;
-  }
 }
 
 const TERM = 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SchemeRuleError } from './scheme-rule-error.js';
-import { compileSchemes, parseRule, type RuleAst, type Scheme } from './schemes.js';
+import { compileSchemes, type Scheme } from './matcher.js';
+import { parseRule, type RuleAst } from './rule-parser.js';
 
 /** The AST as a compact string: terms bare, operators prefix. */
 function show(ast: RuleAst): string {
