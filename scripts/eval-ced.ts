@@ -23,14 +23,15 @@ import { AlertSchema, type Alert } from '@tingfeng/contracts';
 import {
   bestWindowRule,
   callsFromAlerts,
-  CascadeTruthBuilder,
   type CascadeCalls,
+  type CascadeTruthBuilder,
   type CascadeTruth,
   type CedScore,
   ruleCalls,
   scoreCalls,
   windowRuleTimes,
 } from '@tingfeng/detect';
+import { readCascadeTruth } from './lib/ced.js';
 
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const usage = 'usage: pnpm eval:ced [--input <posts.jsonl[.xz] or ->] [--alerts <alerts.jsonl>] [--keep <alerts.jsonl>] [--config <detector.json>] [--json]';
@@ -81,29 +82,6 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line.trim() !== '') yield line;
 }
 
-/** The cascades of the input, from the fields the truth needs (lines that do not parse as posts are left out). */
-async function readTruth(): Promise<CascadeTruthBuilder> {
-  const builder = new CascadeTruthBuilder();
-  for await (const line of lines(openInput(input))) {
-    let p: { id?: unknown; createdAt?: unknown; rootId?: unknown; parentId?: unknown; author?: { followers?: unknown } };
-    try {
-      p = JSON.parse(line) as typeof p;
-    } catch {
-      continue;
-    }
-    const createdAtMs = typeof p.createdAt === 'number' ? p.createdAt : typeof p.createdAt === 'string' ? Date.parse(p.createdAt) : NaN;
-    if (typeof p.id !== 'string' || !Number.isFinite(createdAtMs)) continue;
-    builder.add({
-      id: p.id,
-      createdAtMs,
-      rootId: typeof p.rootId === 'string' ? p.rootId : undefined,
-      parentId: typeof p.parentId === 'string' ? p.parentId : undefined,
-      followers: typeof p.author?.followers === 'number' ? p.author.followers : undefined,
-    });
-  }
-  return builder;
-}
-
 async function readAlerts(path: string): Promise<Alert[]> {
   const out: Alert[] = [];
   for await (const line of lines(createReadStream(path))) out.push(AlertSchema.parse(JSON.parse(line)));
@@ -122,7 +100,12 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-const truth = await readTruth();
+let truth: CascadeTruthBuilder;
+try {
+  truth = await readCascadeTruth(input);
+} catch (err) {
+  fail((err as Error).message);
+}
 const cascades = truth.build();
 const halves = { all: cascades, fit: cascades.filter((c) => c.split === 'fit'), held: cascades.filter((c) => c.split === 'held') };
 

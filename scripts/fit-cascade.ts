@@ -9,13 +9,11 @@
  *
  * Every repost of the file counts here; the backtest leaves out the ones the analyzer calls spam (about 1 %).
  */
-import { spawn } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { CascadeTruthBuilder, DEFAULT_CONFIG, EXPLOSIVE_LEVEL, fitLinear, forecastPeak, GROWTH_FEATURES, growthFeatures, MODEL_MIN_HOUR, ruleCalls, scoreCalls, VIRAL_LEVEL, type CascadeTruth, type GrowthModel } from '@tingfeng/detect';
+import { DEFAULT_CONFIG, EXPLOSIVE_LEVEL, fitLinear, forecastPeak, GROWTH_FEATURES, growthFeatures, MODEL_MIN_HOUR, ruleCalls, scoreCalls, VIRAL_LEVEL, type CascadeTruth, type GrowthModel } from '@tingfeng/detect';
+import { readCascadeTruth } from './lib/ced.js';
 
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const { values } = parseArgs({ options: { input: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
@@ -25,31 +23,13 @@ if (!existsSync(input)) {
   process.exit(2);
 }
 
-function open(path: string): Readable {
-  if (!path.endsWith('.xz')) return createReadStream(path);
-  return spawn('xz', ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout;
+let cascades: CascadeTruth[];
+try {
+  cascades = (await readCascadeTruth(input)).build();
+} catch (err) {
+  process.stderr.write(`fit:cascade: ${(err as Error).message}\n`);
+  process.exit(2);
 }
-
-const builder = new CascadeTruthBuilder();
-for await (const line of createInterface({ input: open(input), crlfDelay: Infinity })) {
-  if (line.trim() === '') continue;
-  let p: { id?: unknown; createdAt?: unknown; rootId?: unknown; parentId?: unknown; author?: { followers?: unknown } };
-  try {
-    p = JSON.parse(line) as typeof p;
-  } catch {
-    continue;
-  }
-  const createdAtMs = typeof p.createdAt === 'number' ? p.createdAt : typeof p.createdAt === 'string' ? Date.parse(p.createdAt) : NaN;
-  if (typeof p.id !== 'string' || !Number.isFinite(createdAtMs)) continue;
-  builder.add({
-    id: p.id,
-    createdAtMs,
-    rootId: typeof p.rootId === 'string' ? p.rootId : undefined,
-    parentId: typeof p.parentId === 'string' ? p.parentId : undefined,
-    followers: typeof p.author?.followers === 'number' ? p.author.followers : undefined,
-  });
-}
-const cascades = builder.build();
 const bucketMs = DEFAULT_CONFIG.cascadeBucketMs;
 
 /** One evaluation point: a repost of an active cascade that has not yet reached the level. */
