@@ -1,5 +1,7 @@
-import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig, type logCreator } from 'kafkajs';
+import { logLevel, type Admin, type IHeaders, type Kafka, type KafkaConfig, type logCreator } from 'kafkajs';
 import { TOPIC_SPECS } from '@tingfeng/contracts';
+import { createKafka } from '@tingfeng/kafka';
+import { createLogger } from '@tingfeng/logger';
 import { kafkaBrokers } from './env.js';
 import { randomName } from './names.js';
 
@@ -13,16 +15,12 @@ const quietLogCreator: logCreator =
     console.error(JSON.stringify({ level: label, logger: 'kafkajs', namespace, ...log }));
   };
 
-/** A kafkajs client on the test brokers; kafkajs's own logging is kept to non-retriable errors. */
+/**
+ * A kafkajs client on the test brokers, from the services' own factory (`createKafka`: the same retries and codecs,
+ * so a test reads what a service reads). Only the log routing differs: kafkajs's own lines are kept to non-retriable errors.
+ */
 export function createTestKafka(clientId = 'tingfeng-test', overrides: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: kafkaBrokers(),
-    logLevel: logLevel.ERROR,
-    logCreator: quietLogCreator,
-    retry: { retries: 8, initialRetryTime: 100 },
-    ...overrides,
-  });
+  return createKafka({ clientId, brokers: kafkaBrokers() }, createLogger('test-kafka'), { logLevel: logLevel.ERROR, logCreator: quietLogCreator, ...overrides });
 }
 
 async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
