@@ -22,16 +22,3 @@ export interface Incident {
   alerts: Alert[];
   schemes?: string[];
 }
-
-/** One change to an incident, as recorded on `incident-events`, the log of record. */
-export interface IncidentEvent {
-  /** Unique per event; replays of the same change carry the same id. */
-  eventId: string;
-  incidentId: string;
-  kind: 'opened' | 'alert_appended' | 'notified' | 'acknowledged' | 'resolved' | 'note_added' | 'assigned' | 'escalated' | 'response_started';
-  /** Who did it: a user name, or `system:<component>`. */
-  actor: string;
-  /** Wall-clock time of the change, ISO-8601. */
-  at: string;
-  data: Record<string, unknown>;
-}

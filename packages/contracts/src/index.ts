@@ -19,7 +19,9 @@ export type { EnrichedPost, RepostHop, EnrichedParseResult } from './enriched.js
 export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } from './alert.js';
 export type { Alert, AlertType, Severity } from './alert.js';
 export { INCIDENT_STATUSES, ROLES } from './incident.js';
-export type { Incident, IncidentStatus, IncidentEvent, Role } from './incident.js';
+export type { Incident, IncidentStatus, Role } from './incident.js';
+export { IncidentEventSchema, encodeIncidentEvent, decodeIncidentEvent, MAX_INCIDENT_EVENT_BYTES } from './incident-event.js';
+export type { IncidentEvent, IncidentEventKind, IncidentEventOf, IncidentEventRecord } from './incident-event.js';
 export { decodeJson, jsonDepthExceededAt, MAX_JSON_DEPTH } from './json.js';
 export type { JsonDecodeResult, JsonDecodeFailure, JsonDecodeOptions } from './json.js';
 export { CHANNEL_TYPES } from './channel.js';

@@ -5,7 +5,7 @@ import { CommandRejectedError, decideAutoResolve, decideCommand, type Command } 
 import { decide, incidentKeyOf, type GroupingOutcome } from '../domain/grouping.js';
 import type { IncidentView } from '../domain/incident-view.js';
 import type { IncidentEventLog } from '../events/event-log.js';
-import { enqueueNotifications } from '../jobs/notifications.js';
+import { enqueueNotifications, type NotableEvent } from '../jobs/notifications.js';
 import type { IncidentsMetrics } from '../metrics.js';
 import type { ViewStore } from '../store/view-store.js';
 
@@ -99,7 +99,7 @@ export class IncidentCommands {
     return this.options.store.get(incidentId);
   }
 
-  private async notify(events: IncidentEvent[], view: IncidentView): Promise<void> {
+  private async notify(events: readonly NotableEvent[], view: IncidentView): Promise<void> {
     const changes = await enqueueNotifications(this.options.notifications, events, view, this.options.publicUrl);
     for (const change of changes) this.options.metrics.notificationsEnqueued.inc({ change });
   }

@@ -15,14 +15,10 @@ const alert = (id: string, type: string, terms: string[], extra: Partial<Alert> 
   ...extra,
 });
 
-const ev = (eventId: string, kind: IncidentEvent['kind'], data: Record<string, unknown>): IncidentEvent => ({
-  eventId,
-  incidentId: 'inc1',
-  kind,
-  actor: 'tester',
-  at: '2015-10-20T05:00:00.000Z',
-  data,
-});
+const by = (eventId: string) => ({ eventId, incidentId: 'inc1', actor: 'tester', at: '2015-10-20T05:00:00.000Z' });
+const opened = (eventId: string, a: Alert): IncidentEvent => ({ ...by(eventId), kind: 'opened', data: { alert: a, severity: a.severity } });
+const appended = (eventId: string, a: Alert): IncidentEvent => ({ ...by(eventId), kind: 'alert_appended', data: { alert: a, severity: a.severity } });
+const responded = (eventId: string, accounts: string[], startedAt: string): IncidentEvent => ({ ...by(eventId), kind: 'response_started', data: { accounts, startedAt } });
 
 function viewOf(events: IncidentEvent[]): IncidentView {
   let view: IncidentView | undefined;
@@ -32,15 +28,15 @@ function viewOf(events: IncidentEvent[]): IncidentView {
 
 describe('campaignRecordOf', () => {
   it('is undefined until a response campaign is started', () => {
-    expect(campaignRecordOf(viewOf([ev('e1', 'opened', { alert: alert('a1', 'cascade', ['死去']) })]))).toBeUndefined();
+    expect(campaignRecordOf(viewOf([opened('e1', alert('a1', 'cascade', ['死去']))]))).toBeUndefined();
   });
 
   it('carries the narrative terms by frequency, the cascade roots and the accounts; response alerts add no terms', () => {
     const view = viewOf([
-      ev('e1', 'opened', { alert: alert('a1', 'cascade', ['死去', '城市', '昆明'], { rootId: 'root-1' }) }),
-      ev('e2', 'alert_appended', { alert: alert('a2', 'story', ['死去', '年轻人']) }),
-      ev('e3', 'alert_appended', { alert: alert('a3', 'response', ['生长', '生长2', '生长3']) }),
-      ev('e4', 'response_started', { accounts: ['昆明发布'], startedAt: '2015-10-20T05:00:00.000Z' }),
+      opened('e1', alert('a1', 'cascade', ['死去', '城市', '昆明'], { rootId: 'root-1' })),
+      appended('e2', alert('a2', 'story', ['死去', '年轻人'])),
+      appended('e3', alert('a3', 'response', ['生长', '生长2', '生长3'])),
+      responded('e4', ['昆明发布'], '2015-10-20T05:00:00.000Z'),
     ]);
     const record = campaignRecordOf(view)!;
     expect(record).toMatchObject({ incidentId: 'inc1', incidentKey: 'cascade:a1', rootIds: ['root-1'], accounts: ['昆明发布'], startedAt: '2015-10-20T05:00:00.000Z' });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncidentEvent } from '@tingfeng/contracts';
+import type { IncidentEvent, IncidentEventKind } from '@tingfeng/contracts';
 import { isOpen, type IncidentView } from './incident-view.js';
 
 /** The actor of resolutions after the quiet period. */
@@ -32,9 +32,10 @@ export interface CommandContext {
   newId?: () => string;
 }
 
-function event(view: IncidentView, kind: IncidentEvent['kind'], ctx: CommandContext, data: Record<string, unknown>): IncidentEvent {
+/** The fields a person's event of `kind` carries besides its kind and data. */
+function by(view: IncidentView, kind: IncidentEventKind, ctx: CommandContext): Pick<IncidentEvent, 'eventId' | 'incidentId' | 'actor' | 'at'> {
   const id = (ctx.newId ?? randomUUID)();
-  return { eventId: `${view.id}.${kind}.${id}`, incidentId: view.id, kind, actor: ctx.actor, at: ctx.nowIso, data };
+  return { eventId: `${view.id}.${kind}.${id}`, incidentId: view.id, actor: ctx.actor, at: ctx.nowIso };
 }
 
 /**
@@ -47,17 +48,17 @@ export function decideCommand(view: IncidentView, command: Command, ctx: Command
     case 'acknowledge':
       if (view.status === 'resolved') throw new CommandRejectedError(`incident ${view.id} is resolved; it cannot be acknowledged`);
       if (view.status === 'acknowledged') return [];
-      return [event(view, 'acknowledged', ctx, {})];
+      return [{ ...by(view, 'acknowledged', ctx), kind: 'acknowledged', data: {} }];
     case 'resolve':
       if (view.status === 'resolved') return [];
-      return [event(view, 'resolved', ctx, command.reason ? { reason: command.reason } : {})];
+      return [{ ...by(view, 'resolved', ctx), kind: 'resolved', data: command.reason ? { reason: command.reason } : {} }];
     case 'note':
-      return [event(view, 'note_added', ctx, { text: command.text })];
+      return [{ ...by(view, 'note_added', ctx), kind: 'note_added', data: { text: command.text } }];
     case 'assign':
       if (view.assignee === command.assignee) return [];
-      return [event(view, 'assigned', ctx, { assignee: command.assignee, previous: view.assignee ?? null })];
+      return [{ ...by(view, 'assigned', ctx), kind: 'assigned', data: { assignee: command.assignee, previous: view.assignee ?? null } }];
     case 'response':
-      return [event(view, 'response_started', ctx, { accounts: command.accounts, startedAt: command.startedAt ?? ctx.nowIso })];
+      return [{ ...by(view, 'response_started', ctx), kind: 'response_started', data: { accounts: command.accounts, startedAt: command.startedAt ?? ctx.nowIso } }];
   }
 }
 

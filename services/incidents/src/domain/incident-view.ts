@@ -35,8 +35,13 @@ export interface IncidentView extends Incident {
   escalationLevel?: number;
 }
 
+/** An event whose alert the timeline holds by id (`alertId`), since the view's `alerts` hold it whole. */
+type AlertReferenced<E extends IncidentEvent> = E extends { data: { alert: Alert } }
+  ? Omit<E, 'data'> & { data: { [K in keyof E['data'] as K extends 'alert' ? never : K]: E['data'][K] } & { alertId: string } }
+  : E;
+
 /** An event as the timeline keeps it, numbered from 1 in the incident's log order. */
-export type TimelineEntry = IncidentEvent & { seq: number };
+export type TimelineEntry = AlertReferenced<IncidentEvent> & { seq: number };
 
 /** How much of its history an incident's view carries (INCIDENT_VIEW_TIMELINE_MAX, INCIDENT_VIEW_ALERTS_MAX). */
 export interface ViewCaps {
@@ -66,8 +71,11 @@ export function isOpen(view: Pick<Incident, 'status'>): boolean {
 
 /** The event as the timeline keeps it: an alert is referenced by id, since `alerts` holds it whole. */
 export function timelineEntry(event: IncidentEvent, seq: number): TimelineEntry {
-  const { alert, ...rest } = event.data as { alert?: Alert } & Record<string, unknown>;
-  return alert ? { ...event, data: { ...rest, alertId: alert.id }, seq } : { ...event, seq };
+  if (event.kind === 'opened' || event.kind === 'alert_appended') {
+    const { alert, ...rest } = event.data;
+    return { ...event, data: { ...rest, alertId: alert.id }, seq };
+  }
+  return { ...event, seq };
 }
 
 function mergeSchemes(current: string[] | undefined, alert: Alert): string[] | undefined {
@@ -85,7 +93,7 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent,
   if (view?.timeline.some((e) => e.eventId === event.eventId)) return { view, outcome: 'duplicate' };
   if (event.kind === 'opened') {
     if (view) return { view, outcome: 'duplicate' };
-    const alert = event.data['alert'] as Alert;
+    const { alert } = event.data;
     const opened: IncidentView = {
       id: event.incidentId,
       key: alert.incidentKey ?? alert.key,
@@ -118,7 +126,7 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent,
   next.alertCount ??= view.alerts.length;
   switch (event.kind) {
     case 'alert_appended': {
-      const alert = event.data['alert'] as Alert;
+      const { alert } = event.data;
       if (!next.alerts.some((a) => a.id === alert.id)) {
         next.alerts = pushCapped(next.alerts, alert, caps.alertsMax);
         next.alertCount += 1;
@@ -145,20 +153,18 @@ export function applyEvent(view: IncidentView | undefined, event: IncidentEvent,
       }
       break;
     case 'assigned':
-      next.assignee = typeof event.data['assignee'] === 'string' ? event.data['assignee'] : null;
+      next.assignee = event.data.assignee;
       break;
     case 'response_started':
       next.response = {
-        accounts: (event.data['accounts'] as string[] | undefined) ?? [],
-        startedAt: (event.data['startedAt'] as string | undefined) ?? event.at,
+        accounts: event.data.accounts,
+        startedAt: event.data.startedAt ?? event.at,
         by: event.actor,
       };
       break;
-    case 'escalated': {
-      const level = Number(event.data['level']);
-      if (Number.isFinite(level)) next.escalationLevel = Math.max(next.escalationLevel ?? 0, level);
+    case 'escalated':
+      next.escalationLevel = Math.max(next.escalationLevel ?? 0, event.data.level);
       break;
-    }
     case 'note_added':
     case 'notified':
       break;

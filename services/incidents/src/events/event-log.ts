@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Alert, IncidentEvent } from '@tingfeng/contracts';
-import { decodeJson } from '@tingfeng/contracts';
+import { decodeIncidentEvent, encodeIncidentEvent, type IncidentEvent } from '@tingfeng/contracts';
 import { attemptBounded, ConsumerRecovery, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import { TIMED_OUT, withTimeout } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
@@ -10,9 +9,6 @@ import type { Redis } from '@tingfeng/redis';
 import { applyEvent, isOpen, type ApplyOutcome, type IncidentView, type TimelineEntry, type ViewCaps } from '../domain/incident-view.js';
 import type { IncidentsMetrics } from '../metrics.js';
 import type { HistoryAppend, ViewWriter } from '../store/view-writer.js';
-
-/** Largest incident event read: events are small (an alert with at most 50 post ids is the biggest). */
-const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** What the applier did with an event: applied, a duplicate or an orphan; or `expired` (it resolved an incident already past its retention, which left Redis). */
 export type AppliedOutcome = ApplyOutcome | 'expired';
@@ -154,7 +150,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
       await this.options.producer.send({
         topic: this.options.topic,
         acks: -1,
-        messages: events.map((e) => ({ key: e.incidentId, value: JSON.stringify(e), headers: { kind: e.kind } })),
+        messages: events.map(encodeIncidentEvent),
       });
       if ((await withTimeout(Promise.all(applied.map((w) => w.promise)), this.options.applyTimeoutMs)) === TIMED_OUT) {
         throw new Error(`events not applied within ${this.options.applyTimeoutMs} ms`);
@@ -221,7 +217,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
   private async applyMessage(partition: number, offset: bigint, value: Buffer | null): Promise<void> {
     const { redis, keys, topic, logger, metrics, writer, caps } = this.options;
     const offsetKey = keys.appliedOffset(topic, partition);
-    const event = parseEvent(value);
+    const event = decodeIncidentEvent(value);
     // What depends on the event alone (reading it, applying it, serialising the view) is tried a bounded number of
     // times; an event that fails is skipped like an unreadable one, so one bad record cannot stop the applier.
     const before = event ? await this.readView(event.incidentId) : undefined;
@@ -234,7 +230,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
       return { ...result, view, until, json: view ? JSON.stringify(view) : undefined };
     }) : undefined;
     if (!event || !applied?.ok) {
-      const detail = applied && !applied.ok ? applied.error : 'not an incident event (not JSON, nested too deep, or a field missing)';
+      const detail = applied && !applied.ok ? applied.error : 'not an incident event (not JSON, nested too deep, an unknown kind, or a field missing or mistyped)';
       logger.error({ partition, offset: offset.toString(), eventId: event?.eventId, detail }, 'incident event skipped');
       metrics.eventsApplied.inc({ kind: event?.kind ?? 'unknown', outcome: event ? 'failed' : 'unreadable' });
       await redis.set(offsetKey, offset.toString());
@@ -329,7 +325,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
         eachBatch: async ({ batch, heartbeat }) => {
           for (const m of batch.messages) {
             if (m.key?.equals(key)) {
-              const event = parseEvent(m.value);
+              const event = decodeIncidentEvent(m.value);
               if (event?.incidentId === incidentId) found.push({ partition: batch.partition, offset: BigInt(m.offset), event });
             }
             read.set(batch.partition, BigInt(m.offset));
@@ -372,7 +368,7 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
 /** The history entries one applied event adds: its timeline entry, and the alert if it was new to the incident. */
 function historyOf(before: IncidentView | undefined, after: IncidentView, event: IncidentEvent): HistoryAppend {
   const entry = after.timeline.at(-1);
-  const alert = event.data['alert'] as Alert | undefined;
+  const alert = event.kind === 'opened' || event.kind === 'alert_appended' ? event.data.alert : undefined;
   const grew = after.alertCount > (before?.alertCount ?? 0);
   return { entries: entry ? [entry] : [], alerts: grew && alert ? [{ seq: after.alertCount, alert }] : [] };
 }
@@ -398,15 +394,4 @@ export function foldEvents(events: readonly IncidentEvent[], caps: ViewCaps, his
   }
   if (!view) return undefined;
   return { view, history: { entries: entries.slice(-historyMax), alerts: alerts.slice(-historyMax) } };
-}
-
-/** An incident event from a log record, or undefined when it is not one. Depth-limited; never throws. */
-function parseEvent(value: Buffer | null): IncidentEvent | undefined {
-  if (!value) return undefined;
-  const decoded = decodeJson(value, { maxBytes: MAX_EVENT_BYTES });
-  if (!decoded.ok || typeof decoded.value !== 'object' || decoded.value === null || Array.isArray(decoded.value)) return undefined;
-  const e = decoded.value as Partial<IncidentEvent>;
-  if (typeof e.eventId !== 'string' || typeof e.incidentId !== 'string' || typeof e.kind !== 'string' || typeof e.at !== 'string') return undefined;
-  const data = typeof e.data === 'object' && e.data !== null && !Array.isArray(e.data) ? e.data : {};
-  return { eventId: e.eventId, incidentId: e.incidentId, kind: e.kind, actor: typeof e.actor === 'string' ? e.actor : 'unknown', at: e.at, data };
 }

@@ -1,16 +1,19 @@
 import type { IncidentEvent } from '@tingfeng/contracts';
 import { JOB_NAMES, RETRIED_JOB, type NotifyChange, type NotifyJobData, type Queue } from '@tingfeng/queue';
-import { toIncident, type IncidentView } from '../domain/incident-view.js';
+import { toIncident, type IncidentView, type TimelineEntry } from '../domain/incident-view.js';
+
+/** An event, or its entry in the timeline (an alert already grouped re-enqueues from there). */
+export type NotableEvent = IncidentEvent | TimelineEntry;
 
 /** Whether an event is a change people are told about, and as what. A severity raise travels as `alert_appended`. */
-export function notifyChange(event: IncidentEvent): NotifyChange | undefined {
+export function notifyChange(event: NotableEvent): NotifyChange | undefined {
   switch (event.kind) {
     case 'opened':
     case 'acknowledged':
     case 'resolved':
       return event.kind;
     case 'alert_appended':
-      return event.data['previousSeverity'] !== undefined ? 'alert_appended' : undefined;
+      return event.data.previousSeverity !== undefined ? 'alert_appended' : undefined;
     default:
       return undefined;
   }
@@ -28,7 +31,7 @@ export function incidentUrl(publicUrl: string, id: string): string {
  */
 export async function enqueueNotifications(
   queue: Queue<NotifyJobData>,
-  events: readonly IncidentEvent[],
+  events: readonly NotableEvent[],
   view: IncidentView,
   publicUrl: string,
 ): Promise<NotifyChange[]> {
@@ -36,7 +39,7 @@ export async function enqueueNotifications(
   for (const event of events) {
     const change = notifyChange(event);
     if (!change) continue;
-    const previousSeverity = event.data['previousSeverity'];
+    const previousSeverity = event.kind === 'alert_appended' ? event.data.previousSeverity : undefined;
     const data: NotifyJobData = {
       eventId: event.eventId,
       change,
@@ -44,7 +47,7 @@ export async function enqueueNotifications(
       actor: event.actor,
       at: event.at,
       url: incidentUrl(publicUrl, view.id),
-      ...(typeof previousSeverity === 'string' ? { previousSeverity: previousSeverity as NotifyJobData['previousSeverity'] & string } : {}),
+      ...(previousSeverity !== undefined ? { previousSeverity } : {}),
     };
     await queue.add(JOB_NAMES.notify, data, { jobId: event.eventId, ...RETRIED_JOB });
     changes.push(change);

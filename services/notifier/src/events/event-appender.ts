@@ -1,4 +1,4 @@
-import type { IncidentEvent } from '@tingfeng/contracts';
+import { encodeIncidentEvent, type IncidentEvent } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
 
 /** Appends the notifier's events (`notified`, `escalated`) to the log of record, keyed by incident. */
@@ -17,7 +17,7 @@ export class EventAppender {
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: events.map((e) => ({ key: e.incidentId, value: JSON.stringify(e), headers: { kind: e.kind } })),
+      messages: events.map(encodeIncidentEvent),
     });
   }
 }
