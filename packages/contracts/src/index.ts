@@ -18,7 +18,7 @@ export { EnrichedPostSchema, parseEnrichedPost, MAX_ENRICHED_BYTES } from './enr
 export type { EnrichedPost, RepostHop, EnrichedParseResult } from './enriched.js';
 export { AlertSchema, WindowSchema, ALERT_TYPES, SEVERITIES, SEVERITY_RANK } from './alert.js';
 export type { Alert, AlertType, Severity } from './alert.js';
-export { INCIDENT_STATUSES, ROLES } from './incident.js';
+export { INCIDENT_STATUSES, ROLES, IncidentSchema, decodeIncidentView, MAX_INCIDENT_VIEW_BYTES } from './incident.js';
 export type { Incident, IncidentStatus, Role } from './incident.js';
 export { IncidentEventSchema, encodeIncidentEvent, decodeIncidentEvent, MAX_INCIDENT_EVENT_BYTES } from './incident-event.js';
 export type { IncidentEvent, IncidentEventKind, IncidentEventOf, IncidentEventRecord } from './incident-event.js';
@@ -30,3 +30,5 @@ export { deadLetter, MAX_DEAD_LETTER_RAW_BYTES } from './dead-letter.js';
 export type { DeadLetter } from './dead-letter.js';
 export { CampaignRecordSchema } from './campaigns.js';
 export type { CampaignRecord, CampaignSeries } from './campaigns.js';
+export { JOB_NAMES, NOTIFY_CHANGES, NotifyJobDataSchema } from './jobs.js';
+export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from './jobs.js';

@@ -1,49 +1,6 @@
-import type { Alert, Incident, IncidentEvent, Severity } from '@tingfeng/contracts';
-
-/** Job names on the system's queues (queue names are QUEUES in @tingfeng/contracts). */
-export const JOB_NAMES = {
-  /** On `alerts`: data is an Alert, jobId is `alert.id`. */
-  alert: 'alert',
-  /** On `notifications`: data is NotifyJobData, jobId is the IncidentEvent's eventId. */
-  notify: 'notify',
-  /** On `escalations`: data is EscalationJobData, jobId `esc:<incidentId>:<level>`. */
-  escalate: 'escalate',
-} as const;
-
-/** Data of a job on `alerts`. */
-export type AlertJobData = Alert;
-
-/**
- * Incident changes the incidents service tells people about. `change` is the IncidentEvent kind:
- * - `opened`: a new incident;
- * - `alert_appended`: only enqueued when the alert raised the severity (`previousSeverity` says from what);
- * - `acknowledged`;
- * - `resolved`: by a person, or by `system:auto-resolve` after the quiet period (`actor` and `incident.resolvedBy` say which).
- */
-export type NotifyChange = Extract<IncidentEvent['kind'], 'opened' | 'alert_appended' | 'acknowledged' | 'resolved'>;
-
-/** Data of a job on `notifications` (job name `notify`, jobId = eventId, so a retry never duplicates). */
-export interface NotifyJobData {
-  eventId: string;
-  change: NotifyChange;
-  /** The incident as it stood right after the change (no timeline). */
-  incident: Incident;
-  /** Who made the change (`system:incidents`, `system:auto-resolve`, or an API principal). */
-  actor?: string;
-  /** Wall-clock time of the change, ISO-8601. */
-  at?: string;
-  /** For `alert_appended`: the severity before the raise. */
-  previousSeverity?: Severity;
-  /** Absolute link to the incident page on the dashboard (`PUBLIC_URL/#/incidents/<id>`). */
-  url?: string;
-}
-
-/** Data of a job on `escalations` (owned by the notifier). */
-export interface EscalationJobData {
-  incidentId: string;
-  /** The escalation level this job notifies (1 = first escalation after the initial notification). */
-  level: number;
-}
+// Job names and job data are declared in @tingfeng/contracts; re-exported here for existing importers.
+export { JOB_NAMES } from '@tingfeng/contracts';
+export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from '@tingfeng/contracts';
 
 /**
  * BullMQ retention for jobs whose id de-duplicates: completed ones are kept a week so a late retry still finds them;

@@ -1,4 +1,4 @@
-import type { Incident, IncidentEvent } from '@tingfeng/contracts';
+import { decodeIncidentView, type IncidentEvent } from '@tingfeng/contracts';
 import { JOB_NAMES, RETRIED_JOB, type EscalationJobData, type Job } from '@tingfeng/queue';
 import { NOTIFIER_ACTOR } from '../events/event-appender.js';
 import { activeSilence, routeIncident } from '../routing/routes.js';
@@ -6,13 +6,8 @@ import type { NotifierContext } from './context.js';
 import { enqueueDeliveries } from './enqueue.js';
 import { escalationJobId } from './job-ids.js';
 
-export type EscalationOutcome = 'escalated' | 'not_triggered' | 'silenced' | 'missing' | 'no_level';
-
-/** The contract's Incident from the view stored in Redis (the view adds a timeline and service fields). */
-function incidentFromView(raw: string): Incident {
-  const { timeline: _t, ...incident } = JSON.parse(raw) as Incident & { timeline?: unknown };
-  return incident;
-}
+/** `unreadable`: the stored view is not an incident (the contract's IncidentSchema refused it); nothing is sent. */
+export type EscalationOutcome = 'escalated' | 'not_triggered' | 'silenced' | 'missing' | 'unreadable' | 'no_level';
 
 /**
  * Runs when an escalation level is due: re-reads the incident from the Redis view and, only if it is still
@@ -31,7 +26,11 @@ export function createEscalationProcessor(ctx: NotifierContext) {
 async function escalate(ctx: NotifierContext, incidentId: string, level: number): Promise<EscalationOutcome> {
   const raw = await ctx.redis.get(ctx.keys.incident(incidentId));
   if (!raw) return 'missing';
-  const incident = incidentFromView(raw);
+  const incident = decodeIncidentView(raw);
+  if (!incident) {
+    ctx.logger.error({ incidentId, level }, 'incident view unreadable: not escalated');
+    return 'unreadable';
+  }
   if (incident.status !== 'triggered') return 'not_triggered';
   const config = await ctx.configStore.load();
   if (activeSilence(config.silences, incident, Date.now())) return 'silenced';

@@ -1,4 +1,5 @@
-import { JOB_NAMES, RETRIED_JOB, type Job, type NotifyJobData } from '@tingfeng/queue';
+import { JOB_NAMES, NotifyJobDataSchema, type NotifyJobData } from '@tingfeng/contracts';
+import { RETRIED_JOB, UnrecoverableError, type Job } from '@tingfeng/queue';
 import { activeSilence, routeIncident } from '../routing/routes.js';
 import type { NotifierContext } from './context.js';
 import { enqueueDeliveries } from './enqueue.js';
@@ -25,7 +26,10 @@ export async function cancelEscalations(ctx: NotifierContext, incidentId: string
  */
 export function createNotifyProcessor(ctx: NotifierContext) {
   return async (job: Job<NotifyJobData>): Promise<NotifyOutcome> => {
-    const { eventId, change, incident } = job.data;
+    // The incidents service wrote it: read through the contract, and fail at once what no retry can mend.
+    const parsed = NotifyJobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`notify job ${job.id ?? ''} is not NotifyJobData: ${parsed.error.message.slice(0, 300)}`);
+    const { eventId, change, incident } = parsed.data;
     const log = ctx.logger.child({ eventId, incidentId: incident.id, change });
     if (change === 'acknowledged' || change === 'resolved') {
       const removed = await cancelEscalations(ctx, incident.id);
