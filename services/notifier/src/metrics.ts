@@ -23,7 +23,7 @@ export function notifierMetrics(registry: Registry) {
     }),
     escalations: new Counter({
       name: 'tingfeng_notifier_escalations_total',
-      help: 'Escalation jobs run, by outcome (escalated, not_triggered, silenced, missing, unreadable, no_level)',
+      help: 'Escalation jobs run, by outcome (escalated, not_triggered, silenced, missing, no_level)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -1,13 +1,13 @@
 import { decodeIncidentView, type IncidentEvent } from '@tingfeng/contracts';
-import { JOB_NAMES, RETRIED_JOB, type EscalationJobData, type Job } from '@tingfeng/queue';
+import { RETRIED_JOB, type Job } from '@tingfeng/queue';
+import { JOB_NAMES, type EscalationJobData } from '@tingfeng/contracts';
 import { NOTIFIER_ACTOR } from '../events/event-appender.js';
 import { activeSilence, routeIncident } from '../routing/routes.js';
 import type { NotifierContext } from './context.js';
 import { enqueueDeliveries } from './enqueue.js';
 import { escalationJobId } from './job-ids.js';
 
-/** `unreadable`: the stored view is not an incident (the contract's IncidentSchema refused it); nothing is sent. */
-export type EscalationOutcome = 'escalated' | 'not_triggered' | 'silenced' | 'missing' | 'unreadable' | 'no_level';
+export type EscalationOutcome = 'escalated' | 'not_triggered' | 'silenced' | 'missing' | 'no_level';
 
 /**
  * Runs when an escalation level is due: re-reads the incident from the Redis view and, only if it is still
@@ -27,10 +27,8 @@ async function escalate(ctx: NotifierContext, incidentId: string, level: number)
   const raw = await ctx.redis.get(ctx.keys.incident(incidentId));
   if (!raw) return 'missing';
   const incident = decodeIncidentView(raw);
-  if (!incident) {
-    ctx.logger.error({ incidentId, level }, 'incident view unreadable: not escalated');
-    return 'unreadable';
-  }
+  // Half written, or mid-failover: the job is retried with backoff (RETRIED_JOB) until the view reads.
+  if (!incident) throw new Error(`the view of incident ${incidentId} is not an Incident`);
   if (incident.status !== 'triggered') return 'not_triggered';
   const config = await ctx.configStore.load();
   if (activeSilence(config.silences, incident, Date.now())) return 'silenced';
