@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, EnrichedPost } from '../../packages/contracts/src/index.js';
-import { QUEUES, TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
+import type { Alert, CampaignSeries, EnrichedPost } from '../../packages/contracts/src/index.js';
+import { JOB_NAMES, QUEUES, TOPIC_SPECS, TOPICS } from '../../packages/contracts/src/index.js';
 import { DEFAULT_CONFIG, dyingCityScenario, SCENARIO_EPOCH_MS } from '../../packages/detect/src/index.js';
 import { enrichedPost } from '../../packages/detect/src/testing.js';
-import { JOB_NAMES, Queue, queueSettings, redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
+import { Queue, queueSettings, redisKeys } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
 import { createTopics, producePosts, deleteKeysWithPrefix, deleteTopics, kafkaBrokers, randomName, redisUrl } from '../../packages/testing/src/index.js';
 import { createDetectorApp } from '../../services/detector/src/app.js';

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisKeys, type CampaignSeries } from '../../packages/queue/src/index.js';
+import type { CampaignSeries } from '../../packages/contracts/src/index.js';
+import { redisKeys } from '../../packages/queue/src/index.js';
 import { Redis } from '../../packages/redis/src/index.js';
 import { launchChromium, watchCsp } from '../../services/incidents/src/testing/browser.js';
 import { dyingCityAlert, enqueueAlerts, eventually, TEST_TOKENS } from '../../services/incidents/src/testing/fixtures.js';

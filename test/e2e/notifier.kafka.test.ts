@@ -1,8 +1,8 @@
 import { afterEach, describe, expect } from 'vitest';
-import type { Incident } from '../../packages/contracts/src/index.js';
+import type { Incident, NotifyJobData } from '../../packages/contracts/src/index.js';
 import { QUEUES } from '../../packages/contracts/src/index.js';
 import { sampleIncident } from '../../packages/channels/src/testing/fixtures.js';
-import { Queue, queueSettings, type NotifyJobData } from '../../packages/queue/src/index.js';
+import { Queue, queueSettings } from '../../packages/queue/src/index.js';
 import { consumeAll, createTopics, deleteTopics, randomName, redisTest, redisUrl, type RedisFixtures } from '../../packages/testing/src/index.js';
 import { createNotifierApp, DELIVERIES_QUEUE, deliveryJobId, escalationJobId, loadNotifierConfig, type NotifierApp } from '../../services/notifier/src/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../services/webhook-receiver/src/index.js';

@@ -23,28 +23,29 @@ export type CampaignRecord = z.infer<typeof CampaignRecordSchema>;
 
 /**
  * A campaign's curves per time bucket of event time (`{p}campaign-series:<incidentId>`), dense from `startMs`:
- * index i covers [startMs + i·bucketMs, startMs + (i+1)·bucketMs).
+ * index i covers [startMs + i·bucketMs, startMs + (i+1)·bucketMs). Written by the detector, read by the incidents API.
  */
-export interface CampaignSeries {
-  incidentId: string;
-  bucketMs: number;
+export const CampaignSeriesSchema = z.looseObject({
+  incidentId: z.string(),
+  bucketMs: z.number(),
   /** Epoch ms (event time) of the first bucket's start. */
-  startMs: number;
+  startMs: z.number(),
   /** Epoch ms (event time) the response began. */
-  startedAtMs: number;
-  accounts: string[];
+  startedAtMs: z.number(),
+  accounts: z.array(z.string()),
   /** Narrative posts per bucket. */
-  narrative: number[];
+  narrative: z.array(z.number()),
   /** Narrative posts with sentiment below 0 per bucket. */
-  negative: number[];
+  negative: z.array(z.number()),
   /** Posts by the campaign's accounts per bucket. */
-  response: number[];
+  response: z.array(z.number()),
   /** Sum of the followers of the authors of those posts per bucket. */
-  reach: number[];
+  reach: z.array(z.number()),
   /** Narrative and negative counts of the last full bucket before the response began (kept when that bucket is trimmed). */
-  baseline: { narrative: number; negative: number } | null;
+  baseline: z.object({ narrative: z.number(), negative: z.number() }).nullable().default(null),
   /** Start (epoch ms, event time) of the bucket the last `response` alert was raised on, if any. */
-  lastAlertBucketMs: number | null;
+  lastAlertBucketMs: z.number().nullable().default(null),
   /** Latest event time the tracker has seen, epoch ms. */
-  eventTimeMs: number | null;
-}
+  eventTimeMs: z.number().nullable().default(null),
+});
+export type CampaignSeries = z.infer<typeof CampaignSeriesSchema>;

@@ -28,7 +28,21 @@ export { CHANNEL_TYPES } from './channel.js';
 export type { ChannelType } from './channel.js';
 export { deadLetter, MAX_DEAD_LETTER_RAW_BYTES } from './dead-letter.js';
 export type { DeadLetter } from './dead-letter.js';
-export { CampaignRecordSchema } from './campaigns.js';
+export { CampaignRecordSchema, CampaignSeriesSchema } from './campaigns.js';
 export type { CampaignRecord, CampaignSeries } from './campaigns.js';
 export { JOB_NAMES, NOTIFY_CHANGES, NotifyJobDataSchema } from './jobs.js';
 export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from './jobs.js';
+export {
+  IncidentMatcherSchema,
+  EscalationLevelSchema,
+  RouteRuleSchema,
+  RoutesConfigSchema,
+  SilenceSchema,
+  QuietHoursSchema,
+  ChannelSchema,
+  ChannelsConfigSchema,
+  REDACTED,
+  redactChannel,
+  mergeRedactedChannels,
+} from './config-objects.js';
+export type { IncidentMatcher, RouteRule, RoutesConfig, Silence, Channel } from './config-objects.js';

@@ -1,7 +1,3 @@
-// Job names and job data are declared in @tingfeng/contracts; re-exported here for existing importers.
-export { JOB_NAMES } from '@tingfeng/contracts';
-export type { AlertJobData, NotifyJobData, NotifyChange, EscalationJobData } from '@tingfeng/contracts';
-
 /**
  * BullMQ retention for jobs whose id de-duplicates: completed ones are kept a week so a late retry still finds them;
  * failed ones a month, at most 10,000, so a long outage cannot grow Redis without bound.

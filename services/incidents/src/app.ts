@@ -4,7 +4,8 @@ import { createKafka, createProducer, ensureTopics, parseBrokers } from '@tingfe
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry } from '@tingfeng/metrics';
-import { Queue, queueSettings, redisKeys, type NotifyJobData } from '@tingfeng/queue';
+import { Queue, queueSettings, redisKeys } from '@tingfeng/queue';
+import type { NotifyJobData } from '@tingfeng/contracts';
 import { closeRedis, createRedis } from '@tingfeng/redis';
 import { ArchiveGate } from './archive/archive-gate.js';
 import { IncidentCommands } from './commands/incident-commands.js';

@@ -3,7 +3,8 @@ import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingf
 import { ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
-import { Queue, queueSettings, redisKeys, Worker, type Channel, type EscalationJobData, type NotifyJobData } from '@tingfeng/queue';
+import { Queue, queueSettings, redisKeys, Worker } from '@tingfeng/queue';
+import type { Channel, EscalationJobData, NotifyJobData } from '@tingfeng/contracts';
 import { closeRedis, createRedis } from '@tingfeng/redis';
 import { parseEscalationLevels, type NotifierConfig } from './config.js';
 import { jitteredBackoff } from './delivery/backoff.js';

@@ -1,6 +1,7 @@
 import type { Alert, IncidentEvent } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
-import type { NotifyJobData, Queue } from '@tingfeng/queue';
+import type { Queue } from '@tingfeng/queue';
+import type { NotifyJobData } from '@tingfeng/contracts';
 import { CommandRejectedError, decideAutoResolve, decideCommand, type Command } from '../domain/commands.js';
 import { decide, incidentKeyOf, type GroupingOutcome } from '../domain/grouping.js';
 import type { IncidentView } from '../domain/incident-view.js';

@@ -1,4 +1,4 @@
-import type { CampaignRecord } from '@tingfeng/queue';
+import type { CampaignRecord } from '@tingfeng/contracts';
 import { rankTerms, type IncidentView } from './incident-view.js';
 
 /** Narrative terms a campaign record carries: enough to recognise the conversation, few enough to stay specific. */

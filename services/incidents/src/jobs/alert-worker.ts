@@ -1,6 +1,7 @@
 import { AlertSchema, QUEUES } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
-import { UnrecoverableError, Worker, type AlertJobData, type Job, type QueueSettings } from '@tingfeng/queue';
+import { UnrecoverableError, Worker, type Job, type QueueSettings } from '@tingfeng/queue';
+import type { AlertJobData } from '@tingfeng/contracts';
 import type { IncidentCommands } from '../commands/incident-commands.js';
 import type { IncidentsMetrics } from '../metrics.js';
 

@@ -1,5 +1,6 @@
 import type { IncidentEvent } from '@tingfeng/contracts';
-import { JOB_NAMES, RETRIED_JOB, type NotifyChange, type NotifyJobData, type Queue } from '@tingfeng/queue';
+import { RETRIED_JOB, type Queue } from '@tingfeng/queue';
+import { JOB_NAMES, type NotifyChange, type NotifyJobData } from '@tingfeng/contracts';
 import { toIncident, type IncidentView, type TimelineEntry } from '../domain/incident-view.js';
 
 /** An event, or its entry in the timeline (an alert already grouped re-enqueues from there). */

@@ -1,6 +1,6 @@
 import type { Archive, ArchivedPost, PostFilter } from '@tingfeng/archive';
 import type { Alert } from '@tingfeng/contracts';
-import type { CampaignSeries } from '@tingfeng/queue';
+import type { CampaignSeries } from '@tingfeng/contracts';
 import { dayBounds, dayOf, shiftDay, type Day } from '../domain/days.js';
 import { evidenceIds } from '../domain/evidence.js';
 import { rankTerms, type IncidentView } from '../domain/incident-view.js';

@@ -1,7 +1,8 @@
 import { buildRequest, sendRequest, type AllowList, type ReportNotice } from '@tingfeng/channels';
 import { QUEUES } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
-import { ChannelsConfigSchema, Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
+import { Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
+import { ChannelsConfigSchema } from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
 import type { ArchiveGate } from '../archive/archive-gate.js';
 import { dayOf, shiftDay, type Day } from '../domain/days.js';

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, IncidentStatus } from '@tingfeng/contracts';
-import { INCIDENT_STATUSES } from '@tingfeng/contracts';
-import type { CampaignSeries, RedisKeys } from '@tingfeng/queue';
+import type { Alert, CampaignSeries, IncidentStatus } from '@tingfeng/contracts';
+import { CampaignSeriesSchema, decodeJson, INCIDENT_STATUSES } from '@tingfeng/contracts';
+import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
 import { isOpen, summarize, type IncidentSummary, type IncidentView, type TimelineEntry } from '../domain/incident-view.js';
+
+/** Largest campaign series read: a few arrays of counts per bucket over the campaign's window. */
+const MAX_CAMPAIGN_SERIES_BYTES = 8 * 1024 * 1024;
 
 export interface ListFilter {
   status?: IncidentStatus[] | undefined;
@@ -67,11 +70,10 @@ export class ViewStore {
   async campaignSeries(id: string): Promise<CampaignSeries | undefined> {
     const raw = await this.redis.get(this.keys.campaignSeries(id));
     if (!raw) return undefined;
-    try {
-      return JSON.parse(raw) as CampaignSeries;
-    } catch {
-      return undefined;
-    }
+    const decoded = decodeJson(raw, { maxBytes: MAX_CAMPAIGN_SERIES_BYTES });
+    if (!decoded.ok) return undefined;
+    const parsed = CampaignSeriesSchema.safeParse(decoded.value);
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** The open incident for a dedup key, if any. */

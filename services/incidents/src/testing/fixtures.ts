@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Alert } from '@tingfeng/contracts';
 import { QUEUES } from '@tingfeng/contracts';
-import { JOB_NAMES, Queue, queueSettings, type AlertJobData } from '@tingfeng/queue';
+import { Queue, queueSettings } from '@tingfeng/queue';
+import { JOB_NAMES, type AlertJobData } from '@tingfeng/contracts';
 import { databaseUrl, randomSchemaName } from '@tingfeng/testing';
 import { IncidentsConfigSchema, type IncidentsConfig } from '../config.js';
 

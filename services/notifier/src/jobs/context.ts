@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { AllowList } from '@tingfeng/channels';
 import type { Logger } from '@tingfeng/logger';
-import type { EscalationJobData, Queue, RedisKeys } from '@tingfeng/queue';
+import type { Queue, RedisKeys } from '@tingfeng/queue';
+import type { EscalationJobData } from '@tingfeng/contracts';
 import type { DeliveryStore } from '../delivery/store.js';
 import type { EventAppender } from '../events/event-appender.js';
 import type { NotifierMetrics } from '../metrics.js';

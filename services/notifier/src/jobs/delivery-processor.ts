@@ -1,6 +1,7 @@
 import { buildRequest, DeliveryError, sendRequest, type NotificationItem, type OutgoingMessage } from '@tingfeng/channels';
 import type { IncidentEvent } from '@tingfeng/contracts';
-import { UnrecoverableError, type Channel, type Job } from '@tingfeng/queue';
+import { UnrecoverableError, type Job } from '@tingfeng/queue';
+import type { Channel } from '@tingfeng/contracts';
 import { DelayedError } from 'bullmq';
 import { NOTIFIER_ACTOR } from '../events/event-appender.js';
 import { quietUntilMs } from '../routing/quiet-hours.js';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@tingfeng/logger';
-import { ChannelSchema, RoutesConfigSchema, SilenceSchema, type Channel, type RedisKeys, type RoutesConfig, type Silence } from '@tingfeng/queue';
+import { type RedisKeys } from '@tingfeng/queue';
+import { ChannelSchema, RoutesConfigSchema, SilenceSchema, type Channel, type RoutesConfig, type Silence } from '@tingfeng/contracts';
 
 /** The routing configuration in force: read from Redis on every job, so API changes apply without a restart. */
 export interface NotifyConfig {

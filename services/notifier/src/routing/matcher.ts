@@ -1,5 +1,5 @@
 import { SEVERITY_RANK, type Incident } from '@tingfeng/contracts';
-import type { IncidentMatcher } from '@tingfeng/queue';
+import type { IncidentMatcher } from '@tingfeng/contracts';
 
 /** Every term of the incident's alerts. */
 export function incidentTerms(incident: Incident): Set<string> {

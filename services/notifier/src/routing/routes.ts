@@ -1,5 +1,5 @@
 import type { Incident } from '@tingfeng/contracts';
-import type { RoutesConfig, Silence } from '@tingfeng/queue';
+import type { RoutesConfig, Silence } from '@tingfeng/contracts';
 import { matchesIncident } from './matcher.js';
 
 /** One escalation level: notify `channels` if the incident is still triggered `afterMs` after it opened. */

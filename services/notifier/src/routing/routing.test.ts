@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RoutesConfig, Silence } from '@tingfeng/queue';
+import type { RoutesConfig, Silence } from '@tingfeng/contracts';
 import { sampleIncident } from '@tingfeng/channels/testing';
 import { matchesIncident } from './matcher.js';
 import { quietUntilMs } from './quiet-hours.js';

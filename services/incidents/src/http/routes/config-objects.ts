@@ -2,17 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '@tingfeng/logger';
-import {
-  ChannelsConfigSchema,
-  mergeRedactedChannels,
-  redactChannel,
-  RoutesConfigSchema,
-  SilenceSchema,
-  type Channel,
-  type RedisKeys,
-  type RoutesConfig,
-  type Silence,
-} from '@tingfeng/queue';
+import type { RedisKeys } from '@tingfeng/queue';
+import { ChannelsConfigSchema, mergeRedactedChannels, redactChannel, RoutesConfigSchema, SilenceSchema, type Channel, type RoutesConfig, type Silence } from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
 import { compileSchemes, type Scheme } from '@tingfeng/text/schemes';
 import type { ApiToken } from '../../config.js';

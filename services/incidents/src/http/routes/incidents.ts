@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import type { CampaignSeries } from '@tingfeng/queue';
+import type { CampaignSeries } from '@tingfeng/contracts';
 import type { ApiToken } from '../../config.js';
 import type { IncidentCommands } from '../../commands/incident-commands.js';
 import { CommandRejectedError, type Command } from '../../domain/commands.js';

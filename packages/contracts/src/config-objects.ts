@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CHANNEL_TYPES, SEVERITIES, type ChannelType } from '@tingfeng/contracts';
+import { SEVERITIES } from './alert.js';
+import { CHANNEL_TYPES } from './channel.js';
 
 /**
  * Configuration objects the incidents API stores in Redis (`{p}config:*`) and the notifier reads.
@@ -66,7 +67,6 @@ export const SilenceSchema = z.looseObject({
 });
 export type Silence = z.infer<typeof SilenceSchema>;
 
-export { CHANNEL_TYPES, type ChannelType };
 
 /** Daily window (channel's local time, `HH:MM`) in which only critical incidents are sent. */
 export const QuietHoursSchema = z.looseObject({
