@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig, matchToken, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
+import { bearerToken, ConfigError, loadConfig, matchToken, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -67,5 +67,18 @@ describe('tokens', () => {
     expect(matchToken([], 'x')).toBe(-1);
     expect(tokenFingerprint('abcdefghijklmnop')).toMatch(/^[0-9a-f]{8}$/);
     expect('abcdefghijklmnop').not.toContain(tokenFingerprint('abcdefghijklmnop'));
+  });
+});
+
+describe('bearerToken', () => {
+  it('reads the token of a Bearer header, any case, spaces around it dropped', () => {
+    expect(bearerToken('Bearer abcdefghijklmnop')).toBe('abcdefghijklmnop');
+    expect(bearerToken('bearer   abcdefghijklmnop  ')).toBe('abcdefghijklmnop');
+  });
+  it('is undefined without a header, for another scheme, or with no token', () => {
+    expect(bearerToken(undefined)).toBeUndefined();
+    expect(bearerToken('Basic dXNlcjpwYXNz')).toBeUndefined();
+    expect(bearerToken('Bearer    ')).toBeUndefined();
+    expect(bearerToken('Bearer')).toBeUndefined();
   });
 });

@@ -124,6 +124,15 @@ export function matchToken(tokens: readonly string[], candidate: string): number
 }
 
 /**
+ * The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, surrounding spaces dropped), or
+ * undefined without one. Compare it with {@link matchToken}, never with `===` or `includes`.
+ */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+  return token === '' ? undefined : token;
+}
+
+/**
  * A short name for a token that reveals nothing of it (the first 8 hex digits of its SHA-256): enough to tell tokens
  * apart in an audit trail or a log line.
  */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { matchToken } from '@tingfeng/config';
+import { bearerToken, matchToken } from '@tingfeng/config';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry };
@@ -47,7 +47,7 @@ export interface OpsServerOptions {
 /** May this request see a guarded route? */
 function mayInspect(req: IncomingMessage, opsToken: string | undefined): 'ok' | 'unauthorized' | 'forbidden' {
   if (opsToken !== undefined) {
-    const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const given = bearerToken(req.headers.authorization);
     return given !== undefined && matchToken([opsToken], given) === 0 ? 'ok' : 'unauthorized';
   }
   const peer = req.socket.remoteAddress ?? '';

@@ -1,4 +1,4 @@
-import { matchToken } from '@tingfeng/config';
+import { bearerToken, matchToken } from '@tingfeng/config';
 import type { Role } from '@tingfeng/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiToken } from '../config.js';
@@ -43,7 +43,7 @@ export type AlternativeAuth = (req: FastifyRequest) => Promise<Principal | undef
  */
 export function requires(tokens: readonly ApiToken[], permission: Permission, alternative?: AlternativeAuth) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const candidate = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    const candidate = bearerToken(req.headers.authorization);
     const token = candidate ? findToken(tokens, candidate) : undefined;
     const principal = token ? { name: token.principal, role: token.role } : !candidate && alternative ? await alternative(req) : undefined;
     if (!principal) {
