@@ -1,8 +1,9 @@
 /**
- * BullMQ retention for jobs whose id de-duplicates: completed ones are kept a week so a late retry still finds them;
- * failed ones a month, at most 10,000, so a long outage cannot grow Redis without bound.
+ * The system's one BullMQ retention policy, for every job on every queue: completed jobs are kept a week (at most
+ * 50,000), so a job whose id de-duplicates (alerts, notifications, deliveries, escalations) is still found by a late
+ * retry or a replay; failed ones a month (at most 10,000) to inspect, so a long outage cannot grow Redis without bound.
  */
-export const DEDUP_RETENTION = {
+export const JOB_RETENTION = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
   removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
 } as const;
@@ -15,5 +16,5 @@ export const DEDUP_RETENTION = {
 export const RETRIED_JOB = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 1_000 },
-  ...DEDUP_RETENTION,
+  ...JOB_RETENTION,
 } as const;

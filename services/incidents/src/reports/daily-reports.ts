@@ -1,7 +1,7 @@
 import { buildRequest, sendRequest, type AllowList, type ReportNotice } from '@tingfeng/channels';
 import { QUEUES } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
-import { Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
+import { JOB_RETENTION, Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
 import { ChannelsConfigSchema } from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
 import type { ArchiveGate } from '../archive/archive-gate.js';
@@ -92,7 +92,7 @@ export class DailyReports {
     await this.#queue.upsertJobScheduler(
       REPORT_SCHEDULER_ID,
       { pattern: dailyPattern(this.o.dailyAt), tz: this.o.timeZone },
-      { name: REPORT_JOB, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+      { name: REPORT_JOB, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 60_000 }, ...JOB_RETENTION } },
     );
     this.#worker = new Worker<ReportJobData>(QUEUES.reports, (job) => this.#run(job), { ...this.o.queue, concurrency: 1 });
     this.#worker.on('failed', (job, err) => this.o.logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'daily report job failed'));
@@ -103,7 +103,7 @@ export class DailyReports {
   /** Builds and announces now (the job a manual `POST /api/reports/daily` enqueues). */
   async enqueue(data: ReportJobData): Promise<string> {
     if (!this.#queue) throw new Error('daily reports not started');
-    const job = await this.#queue.add(REPORT_JOB, data, { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
+    const job = await this.#queue.add(REPORT_JOB, data, { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, ...JOB_RETENTION });
     return job.id ?? '';
   }
 

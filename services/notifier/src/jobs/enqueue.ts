@@ -1,17 +1,17 @@
 import type { NotificationItem } from '@tingfeng/channels';
-import { DEDUP_RETENTION } from '@tingfeng/queue';
+import { JOB_RETENTION } from '@tingfeng/queue';
 import { JITTER_BACKOFF } from '../delivery/backoff.js';
 import type { DigestBucket } from '../delivery/store.js';
 import type { NotifierContext } from './context.js';
 import { deliveryJobId, digestJobId } from './job-ids.js';
 import { DELIVERY_JOB_NAMES } from './types.js';
 
-/** Retries with jittered exponential backoff; completed jobs kept a week (so their ids still de-duplicate), failed ones a month (at most 10,000). */
+/** Retries with jittered exponential backoff, kept as every job is ({@link JOB_RETENTION}: ids still de-duplicate for a week). */
 export function deliveryJobOptions(ctx: NotifierContext) {
   return {
     attempts: ctx.settings.deliveryAttempts,
     backoff: { type: JITTER_BACKOFF },
-    ...DEDUP_RETENTION,
+    ...JOB_RETENTION,
   };
 }
 
