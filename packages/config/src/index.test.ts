@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { bearerToken, ConfigError, loadConfig, matchToken, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
+import { bearerToken, ConfigError, loadConfig, matchToken, parsedSetting, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -80,5 +80,16 @@ describe('bearerToken', () => {
     expect(bearerToken('Basic dXNlcjpwYXNz')).toBeUndefined();
     expect(bearerToken('Bearer    ')).toBeUndefined();
     expect(bearerToken('Bearer')).toBeUndefined();
+  });
+});
+
+describe('parsedSetting', () => {
+  const schema = z.object({ HOSTS: parsedSetting((value) => (value ?? '').split(',').map((h) => {
+    if (h.includes(' ')) throw new Error('an entry has a space');
+    return h;
+  })) });
+  it('is what the parser returns, and the parser’s error is the setting’s', () => {
+    expect(loadConfig(schema, { HOSTS: 'a,b' }).HOSTS).toEqual(['a', 'b']);
+    expect(() => loadConfig(schema, { HOSTS: 'a b' })).toThrow(/HOSTS.*an entry has a space/s);
   });
 });

@@ -51,6 +51,24 @@ export function list(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * A setting read by `parse` (an allow-list, `token:role` entries): what `parse` throws is the setting's error, so
+ * `parse` should name a bad entry by its position, never by its text (it may be a secret).
+ */
+export function parsedSetting<T>(parse: (value: string | undefined) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parse(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
 /** Settings every Kafka client service shares: spread them into its schema. */
 export const KAFKA_SETTINGS = {
   /** Kafka brokers, comma-separated host:port. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, SHUTDOWN_SETTINGS, list, loadConfig, tokenFingerprint } from '@tingfeng/config';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
@@ -54,17 +54,7 @@ export const IncidentsConfigSchema = z.object({
    * Non-public destinations the daily reports' announcements may reach (host names, addresses, CIDR ranges), as the
    * notifier's variable of the same name: a webhook to a loopback or private address is refused unless listed.
    */
-  NOTIFY_ALLOWED_HOSTS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      try {
-        return parseAllowList(list(value));
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  NOTIFY_ALLOWED_HOSTS: parsedSetting((value) => parseAllowList(list(value))),
   /** The Chromium that prints reports as PDF (Debian's package path). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** Redis holding the incident view, the config objects and the BullMQ queues. */
@@ -82,14 +72,7 @@ export const IncidentsConfigSchema = z.object({
   /** Port of the API, the dashboard, /healthz, /readyz and /metrics; 0 picks a free one. */
   INCIDENTS_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Bearer tokens: comma-separated `token:role` or `token:role:name`; roles analyst, oncall, admin. */
-  API_TOKENS: z.string().optional().transform((v, ctx) => {
-    try {
-      return parseApiTokens(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  API_TOKENS: parsedSetting(parseApiTokens),
   /** Wall-clock quiet period after an incident's last alert before it resolves itself (default 2 h). */
   INCIDENT_AUTO_RESOLVE_MS: z.coerce.number().int().positive().default(2 * 60 * 60 * 1000),
   /** How often open incidents are checked against the quiet period; default a quarter of it, at most a minute. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, secretSetting } from '@tingfeng/config';
+import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
 
@@ -28,17 +28,7 @@ export const NotifierConfigSchema = z.object({
    * generic webhooks to loopback, private or link-local addresses are refused unless listed here, and a listed host
    * may also stand in for the bots' vendor hosts (a local receiver in tests and demos). Empty: public hosts only.
    */
-  NOTIFY_ALLOWED_HOSTS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      try {
-        return parseAllowList(list(value));
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  NOTIFY_ALLOWED_HOSTS: parsedSetting((value) => parseAllowList(list(value))),
   /** Bytes of a receiver's answer read at most (the bots answer a few dozen). */
   NOTIFY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** Messages per window a channel accepts when it sets no `ratePerMinute`; the bots allow about 20 a minute. */
