@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlertSchema, INCIDENT_STATUSES, ROLES, SEVERITIES } from '@tingfeng/contracts';
+import { AlertSchema, IncidentSchema, INCIDENT_STATUSES, ROLES, SEVERITIES } from '@tingfeng/contracts';
 import { decodeListCursor } from '../store/view-store.js';
 
 /**
@@ -90,17 +90,8 @@ const ResponseCampaignSchema = z.object({ accounts: z.array(z.string()), started
 /** A list row: the incident without alerts and timeline. */
 export const IncidentSummarySchema = named(
   'IncidentSummary',
-  z.object({
-    id: z.string(),
-    key: z.string(),
-    type: z.string(),
-    status: z.enum(INCIDENT_STATUSES),
-    severity: z.enum(SEVERITIES),
-    title: z.string(),
+  IncidentSchema.omit({ alerts: true, schemes: true }).extend({
     openedAt: z.string().describe('wall time the incident opened (ISO-8601)'),
-    acknowledgedAt: nullableString,
-    acknowledgedBy: nullableString,
-    resolvedAt: nullableString,
     resolvedBy: nullableString,
     assignee: nullableString,
     alertCount: z.number().int(),
@@ -162,20 +153,9 @@ export const AlertsPageSchema = named('AlertsPage', historyPage(z.object({ seq: 
 /** One incident: the summary fields, its alerts and timeline, and what the page derives from them. */
 export const IncidentDetailSchema = named(
   'IncidentDetail',
-  z.object({
-    id: z.string(),
-    key: z.string(),
-    type: z.string(),
-    status: z.enum(INCIDENT_STATUSES),
-    severity: z.enum(SEVERITIES),
-    title: z.string(),
-    openedAt: z.string(),
-    acknowledgedAt: nullableString,
-    acknowledgedBy: nullableString,
-    resolvedAt: nullableString,
+  IncidentSchema.omit({ alerts: true }).extend({
     resolvedBy: nullableString,
     assignee: nullableString,
-    schemes: z.array(z.string()).optional(),
     lastAlertAt: z.string().describe('wall time of the last alert'),
     firstAlertEventAt: z.string().describe('event time of the first alert'),
     lastAlertEventAt: z.string().describe('event time of the last alert'),
