@@ -7,7 +7,7 @@ import { ArchiveInputError } from './errors.js';
 import { decodeCursor, encodeCursor, filterConditions, LiteralBinder, ParamBinder, timeBoundMs, whereSql, type Binder } from './filters.js';
 import { checkSchemaName, migrateArchive } from './migrate.js';
 import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type QueryTokenizer } from './query.js';
-import { COPY_COLUMNS, distinctPosts, eventTimeMs, monthOf, prepareBatch, type SubwordFn } from './rows.js';
+import { COPY_COLUMNS, distinctPosts, keysCopyText, monthOf, postKey, prepareBatch, type SubwordFn } from './rows.js';
 import type {
   AccountCount,
   CascadeCount,
@@ -152,16 +152,55 @@ function toPost(row: PostRow): ArchivedPost {
   return post;
 }
 
-// A batch is one transaction: its keys go into post_keys first (ON CONFLICT DO NOTHING RETURNING: only the keys new
-// to the archive come back; a concurrent writer of the same key waits for the other's commit, then sees it), then
-// the rows of those keys alone are COPYed into posts, the fastest way PostgreSQL takes rows. A redelivered batch
-// returns no keys and copies nothing; a crash before COMMIT leaves neither keys nor rows.
+// A batch is one transaction. Its keys go into post_keys first, then the rows of the keys new to the archive are
+// COPYed into posts, the fastest way PostgreSQL takes rows. The first try assumes every key is new (a batch seen
+// for the first time): the keys are COPYed too, and a key already there (or being written by a concurrent writer,
+// which PostgreSQL makes this one wait for) fails it with a unique violation. The transaction is then rolled back
+// and the batch written the careful way: INSERT … ON CONFLICT DO NOTHING RETURNING gives the keys new to the archive,
+// and only their rows are copied. A redelivered batch thus fails its first COPY at its first key and copies nothing;
+// a crash before COMMIT leaves neither keys nor rows.
+const KEYS_COPY_SQL = 'COPY post_keys (id, platform, created_at) FROM STDIN';
 const KEYS_SQL = `
 INSERT INTO post_keys (id, platform, created_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
 ON CONFLICT DO NOTHING
 RETURNING id, platform`;
 const COPY_SQL = `COPY posts (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
+/** SQLSTATE unique_violation: in the first try, a key the archive already holds. */
+const UNIQUE_VIOLATION = '23505';
+
+function copyIn(client: pg.PoolClient, sql: string, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+    stream.end(text);
+  });
+}
+
+/** Rows per piece of a streamed COPY: built in a few milliseconds, while PostgreSQL takes the piece before. */
+const ROWS_PER_PIECE = 500;
+
+/**
+ * COPYs the rows of `posts` into `posts`, built piece by piece as they are sent: PostgreSQL ingests a piece while
+ * the next one is built, so building the rows costs little more than the COPY itself. `first`: pieces built already.
+ */
+async function copyRows(client: pg.PoolClient, posts: readonly EnrichedPost[], subwords: SubwordFn | undefined, first: readonly string[] = []): Promise<void> {
+  const stream = client.query(copyFrom(COPY_SQL));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  done.catch(() => undefined);
+  // A write's callback comes once the piece is on the socket (the first one: once PostgreSQL is ready for data).
+  const send = (piece: string) => Promise.race([new Promise<void>((resolve) => stream.write(piece, () => resolve())), done]);
+  for (const piece of first) await send(piece);
+  for (let i = first.length * ROWS_PER_PIECE; i < posts.length; i += ROWS_PER_PIECE) {
+    await send(prepareBatch(posts.slice(i, i + ROWS_PER_PIECE), subwords).copyText);
+  }
+  stream.end();
+  await done;
+}
 
 /** SQLSTATE of "no partition of relation found for row": a month dropped by retention after it was cached. */
 const NO_PARTITION = '23514';
@@ -212,43 +251,59 @@ export function createArchive(options: ArchiveOptions): Archive {
   async function writeFresh(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): Promise<number> {
     const client = await pool.connect();
     let broken: Error | undefined;
+    const rollback = () => client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     try {
       await client.query('BEGIN');
+      const keysCopied = copyIn(client, KEYS_COPY_SQL, keysCopyText(posts));
+      let keysSettled = false;
+      keysCopied.then(
+        () => (keysSettled = true),
+        () => (keysSettled = true),
+      );
       try {
-        const claimed = client.query<{ id: string; platform: string }>(KEYS_SQL, [
-          posts.map((p) => p.id),
-          posts.map((p) => p.platform),
-          posts.map((p) => new Date(eventTimeMs(p)).toISOString()),
-        ]);
-        // Awaited below; until then a failure must not surface as an unhandled rejection.
-        claimed.catch(() => undefined);
-        // The rows are built while PostgreSQL claims the keys (the query is already on the wire): the two took as
-        // long as each other, one after the other. Built again for the new ones only when some keys were taken.
-        let { copyText } = prepareBatch(posts, subwords);
-        const keys = await claimed;
-        let fresh = posts;
-        if ((keys.rowCount ?? 0) < posts.length) {
-          const isNew = new Set(keys.rows.map((k) => `${k.platform}\u0000${k.id}`));
-          fresh = posts.filter((p) => isNew.has(`${p.platform}\u0000${p.id}`));
-          if (fresh.length > 0) copyText = prepareBatch(fresh, subwords).copyText;
+        // The first pieces of rows are built while PostgreSQL takes the keys (the COPY is already on the wire).
+        const first: string[] = [];
+        while (!keysSettled && first.length * ROWS_PER_PIECE < posts.length) {
+          const at = first.length * ROWS_PER_PIECE;
+          first.push(prepareBatch(posts.slice(at, at + ROWS_PER_PIECE), subwords).copyText);
+          await new Promise((resolve) => setImmediate(resolve));
         }
-        if (fresh.length > 0) {
-          await new Promise<void>((resolve, reject) => {
-            const stream = client.query(copyFrom(COPY_SQL));
-            stream.once('finish', resolve);
-            stream.once('error', reject);
-            stream.end(copyText);
-          });
-        }
+        await keysCopied;
+        await copyRows(client, posts, subwords, first);
         await client.query('COMMIT');
-        return fresh.length;
+        return posts.length;
       } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        await rollback();
+        if (broken !== undefined || (err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      }
+      // Some key is archived already (a redelivery), or was being written by a concurrent writer.
+      try {
+        return await writeClaimed(client, posts, subwords);
+      } catch (err) {
+        await rollback();
         throw err;
       }
     } finally {
       client.release(broken);
     }
+  }
+
+  /** The careful way: only the keys new to the archive are claimed, and only their rows copied. */
+  async function writeClaimed(client: pg.PoolClient, posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): Promise<number> {
+    await client.query('BEGIN');
+    const keys = posts.map(postKey).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0));
+    const taken = await client.query<{ id: string; platform: string }>(KEYS_SQL, [keys.map((k) => k.id), keys.map((k) => k.platform), keys.map((k) => k.createdAt)]);
+    let fresh = posts;
+    if ((taken.rowCount ?? 0) < posts.length) {
+      const isNew = new Set(taken.rows.map((k) => `${k.platform}\u0000${k.id}`));
+      fresh = posts.filter((p) => {
+        const key = postKey(p);
+        return isNew.has(`${key.platform}\u0000${key.id}`);
+      });
+    }
+    if (fresh.length > 0) await copyRows(client, fresh, subwords);
+    await client.query('COMMIT');
+    return fresh.length;
   }
 
   async function insert(posts: readonly EnrichedPost[], months: string[]): Promise<number> {

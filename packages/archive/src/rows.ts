@@ -152,6 +152,23 @@ export function distinctPosts(posts: readonly EnrichedPost[]): { unique: Enriche
   return { unique, months: [...months].sort() };
 }
 
+/** A post's identity as `post_keys` holds it: `(platform, id)` as written to `posts` (NUL removed), and its event time. */
+export function postKey(post: EnrichedPost): { id: string; platform: string; createdAt: string } {
+  return { id: clean(post.id), platform: clean(post.platform), createdAt: new Date(eventTimeMs(post)).toISOString() };
+}
+
+/**
+ * The `post_keys` rows of a batch as COPY text (columns id, platform, created_at), sorted: writers that share keys
+ * take them in the same order, so one waits for the other rather than both deadlocking.
+ */
+export function keysCopyText(posts: readonly EnrichedPost[]): string {
+  const lines = posts.map((p) => {
+    const key = postKey(p);
+    return `${field(key.id)}\t${field(key.platform)}\t${key.createdAt}\n`;
+  });
+  return lines.sort().join('');
+}
+
 /** Turns enriched posts into the rows of one COPY; pure. */
 export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordFn): PreparedBatch {
   const seen = new Set<string>();
