@@ -85,6 +85,25 @@ describe('archive schema and writes', () => {
     }
   });
 
+  pgTest('writers of overlapping batches at the same time archive each post once, whichever wins a key', async ({ databaseUrl, pgSchema }) => {
+    const archives: Archive[] = [];
+    try {
+      const writers = [await open(databaseUrl, pgSchema, archives), await open(databaseUrl, pgSchema, archives)];
+      const posts = Array.from({ length: 1200 }, (_, i) => post(`第${i}条：滇池边的海鸥又多了`, i));
+      // Each writer's batch shares half its posts with the other's, in another order.
+      const a = posts.slice(0, 800);
+      const b = [...posts.slice(400)].reverse();
+      const results = await Promise.all([writers[0]!.writePosts(a), writers[1]!.writePosts(b), writers[0]!.writePosts(a.slice(0, 100))]);
+      expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(1200);
+      expect(results.reduce((sum, r) => sum + r.inserted + r.duplicates, 0)).toBe(800 + 800 + 100);
+      expect(await rows(databaseUrl, `SELECT count(*) AS n FROM ${pgSchema}.posts`)).toBe(1200);
+      expect(await rows(databaseUrl, `SELECT count(*) AS n FROM ${pgSchema}.post_keys`)).toBe(1200);
+      expect(await writers[1]!.writePosts(posts)).toEqual({ inserted: 0, duplicates: 1200, expired: 0 });
+    } finally {
+      await Promise.all(archives.map((a) => a.close()));
+    }
+  });
+
   pgTest('puts each month in its own partition and retention drops whole months, keys included', async ({ databaseUrl, pgSchema }) => {
     const archives: Archive[] = [];
     try {

@@ -204,6 +204,8 @@ async function copyRows(client: pg.PoolClient, posts: readonly EnrichedPost[], s
 
 /** SQLSTATE of "no partition of relation found for row": a month dropped by retention after it was cached. */
 const NO_PARTITION = '23514';
+/** SQLSTATE duplicate_table. */
+const DUPLICATE_TABLE = '42P07';
 const MONTH = /^\d{4}-\d{2}$/;
 
 function clampLimit(value: number | undefined, fallback: number, max: number, field = 'limit'): number {
@@ -243,7 +245,14 @@ export function createArchive(options: ArchiveOptions): Archive {
   async function ensureMonths(months: readonly string[]): Promise<void> {
     const missing = months.filter((m) => !knownMonths.has(m));
     if (missing.length === 0) return;
-    await pool.query('SELECT ensure_post_partitions($1::text[])', [missing]);
+    try {
+      await pool.query('SELECT ensure_post_partitions($1::text[])', [missing]);
+    } catch (err) {
+      // Two writers meeting a new month at once: the function's lock serialises them, but the second can still miss
+      // the first one's table and fail to create it again. The table is there now; a second call sees it.
+      if ((err as { code?: string }).code !== DUPLICATE_TABLE) throw err;
+      await pool.query('SELECT ensure_post_partitions($1::text[])', [missing]);
+    }
     for (const m of missing) knownMonths.add(m);
   }
 

@@ -130,7 +130,12 @@ const cleanOrNull = (value: unknown): string | null => {
   const s = text(value);
   return s === null ? null : clean(s);
 };
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').map(clean) : []);
+const strings = (value: unknown): readonly string[] => {
+  if (!Array.isArray(value)) return [];
+  // Nearly always every element is a string without NUL: the array itself, no copy.
+  for (const v of value) if (typeof v !== 'string' || v.includes('\u0000')) return value.filter((w): w is string => typeof w === 'string').map(clean);
+  return value as string[];
+};
 
 /** A post's event time in epoch ms (`createdAtMs`, or `createdAt` parsed when a producer left it out). */
 export function eventTimeMs(post: Pick<EnrichedPost, 'createdAtMs' | 'createdAt'>): number {
