@@ -1,7 +1,7 @@
 import { ConsumerRecovery, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { ArchiverMetrics } from '../metrics.js';
-import { archiveBatch, type InputMessage, type WriteFn } from '../pipeline/archive-batch.js';
+import { archiveBatch, type BatchOutcome, type InputMessage, type WriteFn } from '../pipeline/archive-batch.js';
 
 export interface EnrichedConsumerOptions {
   kafka: Kafka;
@@ -111,40 +111,63 @@ export class EnrichedConsumer {
     this.state = 'stopped';
   }
 
+  /**
+   * Chunk by chunk: parse and write, then commit its offset. A chunk is written while the one before commits its
+   * offset: commits go strictly in order, each once its own rows (and so every earlier chunk's) are durable, and none
+   * runs after one that failed, so an offset never passes a chunk whose dead letters were not sent.
+   */
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { metrics, logger, maxBatchPosts } = this.options;
-    for (let i = 0; i < batch.messages.length; i += maxBatchPosts) {
-      if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(i, i + maxBatchPosts);
-      const last = chunk[chunk.length - 1];
-      if (!last) return;
-      const stopTimer = metrics.batchSeconds.startTimer();
-      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
-      let outcome;
-      try {
-        outcome = await archiveBatch(input, this.options.write, Date.now());
-        metrics.databaseUp.set(1);
-      } catch (err) {
-        metrics.databaseUp.set(0);
-        logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'archive write failed; the chunk will be consumed again');
-        throw err;
+    let committed: Promise<void> = Promise.resolve();
+    let commitFailed = false;
+    try {
+      for (let i = 0; i < batch.messages.length; i += maxBatchPosts) {
+        if (!isRunning() || isStale() || commitFailed) break;
+        const chunk = batch.messages.slice(i, i + maxBatchPosts);
+        const last = chunk[chunk.length - 1];
+        if (!last) break;
+        const stopTimer = metrics.batchSeconds.startTimer();
+        const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+        let outcome: BatchOutcome;
+        try {
+          outcome = await archiveBatch(input, this.options.write, Date.now());
+          metrics.databaseUp.set(1);
+        } catch (err) {
+          metrics.databaseUp.set(0);
+          logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'archive write failed; the chunk will be consumed again');
+          throw err;
+        }
+        // Counted once the rows are durable, before the offset commit: a chunk whose commit fails comes again and its
+        // posts are then duplicates, so written_total stays the number of rows archived (not those rows minus a chunk).
+        metrics.written.inc(outcome.written);
+        metrics.duplicates.inc(outcome.duplicates);
+        metrics.expired.inc(outcome.expired);
+        const nextOffset = (BigInt(last.offset) + 1n).toString();
+        const done = outcome;
+        committed = committed.then(async () => {
+          try {
+            await this.commit(batch.topic, batch.partition, nextOffset, done.deadLetters);
+          } catch (err) {
+            commitFailed = true;
+            throw err;
+          }
+          resolveOffset(last.offset);
+          stopTimer();
+          metrics.consumed.inc(chunk.length);
+          for (const d of done.deadLetters) metrics.rejected.inc({ reason: d.reason });
+          if (done.deadLetters.length > 0) {
+            logger.warn({ count: done.deadLetters.length, reasons: [...new Set(done.deadLetters.map((d) => d.reason))] }, 'records dead-lettered');
+          }
+          await heartbeat();
+        });
+        // Awaited below; until then a failed commit must not surface as an unhandled rejection.
+        committed.catch(() => undefined);
       }
-      // Counted once the rows are durable, before the offset commit: a chunk whose commit fails comes again and its
-      // posts are then duplicates, so written_total stays the number of rows archived (not those rows minus a chunk).
-      metrics.written.inc(outcome.written);
-      metrics.duplicates.inc(outcome.duplicates);
-      metrics.expired.inc(outcome.expired);
-      const nextOffset = (BigInt(last.offset) + 1n).toString();
-      await this.commit(batch.topic, batch.partition, nextOffset, outcome.deadLetters);
-      resolveOffset(last.offset);
-      stopTimer();
-      metrics.consumed.inc(chunk.length);
-      for (const d of outcome.deadLetters) metrics.rejected.inc({ reason: d.reason });
-      if (outcome.deadLetters.length > 0) {
-        logger.warn({ count: outcome.deadLetters.length, reasons: [...new Set(outcome.deadLetters.map((d) => d.reason))] }, 'records dead-lettered');
-      }
-      await heartbeat();
+    } catch (err) {
+      await committed.catch(() => undefined);
+      throw err;
     }
+    await committed;
     const lag = Number(batch.offsetLag());
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
   }
