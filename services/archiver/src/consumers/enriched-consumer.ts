@@ -1,7 +1,7 @@
 import { ConsumerRecovery, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { ArchiverMetrics } from '../metrics.js';
-import { archiveBatch, type BatchOutcome, type InputMessage, type WriteFn } from '../pipeline/archive-batch.js';
+import { archiveBatch, type BatchOutcome, type InputMessage, type OutgoingDeadLetter, type WriteFn } from '../pipeline/archive-batch.js';
 
 export interface EnrichedConsumerOptions {
   kafka: Kafka;
@@ -40,8 +40,9 @@ export type EnrichedConsumerStatus = 'idle' | 'joining' | 'consuming' | 'stopped
 export class EnrichedConsumer {
   readonly consumer: Consumer;
   private state: EnrichedConsumerStatus = 'idle';
-  /** One transaction at a time per producer: batches of different partitions write in parallel, commit in turn. */
-  private commits: Promise<unknown> = Promise.resolve();
+  /** Chunks written whose offsets wait for the transaction under way to end; see {@link commit}. */
+  private readonly pendingCommits: PendingCommit[] = [];
+  private committing: Promise<void> | undefined;
   private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: EnrichedConsumerOptions) {
@@ -173,15 +174,50 @@ export class EnrichedConsumer {
   }
 
   /**
-   * Dead letters and the consumed offset in one transaction, after the rows are committed in PostgreSQL. The broker
-   * finishes a committed transaction after answering, so the next one may be told CONCURRENT_TRANSACTIONS; that is
-   * waited out here (a few tries, backing off) rather than thrown: a throw restarts the consumer, and every chunk in
-   * flight is then consumed and written again (a `pnpm start` run saw 67 such restarts and 1,574 posts written twice).
+   * Dead letters and the consumed offset in one transaction, after the rows are committed in PostgreSQL. The
+   * producer runs one transaction at a time, and the broker answers the next one CONCURRENT_TRANSACTIONS for a while
+   * after a commit (kafkajs then backs off from 200 ms): so commits asked for while one is under way wait, and go
+   * together in the next transaction, every chunk's dead letters with its partition's offset. Resolves once that
+   * transaction is committed; a failure fails every chunk in it.
    */
-  private async commit(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
+  private commit(topic: string, partition: number, offset: string, deadLetters: OutgoingDeadLetter[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingCommits.push({ topic, partition, offset, deadLetters, resolve, reject });
+      this.committing ??= this.commitPending();
+    });
+  }
+
+  private async commitPending(): Promise<void> {
+    while (this.pendingCommits.length > 0) {
+      const group = this.pendingCommits.splice(0);
+      try {
+        await this.commitGroup(group);
+        for (const c of group) c.resolve();
+      } catch (err) {
+        for (const c of group) c.reject(err as Error);
+      }
+    }
+    this.committing = undefined;
+  }
+
+  /**
+   * One transaction for a group of chunks. The broker finishes a committed transaction after answering, so the next
+   * one may be told CONCURRENT_TRANSACTIONS; past kafkajs's own retries that is waited out here (a few tries, backing
+   * off) rather than thrown: a throw restarts the consumer, and every chunk in flight is then consumed and written
+   * again (a `pnpm start` run saw 67 such restarts and 1,574 posts written twice).
+   */
+  private async commitGroup(group: readonly PendingCommit[]): Promise<void> {
+    // Each partition's highest offset (its chunks commit in order, so the latest asked for).
+    const offsets = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const c of group) {
+      const key = `${c.topic}\u0000${c.partition}`;
+      const seen = offsets.get(key);
+      if (seen === undefined || BigInt(c.offset) > BigInt(seen.offset)) offsets.set(key, { topic: c.topic, partition: c.partition, offset: c.offset });
+    }
+    const deadLetters = group.flatMap((c) => c.deadLetters);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.commitOnce(topic, partition, offset, deadLetters);
+        return await this.commitOnce([...offsets.values()], deadLetters);
       } catch (err) {
         if (!isConcurrentTransaction(err) || attempt >= COMMIT_RETRIES) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt)));
@@ -189,30 +225,36 @@ export class EnrichedConsumer {
     }
   }
 
-  private commitOnce(topic: string, partition: number, offset: string, deadLetters: { key: string; value: string; reason: string }[]): Promise<void> {
-    const run = async () => {
-      const tx = await this.options.producer.transaction();
-      try {
-        if (deadLetters.length > 0) {
-          await tx.send({
-            topic: this.options.dlqTopic,
-            acks: -1,
-            messages: deadLetters.map((d) => ({ key: d.key, value: d.value, headers: { reason: d.reason } })),
-          });
-        }
-        await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] });
-        await tx.commit();
-      } catch (err) {
-        if (isConcurrentTransaction(err)) this.options.logger.debug({ partition, offset }, 'offset commit met the previous transaction still closing; trying again');
-        else this.options.logger.error({ err, partition, offset }, 'offset commit failed; the chunk will be consumed again (its rows are already archived)');
-        await tx.abort().catch(() => undefined);
-        throw err;
+  private async commitOnce(offsets: readonly { topic: string; partition: number; offset: string }[], deadLetters: readonly OutgoingDeadLetter[]): Promise<void> {
+    const tx = await this.options.producer.transaction();
+    try {
+      if (deadLetters.length > 0) {
+        await tx.send({
+          topic: this.options.dlqTopic,
+          acks: -1,
+          messages: deadLetters.map((d) => ({ key: d.key, value: d.value, headers: { reason: d.reason } })),
+        });
       }
-    };
-    const next = this.commits.then(run, run);
-    this.commits = next.catch(() => undefined);
-    return next;
+      const topics = new Map<string, { partition: number; offset: string }[]>();
+      for (const o of offsets) topics.set(o.topic, [...(topics.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+      await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+      await tx.commit();
+    } catch (err) {
+      if (isConcurrentTransaction(err)) this.options.logger.debug({ offsets }, 'offset commit met the previous transaction still closing; trying again');
+      else this.options.logger.error({ err, offsets }, 'offset commit failed; the chunks will be consumed again (their rows are already archived)');
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
   }
+}
+
+interface PendingCommit {
+  topic: string;
+  partition: number;
+  offset: string;
+  deadLetters: OutgoingDeadLetter[];
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 /** Tries of an offset commit the broker refuses while the previous transaction is still closing. */
