@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnrichedPostSchema, parseEnrichedPost } from './enriched.js';
+import { AuthorSchema } from './post.js';
 
 const good = {
   id: '3900000000000001',
@@ -54,6 +55,11 @@ describe('parseEnrichedPost', () => {
   it('accepts a well-formed record as it is, unknown fields kept', () => {
     const r = parseEnrichedPost(JSON.stringify(good));
     expect(r).toEqual({ ok: true, post: good });
+  });
+
+  it('covers every field of the schema (a field added to it must be added to the hand check, and here)', () => {
+    const fields = [...Object.keys(EnrichedPostSchema.shape), ...Object.keys(AuthorSchema.shape).map((k) => `author.${k}`)];
+    expect(fields.filter((f) => !paths.includes(f))).toEqual([]);
   });
 
   it('agrees with EnrichedPostSchema on every field given every kind of value', () => {
