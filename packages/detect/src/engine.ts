@@ -4,7 +4,7 @@ import { CascadeDetector, type CascadeSnapshot } from './cascade.js';
 import { DEFAULT_CONFIG, type DetectorConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { CoordinationDetector, type CoordinationSnapshot } from './coordination.js';
 import { fnv1aChar, fnv1aFinish, fnv1aStep } from './hash.js';
-import { BoundedMap } from './lru.js';
+import { BoundedKeySet } from './lru.js';
 import { ResponseTracker, type ResponseSnapshot } from './response.js';
 import { NarrativeLinker, type NarrativeSnapshot } from './narratives.js';
 import { SchemeDetector, type SchemeSnapshot } from './scheme.js';
@@ -110,7 +110,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
   let response = new ResponseTracker(cfg);
   let schemes = new SchemeDetector(cfg);
   let linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
-  let seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
+  let seen = new BoundedKeySet(cfg.maxSeenPosts);
   let maxEventMs: number | null = null;
   let watermarkMs: number | null = null;
   let housekeepingMs: number | null = null;
@@ -148,7 +148,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       const hi = fnv1aFinish(fnv1aStep(fnv1aChar(fnv1aStep(0x12345678, post.platform), 0x3a), post.id)) & 0xfffff;
       const lo = fnv1aFinish(fnv1aStep(fnv1aChar(fnv1aStep(0x811c9dc5, post.platform), 0x3a), post.id));
       const idKey = hi * 0x100000000 + lo;
-      if (!seen.add(idKey, 1)) {
+      if (!seen.add(idKey)) {
         counters.duplicates++;
         return [];
       }
@@ -212,7 +212,7 @@ export function createDetectorEngine(config: Partial<DetectorConfig> = {}, snaps
       response = new ResponseTracker(cfg);
       schemes = new SchemeDetector(cfg);
       linker = new NarrativeLinker(NARRATIVE_IDLE_MS);
-      seen = new BoundedMap<number, number>(cfg.maxSeenPosts);
+      seen = new BoundedKeySet(cfg.maxSeenPosts);
       if (copy.narratives) linker.restore(copy.narratives);
       if (copy.schemes) schemes.restore(copy.schemes);
       coordination.restore(copy.coordination);
