@@ -111,3 +111,84 @@ describe('GlobalConsumer aborted while it joins the group', () => {
     }
   }, 120_000);
 });
+
+describe('GlobalConsumer stopped gracefully in the middle of a long release', () => {
+  const longTopic = randomName('enriched-stop');
+  const longRun = randomName('globstop');
+  const POSTS = 3_000;
+  let client: Redis;
+
+  beforeAll(async () => {
+    client = new Redis(redisUrl());
+    await createTopics([{ name: longTopic, partitions: 1 }]);
+    await producePosts(longTopic, dyingCityScenario().posts.slice(0, POSTS));
+  });
+
+  afterAll(async () => {
+    await deleteKeysWithPrefix(client, longRun);
+    client.disconnect();
+    await deleteTopics([longTopic]);
+  });
+
+  it('processes every post it took out of the merge before its last checkpoint', async () => {
+    const logger = createLogger('detector', { instance: 'stop-test' });
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'detector-stop-test' }, logger);
+    // The whole backlog in one batch, so that one drain releases it all, in several slices.
+    const make = kafka.consumer.bind(kafka);
+    kafka.consumer = (config) => make({ ...config, maxBytesPerPartition: 16 * 1024 * 1024 });
+    const base = `${longRun}:global:${longTopic}`;
+    const lock = new LeaderLock(client, { lock: `${base}:leader`, fence: `${base}:fence` }, 60_000);
+    const lease = await lock.tryAcquire('stop-test');
+    expect(lease).toBeDefined();
+    const checkpoints = new FencedCheckpointStore<DetectorSnapshot>(client, base, `${base}:leader`);
+    const { queue, sink } = createAlertQueue(client, 'alerts', longRun);
+    let observed = 0;
+    let stopping: Promise<void> | undefined;
+    let flushedAtStop: boolean | undefined;
+    const consumer: GlobalConsumer = new GlobalConsumer({
+      kafka,
+      groupId: `${longRun}-group-global`,
+      topic: longTopic,
+      detectorConfig: {},
+      checkpoints,
+      lease: lease!,
+      checkpointIntervalMs: 60_000,
+      idlePartitionMs: 60_000,
+      maxBufferedPerPartition: 20_000,
+      sessionTimeoutMs: 30_000,
+      sink,
+      logger,
+      metrics: detectorMetrics(createRegistry('detector')),
+      // Sees each post as the engine processes it: the stop (SIGTERM's) lands half-way through the first slice.
+      observer: {
+        start: () => Promise.resolve(),
+        observe: () => {
+          observed += 1;
+          if (observed === 500) stopping = consumer.stop();
+          return [];
+        },
+        stop: (flush) => {
+          flushedAtStop = flush;
+          return Promise.resolve();
+        },
+      },
+      onGivenUp: () => undefined,
+    });
+    try {
+      await consumer.start();
+      const deadline = Date.now() + 60_000;
+      while (stopping === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(stopping, 'the consumer released nothing').toBeDefined();
+      await stopping;
+      expect(consumer.state).toBe('stopped');
+      expect(flushedAtStop).toBe(true);
+      const saved = await checkpoints.load();
+      // Every offset below the checkpoint's resume offset reached the engine (each message here is a post)...
+      expect(Number(saved?.partitions['0']?.resumeOffset)).toBe(observed);
+      // ...and the stop came while a release of several slices was under way.
+      expect(observed).toBeGreaterThan(1_000);
+    } finally {
+      await queue.close();
+    }
+  }, 120_000);
+});

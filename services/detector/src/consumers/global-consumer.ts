@@ -6,6 +6,7 @@ import { AlertOutbox } from '../alerts/outbox.js';
 import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
 import type { Lease } from '../leader/lock.js';
 import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
+import { FetchClock } from './fetch-clock.js';
 import type { DetectorMetrics } from '../metrics.js';
 import type { AlertSink } from '../alerts/outbox.js';
 import { processSafely, readEnrichedPost } from './enriched-consumer.js';
@@ -62,6 +63,8 @@ export interface GlobalConsumerOptions {
 export class GlobalConsumer {
   private readonly consumer: Consumer;
   private readonly merge: EventTimeMerge<EnrichedPost>;
+  /** What the merge decides idleness by: how far the broker's answers are handled, not the wall clock. */
+  private readonly fetchClock = new FetchClock();
   private engine: DetectorEngine | undefined;
   private restored = new Map<number, PartitionPosition>();
   private stateValue: GlobalConsumerState = 'created';
@@ -94,11 +97,14 @@ export class GlobalConsumer {
       if (this.stateValue === 'aborted' || this.stateValue === 'stopped') return;
       const mine = e.payload.memberAssignment[options.topic] ?? [];
       const nowWallMs = Date.now();
+      this.fetchClock.reset();
       for (const partition of mine) this.merge.addPartition(partition, nowWallMs, this.restored.get(partition));
       this.assigned = true;
       options.logger.info({ partitions: mine, fencingToken: options.lease.token }, 'assigned (global)');
     });
-    this.consumer.on(this.consumer.events.FETCH_START, () => {
+    this.consumer.on(this.consumer.events.FETCH, (e) => this.fetchClock.fetchAnswered(e.payload.nodeId, Date.now()));
+    this.consumer.on(this.consumer.events.FETCH_START, (e) => {
+      this.fetchClock.fetchStarted(e.payload.nodeId, Date.now());
       // Fetching after abort(): this consumer would hold partitions the next leader needs, reading none of them
       // (seen under load as a "fencing token 1" member beside the leader with token 4, and a stall). Leave. Only
       // now does kafkajs's stop() act: while it joins, its runner is not yet "running" and stop() does nothing.
@@ -132,7 +138,7 @@ export class GlobalConsumer {
 
   /** Merge watermark (event time, epoch ms) and posts waiting in it, for /role. */
   status(): { state: GlobalConsumerState; partitions: number[]; watermarkMs: number | null; buffered: number } {
-    return { state: this.stateValue, partitions: this.merge.partitions(), watermarkMs: this.merge.watermarkMs(Date.now()), buffered: this.merge.buffered() };
+    return { state: this.stateValue, partitions: this.merge.partitions(), watermarkMs: this.merge.watermarkMs(this.mergeNowMs()), buffered: this.merge.buffered() };
   }
 
   async start(): Promise<void> {
@@ -216,6 +222,14 @@ export class GlobalConsumer {
     return this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
   }
 
+  /**
+   * The wall time the merge's idle rule is given: a partition counts as idle only once the broker, asked at least
+   * `idlePartitionMs` after its last message, answered with nothing for it (see {@link FetchClock}).
+   */
+  private mergeNowMs(): number {
+    return this.fetchClock.nowMs(Date.now());
+  }
+
   private live(): boolean {
     return this.stateValue === 'running';
   }
@@ -266,15 +280,16 @@ export class GlobalConsumer {
     if (!this.live() || !engine) return;
     const { metrics, topic, observer } = this.options;
     if (!(await this.outbox.flush())) return;
-    const released = this.merge.release(Date.now());
+    const released = this.merge.release(this.mergeNowMs());
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
     for (const [i, item] of released.entries()) {
       // A long backlog released at once would hold the event loop for seconds on a busy machine, and the lock's
       // renewals with it: the lease could lapse mid-drain. Yield between slices; leadership lost meanwhile stops here.
+      // A graceful stop does not: these posts are out of the merge, so its last checkpoint counts them as processed.
       if (i > 0 && i % RELEASE_SLICE === 0) {
         await new Promise((resolve) => setImmediate(resolve));
-        if (!this.live()) return;
+        if (this.stateValue === 'aborted') return;
       }
       const message = { offset: item.offset.toString() };
       const fromEngine = processSafely(() => engine.process(item.value), message, item.partition, metrics, this.options.logger);
@@ -292,7 +307,7 @@ export class GlobalConsumer {
       }
     }
     metrics.mergeBuffered.set(this.merge.buffered());
-    const watermarkMs = this.merge.watermarkMs(Date.now());
+    const watermarkMs = this.merge.watermarkMs(this.mergeNowMs());
     if (watermarkMs !== null) metrics.mergeWatermark.set(watermarkMs / 1000);
     // Sent before the checkpoint that reflects them: a crash in between re-sends them (same ids), never loses them.
     this.outbox.add(alerts, receivedAtMs);
