@@ -23,7 +23,7 @@ export const DetectorServiceConfigSchema = z.object({
   DETECTOR_CHECKPOINT_PREFIX: z.string().default('tf:detector:'),
   /** How often a partition's state and offset are checkpointed (wall time); a crash replays at most this much. */
   DETECTOR_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().nonnegative().default(5_000),
-  /** `global`: a partition with no message for this long (wall time) and nothing buffered stops holding the merge back. */
+  /** `global`: a partition with nothing buffered and no message for this long (wall time, as of the broker's last handled answer) stops holding the merge back. */
   DETECTOR_IDLE_PARTITION_MS: z.coerce.number().int().positive().default(30_000),
   /** `global`: a partition with this many posts waiting in the merge is paused until it drains (bounds memory). */
   DETECTOR_MERGE_MAX_BUFFERED: z.coerce.number().int().positive().default(20_000),
