@@ -5,7 +5,7 @@ import type { Logger } from '@tingfeng/logger';
 import { AlertOutbox } from '../alerts/outbox.js';
 import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
 import type { Lease } from '../leader/lock.js';
-import { EventTimeMerge, type PartitionPosition } from '../merge/event-time-merge.js';
+import { EventTimeMerge, type MergeItem, type PartitionPosition } from '../merge/event-time-merge.js';
 import { FetchClock } from './fetch-clock.js';
 import type { DetectorMetrics } from '../metrics.js';
 import type { AlertSink } from '../alerts/outbox.js';
@@ -75,6 +75,11 @@ export class GlobalConsumer {
   private serial: Promise<void> = Promise.resolve();
   private lastSaveWallMs = Date.now();
   private lastSavedPositions = '';
+  /**
+   * Set when a graceful stop cut a release short: where the engine stopped in each partition it left posts of. The
+   * merge counts those posts as released; the last checkpoint must not.
+   */
+  private cutShort: Map<number, PartitionPosition> | undefined;
   /** Alerts of released posts the sink has not accepted: while it holds any, nothing more is released or saved. */
   private readonly outbox: AlertOutbox;
   /** The kafkajs steps of start() (connect, subscribe, run: joining the group), settled or not. */
@@ -280,16 +285,21 @@ export class GlobalConsumer {
     if (!this.live() || !engine) return;
     const { metrics, topic, observer } = this.options;
     if (!(await this.outbox.flush())) return;
+    const before = this.merge.positions();
     const released = this.merge.release(this.mergeNowMs());
     const alerts: Alert[] = [];
     const receivedAtMs: number[] = [];
     for (const [i, item] of released.entries()) {
       // A long backlog released at once would hold the event loop for seconds on a busy machine, and the lock's
       // renewals with it: the lease could lapse mid-drain. Yield between slices; leadership lost meanwhile stops here.
-      // A graceful stop does not: these posts are out of the merge, so its last checkpoint counts them as processed.
+      // A graceful stop stops here too, and its last checkpoint holds only the posts the engine has seen.
       if (i > 0 && i % RELEASE_SLICE === 0) {
         await new Promise((resolve) => setImmediate(resolve));
         if (this.stateValue === 'aborted') return;
+        if (this.stateValue === 'stopping') {
+          this.cutShort = positionsWithin(before, released, i);
+          break;
+        }
       }
       const message = { offset: item.offset.toString() };
       const fromEngine = processSafely(() => engine.process(item.value), message, item.partition, metrics, this.options.logger);
@@ -330,6 +340,7 @@ export class GlobalConsumer {
     }
     // Positions and snapshot are taken together, synchronously, so they describe the same moment.
     const positions = this.merge.positions();
+    for (const [partition, pos] of this.cutShort ?? []) positions.set(partition, pos);
     const partitions: Record<string, SavedPosition> = {};
     for (const [partition, pos] of positions) partitions[partition] = { resumeOffset: pos.resumeOffset.toString(), releasedMaxEventTimeMs: pos.releasedMaxEventTimeMs };
     const fingerprint = JSON.stringify(partitions);
@@ -362,4 +373,21 @@ export class GlobalConsumer {
     this.abort();
     this.options.onGivenUp(reason);
   }
+}
+
+/**
+ * Where each partition stands once only the first `processed` of `released` have been processed, for the partitions
+ * with released posts left over. `before` is the merge's positions just before it released them; a partition's
+ * released posts are in offset order, so its first one left over is where it resumes.
+ */
+function positionsWithin<T>(before: ReadonlyMap<number, PartitionPosition>, released: readonly MergeItem<T>[], processed: number): Map<number, PartitionPosition> {
+  const lastProcessedMs = new Map<number, number>();
+  for (const item of released.slice(0, processed)) lastProcessedMs.set(item.partition, item.mergeTimeMs);
+  const out = new Map<number, PartitionPosition>();
+  for (const item of released.slice(processed)) {
+    if (out.has(item.partition)) continue;
+    const releasedMaxEventTimeMs = lastProcessedMs.get(item.partition) ?? before.get(item.partition)?.releasedMaxEventTimeMs ?? null;
+    out.set(item.partition, { resumeOffset: item.offset, releasedMaxEventTimeMs });
+  }
+  return out;
 }
