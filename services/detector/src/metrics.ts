@@ -14,6 +14,11 @@ export function detectorMetrics(registry: Registry) {
       help: 'Messages on posts.enriched skipped as not enriched posts (not JSON, nested too deep, wrong shape, undecodable batch)',
       registers: [registry],
     }),
+    refusedFuture: new Counter({
+      name: 'tingfeng_detector_refused_future_total',
+      help: 'Global mode: posts the event-time merge refused (created_at_future: far ahead of their receipt, or of the posts after them on their partition); the detectors never see them',
+      registers: [registry],
+    }),
     processingFailed: new Counter({
       name: 'tingfeng_detector_processing_failed_total',
       help: 'Enriched posts skipped because the detectors threw on them (logged with partition, offset and error)',

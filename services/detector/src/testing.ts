@@ -1,10 +1,9 @@
 import { Queue } from 'bullmq';
 import { QUEUES, type Alert, type EnrichedPost } from '@tingfeng/contracts';
-import { createDetectorEngine } from '@tingfeng/detect';
+import { createDetectorEngine, DEFAULT_CONFIG, mergedOrder, type EventClockOptions, type PartitionMessage } from '@tingfeng/detect';
 import type { Redis } from '@tingfeng/redis';
 import { kafkaBrokers, redisUrl, type ConsumedMessage } from '@tingfeng/testing';
 import type { GlobalCheckpoint } from './checkpoint/fenced-store.js';
-import { mergedOrder, type PartitionMessage } from './merge/event-time-merge.js';
 
 /** One detector test run: every Redis key, the group and the alerts queue sit under `run`. */
 export interface DetectorRun {
@@ -84,11 +83,20 @@ export function partitionedReference(consumed: readonly ConsumedMessage[]): Dete
   return { expected, highOffsets: highOffsetsOf(byPartition) };
 }
 
-/** Global mode's reference: one engine fed every partition's messages in the merge's order (the rule in merge/event-time-merge.ts). */
+/** The event clock of each partition of the live merge with the default detector settings. */
+export const DEFAULT_CLOCK: EventClockOptions = { maxJumpMs: DEFAULT_CONFIG.clockMaxJumpMs, confirmPosts: DEFAULT_CONFIG.clockConfirmPosts };
+
+/**
+ * Global mode's reference: one engine fed every partition's messages in the merge's order (the rule in
+ * packages/detect/src/event-time/merge.ts), posts the clock refuses left out as the live detector does.
+ */
 export function globalReference(consumed: readonly ConsumedMessage[]): DetectorReference {
   const byPartition = postsByPartition(consumed);
   const engine = createDetectorEngine();
   const expected = new Map<string, Alert>();
-  for (const item of mergedOrder(byPartition)) for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+  for (const item of mergedOrder(byPartition, DEFAULT_CLOCK, Date.now())) {
+    if (item.refused) continue;
+    for (const alert of engine.process(item.value)) expected.set(alert.id, alert);
+  }
   return { expected, highOffsets: highOffsetsOf(byPartition) };
 }

@@ -158,14 +158,18 @@ export class EventClock<T> {
 export const settleByVotes = (jump: HeldJump): Settlement => (jump.consistent >= jump.contradicting ? 'accept' : 'refuse');
 
 /**
- * A partition fallen silent with a jump held (live): the votes so far decide; on a tie (no post after it, say) a jump
- * more than `maxJumpMs` ahead of its own receipt time is refused (it claims to come from the future), any other is
- * accepted (an old post replayed, its partition merely quiet).
+ * A partition fallen silent, or caught up with its log, with a jump held (live). A jump more than `maxJumpMs` ahead of
+ * its own receipt time is refused, whatever the votes so far: it claims to come from the future, and two bogus posts
+ * in a row must not vouch for each other on a partial vote. A post without a receipt time is judged against
+ * `nowWallMs` where given: it cannot have been received after now, so a `createdAt` beyond now + `maxJumpMs` (a 2999
+ * typo sent straight to the topic) is from the future too. Any other jump is decided by the votes so far, a tie
+ * accepting it (an old post replayed, its partition merely quiet).
  */
-export function settleIdle(maxJumpMs: number): (jump: HeldJump) => Settlement {
+export function settleIdle(maxJumpMs: number, nowWallMs?: number): (jump: HeldJump) => Settlement {
   return (jump) => {
-    if (jump.contradicting > jump.consistent) return 'refuse';
-    if (jump.consistent > jump.contradicting) return 'accept';
-    return jump.receivedAtMs !== undefined && jump.eventTimeMs > jump.receivedAtMs + maxJumpMs ? 'refuse' : 'accept';
+    // A clock that is not a time yet (-Infinity before a first reading) judges nothing.
+    const receivedAtMs = jump.receivedAtMs ?? (nowWallMs !== undefined && Number.isFinite(nowWallMs) ? nowWallMs : undefined);
+    if (receivedAtMs !== undefined && jump.eventTimeMs > receivedAtMs + maxJumpMs) return 'refuse';
+    return jump.contradicting > jump.consistent ? 'refuse' : 'accept';
   };
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Alert } from '@tingfeng/contracts';
 import { seededRandom } from '@tingfeng/testing';
+import { createDetectorEngine } from '../engine.js';
+import type { DetectorPost } from '../post.js';
+import { dyingCityScenario } from '../scenarios/index.js';
 import { EventTimeMerge, mergedOrder, type MergeItem, type PartitionMessage } from './merge.js';
 
 const IDLE_MS = 1_000;
@@ -252,6 +256,137 @@ describe('EventTimeMerge', () => {
         got.push(...merge.release(IDLE_MS));
         expect(got).toEqual(expected);
       }
+    });
+  });
+
+  describe('a partition read to its end (caughtUp) with a jump held last', () => {
+    const DAY = 86_400_000;
+    const t = 1_000_000;
+
+    it('a lone far-future post is refused at once, not after the idle time, and the clock stays where it was', () => {
+      const merge = new EventTimeMerge<string>(OPTIONS);
+      merge.addPartition(0, 0);
+      merge.addPartition(1, 0);
+      merge.push(0, 0n, t, 'a', 0, t);
+      merge.push(0, 1n, t + 23 * 3600_000, '23 h ahead', 0, t + 1_000);
+      merge.push(1, 0n, t + 5_000, 'x', 0, t + 5_000);
+      expect(values(merge.release(0))).toEqual(['a']);
+      merge.caughtUp(0, 0);
+      expect(merge.release(0)).toEqual([item(0, 1n, t + 23 * 3600_000, t, '23 h ahead', true)]);
+      expect(merge.watermarkMs(0)).toBe(t);
+      expect(merge.positions().get(0)).toEqual({ resumeOffset: 2n, releasedMaxEventTimeMs: t });
+      // The partition speaks again in its own time: released as soon as the other passes it, not a day later.
+      merge.push(0, 2n, t + 6_000, 'b', 1, t + 6_000);
+      expect(values(merge.release(1))).toEqual(['x']);
+      merge.push(1, 1n, t + 7_000, 'y', 1, t + 7_000);
+      expect(values(merge.release(1))).toEqual(['b']);
+      expect(merge.watermarkMs(1)).toBe(t + 6_000);
+    });
+
+    it('a 2999 createdAt without a receipt time is judged against the wall clock: refused, even when a second one follows it', () => {
+      const merge = new EventTimeMerge<string>(OPTIONS);
+      const nowWallMs = Date.UTC(2026, 0, 1);
+      const y2999 = Date.UTC(2999, 0, 1);
+      merge.addPartition(0, nowWallMs);
+      merge.push(0, 0n, t, 'a', nowWallMs);
+      for (let i = 1; i < 8; i++) merge.push(0, BigInt(i), t + i * 1_000, `a${i}`, nowWallMs);
+      merge.push(0, 8n, y2999, '2999', nowWallMs);
+      merge.push(0, 9n, y2999 + 1, '2999 again', nowWallMs);
+      expect(values(merge.release(nowWallMs))).toEqual(['a', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7']);
+      merge.caughtUp(0, nowWallMs);
+      expect(merge.release(nowWallMs)).toEqual([item(0, 8n, y2999, t + 7_000, '2999', true), item(0, 9n, y2999 + 1, t + 7_000, '2999 again', true)]);
+      expect(merge.watermarkMs(nowWallMs)).toBe(t + 7_000);
+      expect(merge.buffered()).toBe(0);
+    });
+
+    it('a real jump (an old history after a quiet day, no receipt times) is accepted at once, in its own time', () => {
+      const merge = new EventTimeMerge<string>(OPTIONS);
+      const nowWallMs = Date.UTC(2026, 0, 1);
+      merge.addPartition(0, nowWallMs);
+      for (let i = 0; i < 8; i++) merge.push(0, BigInt(i), t + i * 1_000, `p${i}`, nowWallMs);
+      merge.push(0, 8n, t + DAY, 'next day', nowWallMs);
+      expect(merge.release(nowWallMs)).toHaveLength(8);
+      merge.caughtUp(0, nowWallMs);
+      expect(merge.release(nowWallMs)).toEqual([item(0, 8n, t + DAY, t + DAY, 'next day')]);
+    });
+
+    it('with the engine behind it, as the live leader runs them: a 23 h and two 2999 posts change no alert and make nothing late', () => {
+      // The dying-city episode over three partitions, each post received as it is written (as the analyzer stamps it).
+      const honest = new Map<number, PartitionMessage<DetectorPost>[]>();
+      for (const [i, post] of dyingCityScenario().posts.entries()) {
+        const list = honest.get(i % 3) ?? [];
+        list.push({ offset: BigInt(list.length), eventTimeMs: post.createdAtMs, value: post, receivedAtMs: post.createdAtMs });
+        honest.set(i % 3, list);
+      }
+      const y2999 = Date.UTC(2999, 0, 1);
+      const withBogus = new Map([...honest].map(([p, list]) => [p, list.map((m) => ({ ...m }))]));
+      /** Inserts at `index` of `partition` a copy of the post before it, under a new id and `createdAtMs`. */
+      const insert = (partition: number, index: number, id: string, createdAtMs: number, receivedAtMs: number | undefined) => {
+        const list = withBogus.get(partition)!;
+        const base = list[index - 1]!.value;
+        const value: DetectorPost = { ...base, id, createdAtMs, createdAt: new Date(createdAtMs).toISOString() };
+        const m: PartitionMessage<DetectorPost> = { offset: 0n, eventTimeMs: createdAtMs, value };
+        if (receivedAtMs !== undefined) m.receivedAtMs = receivedAtMs;
+        list.splice(index, 0, m);
+        list.forEach((x, i) => (x.offset = BigInt(i)));
+      };
+      const half = Math.floor(honest.get(0)!.length / 2);
+      insert(0, half, 'bogus-23h', honest.get(0)![half - 1]!.eventTimeMs + 23 * 3600_000, honest.get(0)![half - 1]!.eventTimeMs);
+      insert(1, half, 'bogus-2999', y2999, undefined);
+      insert(2, withBogus.get(2)!.length, 'bogus-2999-tail', y2999, undefined);
+
+      const nowWallMs = Date.now();
+      const merge = new EventTimeMerge<DetectorPost>(OPTIONS);
+      for (const p of withBogus.keys()) merge.addPartition(p, nowWallMs);
+      const got: MergeItem<DetectorPost>[] = [];
+      const random = seededRandom(23);
+      const cursors = new Map([...withBogus.keys()].map((p) => [p, 0]));
+      let maxWatermarkMs = 0;
+      for (;;) {
+        const open = [...cursors].filter(([p, i]) => i < withBogus.get(p)!.length);
+        if (open.length === 0) break;
+        const [p, i] = open[Math.floor(random() * open.length)]!;
+        const list = withBogus.get(p)!;
+        const n = 1 + Math.floor(random() * 200);
+        for (const m of list.slice(i, i + n)) merge.push(p, m.offset, m.eventTimeMs, m.value, nowWallMs, m.receivedAtMs);
+        cursors.set(p, Math.min(list.length, i + n));
+        // As the consumer does when a fetch reaches the partition's high watermark.
+        if (cursors.get(p) === list.length) merge.caughtUp(p, nowWallMs);
+        got.push(...merge.release(nowWallMs));
+        maxWatermarkMs = Math.max(maxWatermarkMs, merge.watermarkMs(nowWallMs) ?? 0);
+      }
+      // Every partition read to its end: the tails above the lowest partition's clock wait for it to go idle (the
+      // 2999 post last in partition 2 among them, decided already: refused at its partition's clock).
+      got.push(...merge.release(nowWallMs + IDLE_MS));
+      expect(merge.buffered()).toBe(0);
+      const refused = got.filter((i) => i.refused);
+      expect(refused.map((i) => i.value.id).sort()).toEqual(['bogus-23h', 'bogus-2999', 'bogus-2999-tail']);
+      const tail = honest.get(2)!;
+      expect(refused.find((i) => i.value.id === 'bogus-2999-tail')!.mergeTimeMs).toBe(tail[tail.length - 1]!.eventTimeMs);
+      const lastHonestMs = Math.max(...[...honest.values()].map((list) => list[list.length - 1]!.eventTimeMs));
+      expect(maxWatermarkMs).toBeLessThanOrEqual(lastHonestMs);
+
+      // The honest posts come out exactly as without the bogus ones, each at its own merge time.
+      const reference = mergedOrder(honest, CLOCK, nowWallMs);
+      expect(reference.filter((i) => i.refused)).toEqual([]);
+      const key = (i: MergeItem<DetectorPost>) => `${i.value.id}@${i.mergeTimeMs}`;
+      expect(got.filter((i) => !i.refused).map(key)).toEqual(reference.map(key));
+
+      const run = (items: readonly MergeItem<DetectorPost>[]) => {
+        const engine = createDetectorEngine();
+        const alerts: Alert[] = [];
+        for (const i of items) if (!i.refused) alerts.push(...engine.process(i.value));
+        return { alerts, late: engine.stats().late };
+      };
+      const live = run(got);
+      const clean = run(reference);
+      expect(clean.alerts.length).toBeGreaterThan(0);
+      expect(live.alerts).toEqual(clean.alerts);
+      expect(live.late).toBe(clean.late);
+      expect(live.late).toBe(0);
+      // What the check guards against: the 23 h post let through drags the engine's event time and makes later posts late.
+      const dragged = run(got.map((i) => (i.value.id === 'bogus-23h' ? { ...i, refused: false } : i)));
+      expect(dragged.late).toBeGreaterThan(clean.late + 1_000);
     });
   });
 });

@@ -18,10 +18,17 @@ import { EventClock, settleIdle, type EventClockOptions } from './event-clock.js
  * key is below (watermark, the lowest partition holding the watermark, +∞). Released messages therefore form, at every
  * step, a prefix of the merged stream, and each partition's buffer is a contiguous tail of what it has delivered.
  *
+ * A jump held at the end of what a partition has delivered waits for posts that are not there yet. Its owner says so
+ * ({@link EventTimeMerge.caughtUp}: live, the partition's log is read to its end) and the jump is decided at once
+ * from the votes so far, as at the end of a file ({@link settleIdle}: one from the future is refused, any other
+ * accepted on a tie), rather than after `idlePartitionMs`: a lone far-future post last in its partition neither moves
+ * the clock nor holds the partition, and a real jump (a replayed history's quiet days) is not left waiting.
+ *
  * The one exception is by design: a partition with no message for `idlePartitionMs` (wall time) is first made to
- * decide a jump it holds ({@link settleIdle}), then, with nothing buffered, left out of the minimum so it cannot stall
- * the stream. If it speaks again with an older merge time than the watermark, its messages are released at once, in
- * arrival order: the only place the order depends on timing.
+ * decide a jump it holds (the same way), then, with nothing buffered, left out of the minimum so it cannot stall the
+ * stream. If it speaks again with an older merge time than the watermark, its messages are released at once, in
+ * arrival order. That, and a partition caught up while its producer is still writing (a vote decided on fewer posts
+ * than its input will hold), are the places where the order depends on timing.
  */
 
 /** One message waiting in, or released from, the merge. */
@@ -124,6 +131,16 @@ export class EventTimeMerge<T> {
     return true;
   }
 
+  /**
+   * The partition has delivered every message its log holds for now (live: the last fetch reached its high
+   * watermark): a jump it holds is decided from the votes so far ({@link settleIdle}, `nowWallMs` standing in for the
+   * receipt time of a post that has none) instead of waiting for votes that may never come.
+   */
+  caughtUp(partition: number, nowWallMs: number): void {
+    const lane = this.lane(partition);
+    if (lane.clock.held > 0) lane.clock.settle(settleIdle(this.options.clock.maxJumpMs, nowWallMs));
+  }
+
   /** Whether `offset` is one the partition has not delivered yet (push or skip would take it). */
   isNew(partition: number, offset: bigint): boolean {
     return offset >= this.lane(partition).nextOffset;
@@ -146,7 +163,7 @@ export class EventTimeMerge<T> {
   /** Takes every message that can no longer be preceded by a future one, in merged order. */
   release(nowWallMs: number): MergeItem<T>[] {
     const out: MergeItem<T>[] = [];
-    const idle = settleIdle(this.options.clock.maxJumpMs);
+    const idle = settleIdle(this.options.clock.maxJumpMs, nowWallMs);
     for (const lane of this.lanes.values()) {
       if (lane.clock.held > 0 && nowWallMs - lane.lastMessageWallMs >= this.options.idlePartitionMs) lane.clock.settle(idle);
     }
@@ -234,17 +251,18 @@ export interface PartitionMessage<T> {
 
 /**
  * The merged stream by the rule alone, from each partition's complete list (any order; sorted by offset here), each
- * partition's clock settled at its end by the votes so far as {@link settleIdle} does: the reference
- * {@link EventTimeMerge} matches when no partition went idle before its end. Refused messages are in it, marked.
+ * partition's clock settled at its end as {@link settleIdle} does (`nowWallMs`, where given, judging posts without a
+ * receipt time): the reference {@link EventTimeMerge} matches when no partition went idle, nor was caught up, before
+ * its end. Refused messages are in it, marked.
  */
-export function mergedOrder<T>(partitions: ReadonlyMap<number, readonly PartitionMessage<T>[]>, clock: EventClockOptions): MergeItem<T>[] {
+export function mergedOrder<T>(partitions: ReadonlyMap<number, readonly PartitionMessage<T>[]>, clock: EventClockOptions, nowWallMs?: number): MergeItem<T>[] {
   const all: MergeItem<T>[] = [];
   for (const [partition, messages] of partitions) {
     const lane = new EventClock<PartitionMessage<T>>(clock, (m, eventTimeMs, accepted, clockMs) => {
       all.push({ partition, offset: m.offset, eventTimeMs, mergeTimeMs: clockMs ?? Number.NEGATIVE_INFINITY, value: m.value, refused: !accepted });
     });
     for (const m of [...messages].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))) lane.push(m, m.eventTimeMs, m.receivedAtMs);
-    lane.settle(settleIdle(clock.maxJumpMs));
+    lane.settle(settleIdle(clock.maxJumpMs, nowWallMs));
   }
   return all.sort(compareItems);
 }

@@ -5,7 +5,11 @@ import type { Lease } from '../leader/lock.js';
 export interface SavedPosition {
   /** First offset not yet in the engine state: messages below it are skipped on restore, the rest re-read. */
   resumeOffset: string;
-  /** Running maximum event time of the partition's released posts, so the merge order resumes exactly. */
+  /**
+   * The partition's event clock after its released posts (the largest event time it accepted), so the merge order
+   * resumes exactly. Checkpoints from before the clock's jump rule hold the running maximum of every released post:
+   * the same thing when no post was refused, and read the same way.
+   */
   releasedMaxEventTimeMs: number | null;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventTimeMerge } from '../merge/event-time-merge.js';
+import { DEFAULT_CONFIG, EventTimeMerge } from '@tingfeng/detect';
 import { FetchClock } from './fetch-clock.js';
 
 describe('FetchClock', () => {
@@ -50,12 +50,12 @@ describe('FetchClock', () => {
     clock.fetchStarted(1, 0);
     clock.fetchAnswered(1, 100);
     const loaded = () => {
-      const merge = new EventTimeMerge<string>({ idlePartitionMs: 3_000 });
+      const merge = new EventTimeMerge<string>({ idlePartitionMs: 3_000, clock: { maxJumpMs: DEFAULT_CONFIG.clockMaxJumpMs, confirmPosts: DEFAULT_CONFIG.clockConfirmPosts } });
       merge.addPartition(0, 0);
       merge.addPartition(1, 0);
-      merge.push(1, 0n, 10, 'p1-a', 150);
-      merge.push(0, 0n, 20, 'p0-a', 200);
-      merge.push(0, 1n, 50, 'p0-b', 200);
+      merge.push(1, 0n, 10, 'p1-a', 150, 10);
+      merge.push(0, 0n, 20, 'p0-a', 200, 20);
+      merge.push(0, 1n, 50, 'p0-b', 200, 50);
       // Partition 1 (event time 10) holds the watermark: p0-a and p0-b wait.
       expect(merge.release(clock.nowMs(200)).map((m) => m.value)).toEqual(['p1-a']);
       return merge;
@@ -69,7 +69,7 @@ describe('FetchClock', () => {
     // The next fetch brings partition 1's next message, and the order is the rule's.
     clock.fetchStarted(1, 5_200);
     clock.fetchAnswered(1, 5_300);
-    merge.push(1, 1n, 30, 'p1-b', 5_350);
+    merge.push(1, 1n, 30, 'p1-b', 5_350, 30);
     expect(merge.release(clock.nowMs(5_350)).map((m) => m.value)).toEqual(['p0-a', 'p1-b']);
   });
 });

@@ -1,11 +1,10 @@
 import type { Alert, EnrichedPost } from '@tingfeng/contracts';
-import { createDetectorEngine, type DetectorConfig, type DetectorEngine, type DetectorSnapshot } from '@tingfeng/detect';
+import { createDetectorEngine, EventTimeMerge, resolveConfig, type DetectorConfig, type DetectorEngine, type DetectorSnapshot, type MergeItem, type PartitionPosition } from '@tingfeng/detect';
 import { ConsumerRecovery, describeError, type Consumer, type EachBatchPayload, type Kafka } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import { AlertOutbox } from '../alerts/outbox.js';
 import type { FencedCheckpointStore, SavedPosition } from '../checkpoint/fenced-store.js';
 import type { Lease } from '../leader/lock.js';
-import { EventTimeMerge, type MergeItem, type PartitionPosition } from '../merge/event-time-merge.js';
 import { FetchClock } from './fetch-clock.js';
 import type { DetectorMetrics } from '../metrics.js';
 import type { AlertSink } from '../alerts/outbox.js';
@@ -56,8 +55,8 @@ export interface GlobalConsumerOptions {
 }
 
 /**
- * The global mode's consumer: every partition of the input, through one event-time merge, into one detector engine.
- * Checkpoints hold the engine snapshot and each partition's first unreleased offset (posts still in the merge are not
+ * The global mode's consumer: every partition of the input, through one event-time merge (the backtest's event clock
+ * on each partition: a far-future `createdAt` is refused, not followed), into one detector engine. Checkpoints hold the engine snapshot and each partition's first unreleased offset (posts still in the merge are not
  * in the snapshot), saved by a compare-and-set fenced by the leader's lease; Kafka offsets are committed after it.
  */
 export class GlobalConsumer {
@@ -89,7 +88,8 @@ export class GlobalConsumer {
   private readonly recovery: ConsumerRecovery;
 
   constructor(private readonly options: GlobalConsumerOptions) {
-    this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs });
+    const { clockMaxJumpMs, clockConfirmPosts } = resolveConfig(options.detectorConfig);
+    this.merge = new EventTimeMerge({ idlePartitionMs: options.idlePartitionMs, clock: { maxJumpMs: clockMaxJumpMs, confirmPosts: clockConfirmPosts } });
     this.outbox = new AlertOutbox({ sink: options.sink, logger: options.logger, metrics: options.metrics });
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
@@ -258,9 +258,13 @@ export class GlobalConsumer {
         continue;
       }
       const post = readEnrichedPost(message, partition, metrics, logger);
-      if (post) this.merge.push(partition, offset, post.createdAtMs, post, nowWallMs);
+      if (post) this.merge.push(partition, offset, post.createdAtMs, post, nowWallMs, post.receivedAtMs);
       else this.merge.skip(partition, offset, nowWallMs);
     }
+    // Read to the end of its log: a jump held last in it has had every vote there is for now. Deciding it here, not
+    // after the idle time, keeps a lone far-future post at the tail from holding the partition (it is refused) and a
+    // real jump from waiting (it is accepted); later posts are read on from the clock so decided.
+    if (batch.offsetLag() === '0') this.merge.caughtUp(partition, nowWallMs);
     // The messages are held in the merge now; Kafka's committed offset moves only after a checkpoint.
     const last = batch.messages[batch.messages.length - 1];
     if (last) resolveOffset(last.offset);
@@ -300,6 +304,13 @@ export class GlobalConsumer {
           this.cutShort = positionsWithin(before, released, i);
           break;
         }
+      }
+      if (item.refused) {
+        // Far ahead of its receipt time or of the posts after it: the detectors never see it (their own event time
+        // would follow it and make every later post late), as in the backtest. Its offset is passed like any other's.
+        metrics.refusedFuture.inc();
+        this.options.logger.warn({ partition: item.partition, offset: item.offset.toString(), createdAtMs: item.eventTimeMs, clockMs: item.mergeTimeMs }, 'post refused: createdAt far ahead of its partition');
+        continue;
       }
       const message = { offset: item.offset.toString() };
       const fromEngine = processSafely(() => engine.process(item.value), message, item.partition, metrics, this.options.logger);
@@ -382,7 +393,8 @@ export class GlobalConsumer {
  */
 function positionsWithin<T>(before: ReadonlyMap<number, PartitionPosition>, released: readonly MergeItem<T>[], processed: number): Map<number, PartitionPosition> {
   const lastProcessedMs = new Map<number, number>();
-  for (const item of released.slice(0, processed)) lastProcessedMs.set(item.partition, item.mergeTimeMs);
+  // A refused post leaves its partition's clock where it was.
+  for (const item of released.slice(0, processed)) if (!item.refused) lastProcessedMs.set(item.partition, item.mergeTimeMs);
   const out = new Map<number, PartitionPosition>();
   for (const item of released.slice(processed)) {
     if (out.has(item.partition)) continue;
