@@ -3,7 +3,8 @@ import { SEVERITIES } from './alert.js';
 import { CHANNEL_TYPES } from './channel.js';
 
 /**
- * Configuration objects the incidents API stores in Redis (`{p}config:*`) and the notifier reads.
+ * Configuration objects the incidents API stores in Redis (`{p}config:*`) and the notifier (the analyzer: the schemes)
+ * reads.
  * Objects are loose: a field this schema does not name is kept, so the notifier can add options without a change here.
  */
 
@@ -67,6 +68,24 @@ export const SilenceSchema = z.looseObject({
 });
 export type Silence = z.infer<typeof SilenceSchema>;
 
+/** Most monitoring schemes stored: the detector's per-scheme baselines are capped at the same number. */
+export const MAX_SCHEMES = 1000;
+
+/**
+ * A monitoring scheme (`Scheme` of `@tingfeng/text`) in `{p}config:schemes`: the incidents API checks the shape
+ * with it before storing (the rule's syntax with the analyzer's compiler), the analyzer and the daily reports read
+ * through it. Loose, like the other config objects, so a `description` or other note is kept.
+ */
+export const SchemeSchema = z.looseObject({
+  name: z.string().trim().min(1).max(100),
+  rule: z.string().max(4000),
+  accounts: z.array(z.string().trim().min(1).max(200)).max(5000).optional(),
+  enabled: z.boolean().optional(),
+  /** The daily report (舆情日报): built every morning when `daily`, its link and summary sent to `channels` (channel ids). */
+  report: z.object({ daily: z.boolean(), channels: z.array(z.string().min(1).max(64)).max(50).optional() }).optional(),
+});
+export const SchemesConfigSchema = z.array(SchemeSchema).max(MAX_SCHEMES);
+export type SchemeConfig = z.infer<typeof SchemeSchema>;
 
 /** Daily window (channel's local time, `HH:MM`) in which only critical incidents are sent. */
 export const QuietHoursSchema = z.looseObject({

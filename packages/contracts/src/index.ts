@@ -41,8 +41,11 @@ export {
   QuietHoursSchema,
   ChannelSchema,
   ChannelsConfigSchema,
+  SchemeSchema,
+  SchemesConfigSchema,
+  MAX_SCHEMES,
   REDACTED,
   redactChannel,
   mergeRedactedChannels,
 } from './config-objects.js';
-export type { IncidentMatcher, RouteRule, RoutesConfig, Silence, Channel } from './config-objects.js';
+export type { IncidentMatcher, RouteRule, RoutesConfig, Silence, Channel, SchemeConfig } from './config-objects.js';

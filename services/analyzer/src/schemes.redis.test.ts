@@ -50,12 +50,13 @@ describe('monitoring schemes from Redis', () => {
         ['昆明衰落'], // traditional characters normalised before matching
       ]);
 
-      // A bad rule is skipped, the others apply; an unchanged value is not recompiled.
+      // A bad rule and an entry that is not a scheme (the contract wants a string rule) are skipped, the others
+      // apply; an unchanged value is not recompiled.
       await redis.set(
         key,
-        JSON.stringify([DYING_CITY, { name: '坏规则', rule: '滇池 AND' }, { name: '官方', rule: '', accounts: ['@昆明发布'] }]),
+        JSON.stringify([DYING_CITY, { name: '坏规则', rule: '滇池 AND' }, { name: '数字', rule: 42 }, { name: '官方', rule: '', accounts: ['@昆明发布'] }]),
       );
-      await expect.poll(() => applied.at(-1)).toEqual([2, 1]);
+      await expect.poll(() => applied.at(-1)).toEqual([2, 2]);
       const count = applied.length;
       expect(await source.refresh()).toBe(false);
       expect(applied.length).toBe(count);

@@ -1,3 +1,4 @@
+import { SchemeSchema, type SchemeConfig } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import type { Redis } from '@tingfeng/redis';
 import type { Scheme, SchemeMatcher } from '@tingfeng/text';
@@ -23,8 +24,8 @@ export type SchemeSourceState = 'idle' | 'polling' | 'stopped';
  * Keeps the analyzer's monitoring schemes in step with Redis without a restart: a GET every `refreshMs`, compared
  * as a string with the last value seen, so an unchanged configuration costs one round trip and no recompilation.
  * A missing key means no schemes. Never throws into the worker: a value that is not a JSON array is logged (once
- * per distinct value) and the current schemes are kept; malformed schemes are logged once and skipped, the rest
- * apply; a Redis error is logged and retried at the next tick.
+ * per distinct value) and the current schemes are kept; a scheme that fails the contract's `SchemeSchema` or does not
+ * compile is logged once and skipped, the rest apply; a Redis error is logged and retried at the next tick.
  */
 export class SchemeSource {
   private stateValue: SchemeSourceState = 'idle';
@@ -81,24 +82,39 @@ export class SchemeSource {
     }
     if (raw === this.lastRaw) return false;
     this.lastRaw = raw;
-    let schemes: unknown;
+    let stored: unknown;
     try {
-      schemes = raw === null ? [] : JSON.parse(raw);
+      stored = raw === null ? [] : JSON.parse(raw);
     } catch (err) {
       logger.error({ key, err }, 'monitoring schemes are not valid JSON; keeping the current ones');
       return false;
     }
-    if (!Array.isArray(schemes)) {
+    if (!Array.isArray(stored)) {
       logger.error({ key }, 'monitoring schemes must be a JSON array; keeping the current ones');
       return false;
     }
-    // compileSchemes checks every entry's shape itself and reports the bad ones, so unknown entries are safe here.
-    const matcher = this.options.apply(schemes as Scheme[]);
+    // Each entry through the contract on its own, so one malformed scheme does not take the others with it.
+    const schemes: SchemeConfig[] = [];
+    let malformed = 0;
+    stored.forEach((entry: unknown, index) => {
+      const parsed = SchemeSchema.safeParse(entry);
+      if (parsed.success) return void schemes.push(parsed.data);
+      malformed++;
+      logger.error({ key, scheme: schemeLabel(entry, index), err: parsed.error }, 'monitoring scheme skipped: not a valid scheme');
+    });
+    const matcher = this.options.apply(schemes);
     for (const bad of matcher.invalid) {
       logger.error({ key, scheme: bad.name, error: bad.error, position: bad.position }, 'monitoring scheme skipped');
     }
-    logger.info({ key, active: matcher.names.length, skipped: matcher.invalid.length, keywords: matcher.keywordCount }, 'monitoring schemes applied');
-    this.options.onApplied?.(matcher.names.length, matcher.invalid.length);
+    const skipped = malformed + matcher.invalid.length;
+    logger.info({ key, active: matcher.names.length, skipped, keywords: matcher.keywordCount }, 'monitoring schemes applied');
+    this.options.onApplied?.(matcher.names.length, skipped);
     return true;
   }
+}
+
+/** The stored entry's name when it has one, else its place in the array (as compileSchemes names it). */
+function schemeLabel(entry: unknown, index: number): string {
+  const name = typeof entry === 'object' && entry !== null && 'name' in entry ? entry.name : undefined;
+  return typeof name === 'string' && name.trim().length > 0 ? name : `#${index}`;
 }

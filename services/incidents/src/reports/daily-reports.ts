@@ -2,11 +2,10 @@ import { buildRequest, sendRequest, type AllowList, type ReportNotice } from '@t
 import { QUEUES } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import { JOB_RETENTION, Queue, Worker, type Job, type QueueSettings, type RedisKeys } from '@tingfeng/queue';
-import { ChannelsConfigSchema } from '@tingfeng/contracts';
+import { ChannelsConfigSchema, SchemesConfigSchema } from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
 import type { ArchiveGate } from '../archive/archive-gate.js';
 import { dayOf, shiftDay, type Day } from '../domain/days.js';
-import { SchemesConfigSchema } from '../http/routes/config-objects.js';
 import type { ViewStore } from '../store/view-store.js';
 import { buildDailyReport } from './build-report.js';
 import type { DailyReport } from './daily-report.js';

@@ -3,7 +3,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
-import { ChannelsConfigSchema, mergeRedactedChannels, redactChannel, RoutesConfigSchema, SilenceSchema, type Channel, type RoutesConfig, type Silence } from '@tingfeng/contracts';
+import {
+  ChannelsConfigSchema,
+  MAX_SCHEMES,
+  mergeRedactedChannels,
+  redactChannel,
+  RoutesConfigSchema,
+  SchemeSchema,
+  SchemesConfigSchema,
+  SilenceSchema,
+  type Channel,
+  type RoutesConfig,
+  type Silence,
+} from '@tingfeng/contracts';
 import type { Redis } from '@tingfeng/redis';
 import { compileSchemes, type Scheme } from '@tingfeng/text/schemes';
 import type { ApiToken } from '../../config.js';
@@ -20,23 +32,6 @@ export interface ConfigRoutesOptions {
 export const NewSilenceSchema = SilenceSchema.extend({ id: z.string().min(1).max(64).optional() });
 
 const AUDIT_KEEP = 1000;
-
-/** Most monitoring schemes stored: the detector's per-scheme baselines are capped at the same number. */
-export const MAX_SCHEMES = 1000;
-
-/**
- * A monitoring scheme (`Scheme` of `@tingfeng/text`) as the API takes it: the shape is checked here, the rule's
- * syntax by {@link schemeErrors}. Loose, like the other config objects, so a `description` or other note is kept.
- */
-export const SchemeSchema = z.looseObject({
-  name: z.string().trim().min(1).max(100),
-  rule: z.string().max(4000),
-  accounts: z.array(z.string().trim().min(1).max(200)).max(5000).optional(),
-  enabled: z.boolean().optional(),
-  /** The daily report (舆情日报): built every morning when `daily`, its link and summary sent to `channels` (channel ids). */
-  report: z.object({ daily: z.boolean(), channels: z.array(z.string().min(1).max(64)).max(50).optional() }).optional(),
-});
-export const SchemesConfigSchema = z.array(SchemeSchema).max(MAX_SCHEMES);
 
 /** Why a list of schemes cannot be stored: the first bad scheme, by name, with the rule offset when it is syntax. */
 export interface SchemeError {
