@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       ANALYZER_GROUP_ID: `${run}-analyzer`,
       ANALYZER_INSTANCE_ID: run,
       ANALYZER_DEDUP_PREFIX: `${run}:seen:`,
-      ANALYZER_SCHEMES_KEY: `${run}:schemes`,
+      REDIS_PREFIX: `${run}:`,
       ANALYZER_WATCH_DICTIONARY: 'false',
       METRICS_PORT: '0',
     }),

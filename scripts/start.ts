@@ -206,7 +206,6 @@ async function main(): Promise<void> {
     ANALYZER_GROUP_ID: `${run}-analyzer`,
     ANALYZER_INSTANCE_ID: run,
     ANALYZER_DEDUP_PREFIX: `${run}:seen:`,
-    ANALYZER_SCHEMES_KEY: `${run}:config:schemes`,
     DATABASE_URL: database,
     ARCHIVE_SCHEMA: archiveSchema,
     ARCHIVER_INPUT_TOPIC: topic(TOPICS.postsEnriched),

@@ -43,7 +43,7 @@ describe('a retried ingest request', () => {
         ANALYZER_GROUP_ID: `${run}-analyzer`,
         ANALYZER_INSTANCE_ID: run,
         ANALYZER_DEDUP_PREFIX: `${run}:seen:`,
-        ANALYZER_SCHEMES_KEY: `${run}:config:schemes`,
+        REDIS_PREFIX: `${run}:`,
         ANALYZER_WATCH_DICTIONARY: 'false',
         METRICS_PORT: '0',
       }),

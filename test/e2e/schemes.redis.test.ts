@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { schemesKey } from '@tingfeng/contracts';
 import { createLogger } from '@tingfeng/logger';
 import { redisKeys } from '@tingfeng/queue';
 import { redisTest } from '../../packages/testing/src/index.js';
@@ -44,8 +45,9 @@ async function api(prefix: string, redis: Parameters<typeof registerConfigRoutes
 }
 
 describe('monitoring schemes: incidents API → Redis → analyzer', () => {
-  it('the default keys agree: REDIS_PREFIX tf: and ANALYZER_SCHEMES_KEY', () => {
-    expect(AnalyzerConfigSchema.parse({}).ANALYZER_SCHEMES_KEY).toBe(redisKeys().schemes);
+  it('both services derive the schemes key from one REDIS_PREFIX', () => {
+    expect(schemesKey(AnalyzerConfigSchema.parse({}).REDIS_PREFIX)).toBe(redisKeys().schemes);
+    expect(schemesKey(AnalyzerConfigSchema.parse({ REDIS_PREFIX: 'x:' }).REDIS_PREFIX)).toBe(redisKeys('x:').schemes);
     expect(redisKeys('x:').schemes).toBe('x:config:schemes');
   });
 

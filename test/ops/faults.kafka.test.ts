@@ -140,7 +140,6 @@ async function startRun(label: string): Promise<Run> {
       ANALYZER_GROUP_ID: `${name}-analyzer`,
       ANALYZER_INSTANCE_ID: name,
       ANALYZER_DEDUP_PREFIX: `${name}:seen:`,
-      ANALYZER_SCHEMES_KEY: `${name}:config:schemes`,
       ANALYZER_WATCH_DICTIONARY: 'false',
       METRICS_PORT: String(ports.analyzer),
     },

@@ -1,4 +1,5 @@
 export { TOPICS, TOPIC_SPECS, QUEUES, GROUPS, postKey } from './topics.js';
+export { DEFAULT_REDIS_PREFIX, schemesKey } from './redis-keys.js';
 export type { TopicName, TopicSpec } from './topics.js';
 export {
   parsePost,

@@ -1,5 +1,6 @@
-/** Default prefix of the incident view's Redis keys (`REDIS_PREFIX`). */
-export const DEFAULT_REDIS_PREFIX = 'tf:';
+import { DEFAULT_REDIS_PREFIX, schemesKey } from '@tingfeng/contracts';
+
+export { DEFAULT_REDIS_PREFIX };
 
 /**
  * The Redis keys of the incident view and the shared configuration, under one prefix.
@@ -41,8 +42,8 @@ export interface RedisKeys {
   /** JSON channels (Channel[]), secrets included: never returned by the API unredacted. */
   readonly channels: string;
   /**
-   * JSON monitoring schemes (Scheme[] of `@tingfeng/text`), written by the incidents API, read by the analyzer
-   * (its `ANALYZER_SCHEMES_KEY` must equal this key: `tf:config:schemes` with the default prefix).
+   * JSON monitoring schemes (SchemeSchema[] of `@tingfeng/contracts`), written by the incidents API, read by the
+   * analyzer: `schemesKey(prefix)` of contracts, which the analyzer uses directly.
    */
   readonly schemes: string;
   /** LIST of audit records of configuration changes, newest first. */
@@ -82,7 +83,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     routes: `${prefix}config:routes`,
     silences: `${prefix}config:silences`,
     channels: `${prefix}config:channels`,
-    schemes: `${prefix}config:schemes`,
+    schemes: schemesKey(prefix),
     audit: `${prefix}audit`,
     noteRate: (principal, window) => `${prefix}rate:notes:${window}:${principal}`,
     streamTicket: (ticketHash) => `${prefix}stream-ticket:${ticketHash}`,

@@ -1,3 +1,4 @@
+import { schemesKey } from '@tingfeng/contracts';
 import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
@@ -45,7 +46,7 @@ export function createAnalyzerApp(config: AnalyzerConfig): AnalyzerApp {
       // Monitoring schemes from the incidents API's key, loaded before the first post and polled after.
       const schemes = new SchemeSource({
         redis,
-        key: config.ANALYZER_SCHEMES_KEY,
+        key: schemesKey(config.REDIS_PREFIX),
         refreshMs: config.ANALYZER_SCHEMES_REFRESH_MS,
         apply: (next) => analyzer.setSchemes(next),
         logger: logger.child({ part: 'schemes' }),

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { GROUPS, TOPICS } from '@tingfeng/contracts';
+import { DEFAULT_REDIS_PREFIX, GROUPS, TOPICS } from '@tingfeng/contracts';
 import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -32,11 +32,8 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 - 8 * 1024),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
-  /**
-   * Redis key of the monitoring schemes (JSON array of Scheme) the incidents API writes: must equal its
-   * `${REDIS_PREFIX}config:schemes` (`redisKeys(prefix).schemes`), so set both when REDIS_PREFIX is not `tf:`.
-   */
-  ANALYZER_SCHEMES_KEY: z.string().min(1).default('tf:config:schemes'),
+  /** Prefix of the keys shared with the incidents service (`REDIS_PREFIX` there): the schemes are `{p}config:schemes`. */
+  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
   /** How often the schemes key is read; a change applies without a restart (one GET when nothing changed). */
   ANALYZER_SCHEMES_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */

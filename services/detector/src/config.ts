@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
+import { DEFAULT_REDIS_PREFIX, GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
 import { DEFAULT_CAMPAIGN_SETTINGS } from '@tingfeng/detect';
 import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
@@ -38,7 +38,7 @@ export const DetectorServiceConfigSchema = z.object({
   /** The one knob: above 1 alerts earlier and more often, below 1 later and less. */
   DETECTOR_SENSITIVITY: z.coerce.number().min(0.25).max(4).optional(),
   /** Prefix of the incident view's keys (`REDIS_PREFIX` of the incidents service): where response campaigns are registered. */
-  REDIS_PREFIX: z.string().default('tf:'),
+  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
   /** `global`: wall time between reads of the active response campaigns from Redis. */
   CAMPAIGN_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
   /** `global`: wall time between writes of the campaigns' changed curves to Redis. */
