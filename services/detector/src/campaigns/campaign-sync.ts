@@ -1,4 +1,4 @@
-import { CampaignRecordSchema, type Alert, type CampaignRecord, type CampaignSeries, type EnrichedPost } from '@tingfeng/contracts';
+import { CampaignRecordSchema, CampaignSeriesSchema, type Alert, type CampaignRecord, type CampaignSeries, type EnrichedPost } from '@tingfeng/contracts';
 import type { Logger } from '@tingfeng/logger';
 import { CampaignTracker, type CampaignCounts, type CampaignTrackerSettings } from '@tingfeng/detect';
 import type { RedisKeys } from '@tingfeng/queue';
@@ -120,8 +120,10 @@ export class CampaignSync implements PostObserver {
   private async storedSeries(incidentId: string): Promise<CampaignSeries | undefined> {
     const raw = await this.options.redis.get(this.options.keys.campaignSeries(incidentId));
     if (!raw) return undefined;
+    // A series that is not JSON or not the contract's shape is not resumed: the campaign's curves start again.
     try {
-      return JSON.parse(raw) as CampaignSeries;
+      const parsed = CampaignSeriesSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
     }
