@@ -193,14 +193,14 @@ async function service(url: string, posts: readonly EnrichedPost[], months: read
     let progressAt = performance.now();
     let last = 0;
     for (;;) {
-      const written = await metric(port, 'tingfeng_archive_posts_written_total');
+      const written = await metric(port, 'tingfeng_archiver_posts_written_total');
       if (t0 === 0 && written > 0) {
         t0 = performance.now();
         first = written;
       }
       if (written >= posts.length) {
         const rate = (written - first) / ((performance.now() - t0) / 1000);
-        const duplicates = await metric(port, 'tingfeng_archive_posts_duplicate_total');
+        const duplicates = await metric(port, 'tingfeng_archiver_posts_duplicate_total');
         if (duplicates > 0) say(`  (the archiver saw ${fmt(duplicates)} redelivered posts: a chunk whose offset commit failed after its rows were durable)`);
         return rate;
       }

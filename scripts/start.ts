@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   // broker's transaction coordinator loads, a restart) are counted by the archiver as duplicates and change nothing.
   const archive = createArchive({ databaseUrl: database, schema: archiveSchema, subwords: false });
   const archived = await archive.count({ includeSpam: true }).finally(() => archive.close());
-  const redelivered = await metric(ports.archiver, 'tingfeng_archive_posts_duplicate_total');
+  const redelivered = await metric(ports.archiver, 'tingfeng_archiver_posts_duplicate_total');
   say('\n──────── what happened ────────');
   say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
   const unarchived = enriched - archived;

@@ -96,6 +96,20 @@ describe('metric names in the code', () => {
     expect(bad.map((m) => `${m.name} (${m.type}) in ${m.files.join(', ')}`)).toEqual([]);
   });
 
+  it('are tingfeng_<service>_… of the service that exports them, or named in docs/operations.md as shared or kept', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Metrics'), doc.indexOf('| metric |'));
+    // The prose above the table: exact names and `tingfeng_posts_*`-style families.
+    const named = [...section.matchAll(/`(tingfeng_[a-z_]+\*?)`/g)].map((m) => m[1]!);
+    const documented = (name: string) => named.some((n) => (n.endsWith('*') ? name.startsWith(n.slice(0, -1)) : n === name));
+    const stray = [...catalog.values()].filter((m) => {
+      const service = /^services\/([^/]+)\//.exec(m.files[0]!)?.[1]?.replace(/-/g, '_');
+      const prefixed = service !== undefined && (m.name === `tingfeng_${service}` || m.name.startsWith(`tingfeng_${service}_`));
+      return !prefixed && !documented(m.name);
+    });
+    expect(stray.map((m) => `${m.name} in ${m.files.join(', ')}`)).toEqual([]);
+  });
+
   it('defines consumer lag once, in packages/metrics, for every consumer to share', () => {
     const lag = catalog.get('tingfeng_consumer_lag_messages');
     expect(lag?.labels).toEqual(['topic', 'partition']);

@@ -1,6 +1,9 @@
 import { consumerLagGauge, Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
 
-/** The analyzer's series. Names follow tingfeng_<what>_<unit>. */
+/**
+ * The analyzer's series. New ones are `tingfeng_analyzer_<what>_<unit>`; the older `tingfeng_posts_*`, `…_analyze_*` and
+ * `…_batch_*` keep their names because infra/monitoring's dashboards and rules use them (docs/operations.md, Metrics).
+ */
 export function analyzerMetrics(registry: Registry) {
   return {
     postsIn: new Counter({ name: 'tingfeng_posts_in_total', help: 'Messages consumed from the posts topic', registers: [registry] }),
@@ -24,9 +27,9 @@ export function analyzerMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    schemesActive: new Gauge({ name: 'tingfeng_schemes_active', help: 'Monitoring schemes posts are matched against', registers: [registry] }),
+    schemesActive: new Gauge({ name: 'tingfeng_analyzer_schemes_active', help: 'Monitoring schemes posts are matched against', registers: [registry] }),
     schemesInvalid: new Gauge({
-      name: 'tingfeng_schemes_invalid',
+      name: 'tingfeng_analyzer_schemes_invalid',
       help: 'Monitoring schemes skipped because their rule or shape is malformed',
       registers: [registry],
     }),

@@ -92,9 +92,9 @@ describe('archiver', () => {
 
       // The same records again (a producer retry, a replay): nothing new in the archive, nothing more dead-lettered.
       await produce(input, posts.slice(0, 500).map((p) => JSON.stringify(p)));
-      await waitFor(async () => (await metric(running, 'tingfeng_archive_posts_duplicate_total')) === 500, 60_000, 'the redelivery seen');
+      await waitFor(async () => (await metric(running, 'tingfeng_archiver_posts_duplicate_total')) === 500, 60_000, 'the redelivery seen');
       expect(await countRows(databaseUrl, pgSchema)).toBe(2000);
-      expect(await metric(app, 'tingfeng_archive_posts_written_total')).toBe(2000);
+      expect(await metric(app, 'tingfeng_archiver_posts_written_total')).toBe(2000);
 
       const archive = createArchive({ databaseUrl, schema: pgSchema, subwords: false });
       try {

@@ -1,17 +1,17 @@
 import { consumerLagGauge, Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
 
-/** The archiver's series. Names follow tingfeng_<what>_<unit>. */
+/** The archiver's series: `tingfeng_archiver_<what>_<unit>`, and the shared consumer lag. */
 export function archiverMetrics(registry: Registry) {
   return {
     consumed: new Counter({ name: 'tingfeng_archiver_messages_total', help: 'Records consumed from posts.enriched', registers: [registry] }),
-    written: new Counter({ name: 'tingfeng_archive_posts_written_total', help: 'Posts new to the archive, committed', registers: [registry] }),
+    written: new Counter({ name: 'tingfeng_archiver_posts_written_total', help: 'Posts new to the archive, committed', registers: [registry] }),
     duplicates: new Counter({
-      name: 'tingfeng_archive_posts_duplicate_total',
+      name: 'tingfeng_archiver_posts_duplicate_total',
       help: 'Posts already archived (redeliveries): nothing written',
       registers: [registry],
     }),
     expired: new Counter({
-      name: 'tingfeng_archive_posts_expired_total',
+      name: 'tingfeng_archiver_posts_expired_total',
       help: 'Posts older than the retention horizon: not written',
       registers: [registry],
     }),
@@ -28,11 +28,11 @@ export function archiverMetrics(registry: Registry) {
       registers: [registry],
     }),
     partitionsDropped: new Counter({
-      name: 'tingfeng_archive_partitions_dropped_total',
+      name: 'tingfeng_archiver_partitions_dropped_total',
       help: 'Monthly partitions dropped by retention',
       registers: [registry],
     }),
-    databaseUp: new Gauge({ name: 'tingfeng_archive_database_up', help: '1 when the last database call succeeded', registers: [registry] }),
+    databaseUp: new Gauge({ name: 'tingfeng_archiver_database_up', help: '1 when the last database call succeeded', registers: [registry] }),
     lag: consumerLagGauge(registry),
   };
 }

@@ -1,6 +1,9 @@
 import { consumerLagGauge, Counter, Gauge, Histogram, type Registry } from '@tingfeng/metrics';
 
-/** The detector's series. */
+/**
+ * The detector's series. New ones are `tingfeng_detector_<what>_<unit>`; `tingfeng_alerts_emitted_total`,
+ * `…_post_to_alert_seconds` and `…_checkpoint_*` keep their names because infra/monitoring uses them (docs/operations.md).
+ */
 export function detectorMetrics(registry: Registry) {
   return {
     posts: new Counter({ name: 'tingfeng_detector_posts_total', help: 'Enriched posts run through the detectors', registers: [registry] }),
