@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { bearerToken, ConfigError, loadConfig, matchToken, parsedSetting, secretSetting, tokenFingerprint, tokenListSetting } from './index.js';
+import {
+  bearerToken,
+  ConfigError,
+  loadConfig,
+  matchToken,
+  parsedSetting,
+  REDIS_KEY_SETTINGS,
+  REDIS_SETTINGS,
+  secretSetting,
+  tokenFingerprint,
+  tokenListSetting,
+} from './index.js';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -91,5 +102,19 @@ describe('parsedSetting', () => {
   it('is what the parser returns, and the parser’s error is the setting’s', () => {
     expect(loadConfig(schema, { HOSTS: 'a,b' }).HOSTS).toEqual(['a', 'b']);
     expect(() => loadConfig(schema, { HOSTS: 'a b' })).toThrow(/HOSTS.*an entry has a space/s);
+  });
+});
+
+describe('Redis settings', () => {
+  const schema = z.object({ ...REDIS_SETTINGS, ...REDIS_KEY_SETTINGS });
+  it('default to the local Redis and the `tf:` key prefix', () => {
+    expect(loadConfig(schema, {})).toEqual({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: 'tf:' });
+  });
+  it('take what is set', () => {
+    expect(loadConfig(schema, { REDIS_URL: 'redis://redis:6380/2', REDIS_PREFIX: 'x:' })).toEqual({ REDIS_URL: 'redis://redis:6380/2', REDIS_PREFIX: 'x:' });
+  });
+  it('refuse a REDIS_URL that is not a URL, without echoing it', () => {
+    expect(() => loadConfig(schema, { REDIS_URL: 'secret-host' })).toThrow(ConfigError);
+    expect(() => loadConfig(schema, { REDIS_URL: 'secret-host' })).toThrow(/^invalid configuration: REDIS_URL: (?!.*secret-host)/);
   });
 });

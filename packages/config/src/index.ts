@@ -83,6 +83,22 @@ export const KAFKA_CONSUMER_SETTINGS = {
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
 };
 
+/** The Redis connection of every service that uses Redis: spread it into its schema. */
+export const REDIS_SETTINGS = {
+  /** Redis this service connects to: redis://[user:password@]host:port[/db]. */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+};
+
+/**
+ * The prefix of the Redis keys services share (the incident view, the config objects), for every service that reads
+ * or writes them; all must use the same. The default is `DEFAULT_REDIS_PREFIX` of `@tingfeng/contracts`, written out
+ * because this package depends on none other (a test holds the two equal).
+ */
+export const REDIS_KEY_SETTINGS = {
+  /** Prefix of the keys shared between services (`{p}incident:<id>`, `{p}config:schemes`, `{p}config:routes` …). */
+  REDIS_PREFIX: z.string().default('tf:'),
+};
+
 /** Every service's stop deadline. */
 export const SHUTDOWN_SETTINGS = {
   /** Graceful stop deadline: past it the process exits anyway. */

@@ -1,14 +1,13 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_REDIS_PREFIX, GROUPS, TOPICS } from '@tingfeng/contracts';
-import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
+import { GROUPS, TOPICS } from '@tingfeng/contracts';
+import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const AnalyzerConfigSchema = z.object({
   ...KAFKA_SETTINGS,
-  /** Redis holding the de-duplication keys. */
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ...REDIS_SETTINGS,
   /** Topic of raw posts to consume. */
   ANALYZER_INPUT_TOPIC: z.string().default(TOPICS.posts),
   /** Topic the enriched posts are written to. */
@@ -32,8 +31,7 @@ export const AnalyzerConfigSchema = z.object({
   ANALYZER_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 - 8 * 1024),
   /** Reload the user dictionary when its file changes. */
   ANALYZER_WATCH_DICTIONARY: bool.default(true),
-  /** Prefix of the keys shared with the incidents service (`REDIS_PREFIX` there): the schemes are `{p}config:schemes`. */
-  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
+  ...REDIS_KEY_SETTINGS,
   /** How often the schemes key is read; a change applies without a restart (one GET when nothing changed). */
   ANALYZER_SCHEMES_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */

@@ -1,13 +1,12 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_REDIS_PREFIX, GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
+import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
 import { DEFAULT_CAMPAIGN_SETTINGS } from '@tingfeng/detect';
-import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
+import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
   ...KAFKA_SETTINGS,
-  /** Redis holding checkpoints and the BullMQ alerts queue. */
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ...REDIS_SETTINGS,
   /** Topic of enriched posts to consume. */
   DETECTOR_INPUT_TOPIC: z.string().default(TOPICS.postsEnriched),
   /**
@@ -37,8 +36,7 @@ export const DetectorServiceConfigSchema = z.object({
   DETECTOR_CONFIG_FILE: z.string().optional(),
   /** The one knob: above 1 alerts earlier and more often, below 1 later and less. */
   DETECTOR_SENSITIVITY: z.coerce.number().min(0.25).max(4).optional(),
-  /** Prefix of the incident view's keys (`REDIS_PREFIX` of the incidents service): where response campaigns are registered. */
-  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
+  ...REDIS_KEY_SETTINGS,
   /** `global`: wall time between reads of the active response campaigns from Redis. */
   CAMPAIGN_REFRESH_MS: z.coerce.number().int().positive().default(5_000),
   /** `global`: wall time between writes of the campaigns' changed curves to Redis. */

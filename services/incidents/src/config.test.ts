@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tingfeng/config';
+import { DEFAULT_REDIS_PREFIX } from '@tingfeng/contracts';
 import { loadIncidentsConfig, parseApiTokens } from './config.js';
 
 describe('incidents settings', () => {
@@ -7,6 +8,8 @@ describe('incidents settings', () => {
     const c = loadIncidentsConfig({});
     expect(c).toMatchObject({ INCIDENTS_PORT: 3000, REDIS_PREFIX: 'tf:', QUEUE_PREFIX: 'tf', INCIDENT_EVENTS_TOPIC: 'incident-events', INCIDENT_AUTO_RESOLVE_MS: 7_200_000 });
     expect(c.API_TOKENS).toEqual([]);
+    // the shared block's default is written out in @tingfeng/config, which depends on no other package: keep them one
+    expect(c.REDIS_PREFIX).toBe(DEFAULT_REDIS_PREFIX);
   });
 
   it('reads token:role pairs and token:role:name triples', () => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
+import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
 export interface ApiToken {
@@ -57,10 +57,8 @@ export const IncidentsConfigSchema = z.object({
   NOTIFY_ALLOWED_HOSTS: parsedSetting((value) => parseAllowList(list(value))),
   /** The Chromium that prints reports as PDF (Debian's package path). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
-  /** Redis holding the incident view, the config objects and the BullMQ queues. */
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix of the incident view's keys (`{p}incident:<id>` …); the notifier must use the same. */
-  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
+  ...REDIS_SETTINGS,
+  ...REDIS_KEY_SETTINGS,
   /** BullMQ key prefix of the `alerts` and `notifications` queues. */
   QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
   /** The log of record the incident events are appended to and the view is rebuilt from (override for tests). */

@@ -1,18 +1,16 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
+import { KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_PREFIX } from '@tingfeng/queue';
+import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 export const NotifierConfigSchema = z.object({
   ...KAFKA_SETTINGS,
-  /** Redis holding the queues, the incident view and the routing/silence/channel configuration. */
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix of the incident view and config keys; must match the incidents service's. */
-  REDIS_PREFIX: z.string().default(DEFAULT_REDIS_PREFIX),
+  ...REDIS_SETTINGS,
+  ...REDIS_KEY_SETTINGS,
   /** BullMQ key prefix of the notifications, deliveries and escalations queues. */
   QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
   /** The log of record `notified` and `escalated` events are appended to. */
