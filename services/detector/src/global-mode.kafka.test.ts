@@ -36,8 +36,9 @@ function settings(run: string, instance: string) {
     {
       // Long enough that no partition counts as idle while the backlog is read; the tail waits this long.
       DETECTOR_IDLE_PARTITION_MS: '3000',
-      // Long enough that a loaded machine (two files at once beside the broker) does not miss a whole TTL of renewals.
-      DETECTOR_LEADER_TTL_MS: '6000',
+      // Long enough that a loaded machine (two files at once beside the broker) does not miss a whole TTL of renewals:
+      // at 6 s a full suite beside other work lost the lock twice in the SIGKILL case (fencing token 4, not 2).
+      DETECTOR_LEADER_TTL_MS: '12000',
       DETECTOR_LEADER_RENEW_MS: '1000',
       DETECTOR_LEADER_POLL_MS: '300',
       // Its own (empty) campaign registry: no response campaign of another run is tracked here.
