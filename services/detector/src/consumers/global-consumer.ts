@@ -56,8 +56,9 @@ export interface GlobalConsumerOptions {
 
 /**
  * The global mode's consumer: every partition of the input, through one event-time merge (the backtest's event clock
- * on each partition: a far-future `createdAt` is refused, not followed), into one detector engine. Checkpoints hold the engine snapshot and each partition's first unreleased offset (posts still in the merge are not
- * in the snapshot), saved by a compare-and-set fenced by the leader's lease; Kafka offsets are committed after it.
+ * on each partition: a far-future `createdAt` is refused, not followed), into one detector engine. Checkpoints hold the
+ * engine snapshot and each partition's first unreleased offset (posts still in the merge are not in the snapshot),
+ * saved by a compare-and-set fenced by the leader's lease; Kafka offsets are committed after it.
  */
 export class GlobalConsumer {
   private readonly consumer: Consumer;
