@@ -90,6 +90,21 @@ export const REDIS_SETTINGS = {
 };
 
 /**
+ * Where the incident view lives, for the services that read or write it (incidents, detector, notifier). The view is
+ * derived from `incident-events` and rebuilt from it, so it may have a Redis of its own: wiping that one costs a
+ * rebuild, not the queues. Unset, the view shares REDIS_URL. Resolve it with {@link viewRedisUrl}.
+ */
+export const VIEW_REDIS_SETTINGS = {
+  /** Redis of the incident view (derived, rebuildable); default REDIS_URL. */
+  INCIDENT_VIEW_REDIS_URL: z.string().url().optional(),
+};
+
+/** The incident view's Redis URL: INCIDENT_VIEW_REDIS_URL, or REDIS_URL when it is unset. */
+export function viewRedisUrl(config: { REDIS_URL: string; INCIDENT_VIEW_REDIS_URL?: string | undefined }): string {
+  return config.INCIDENT_VIEW_REDIS_URL ?? config.REDIS_URL;
+}
+
+/**
  * The prefix of the Redis keys services share (the incident view, the config objects), for every service that reads
  * or writes them; all must use the same. The default is `DEFAULT_REDIS_PREFIX` of `@tingfeng/contracts`, written out
  * because this package depends on none other (a test holds the two equal).

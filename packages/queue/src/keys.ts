@@ -29,6 +29,11 @@ export interface RedisKeys {
   readonly incidentsExpiry: string;
   /** The layout version of the derived view; a view written by another layout is removed and rebuilt from the log. */
   readonly viewVersion: string;
+  /**
+   * HASH naming the view's generation: `id` (random, new whenever the view is started from empty) and `caughtUpAt`
+   * (set once it held the whole log). Gone means the view's Redis was wiped: the incidents service exits and rebuilds.
+   */
+  readonly viewEpoch: string;
   /** ZSET of open incident ids scored by the wall-clock ms of their last alert: what auto-resolve scans. */
   readonly openByActivity: string;
   /** Id of the incident an alert was appended to: a redelivered alert adds nothing. */
@@ -77,6 +82,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     incidentSeen: (id) => `${prefix}incident-seen:${id}`,
     incidentsExpiry: `${prefix}incidents-expiry`,
     viewVersion: `${prefix}view-version`,
+    viewEpoch: `${prefix}view-epoch`,
     openByActivity: `${prefix}incidents-open-activity`,
     alertIncident: (alertId) => `${prefix}alert-incident:${alertId}`,
     appliedOffset: (topic, partition) => `${prefix}applied-offset:${topic}:${partition}`,

@@ -6,6 +6,7 @@ import { createLogger } from '@tingfeng/logger';
 import { createRegistry } from '@tingfeng/metrics';
 import { Queue, queueSettings, redisKeys } from '@tingfeng/queue';
 import type { NotifyJobData } from '@tingfeng/contracts';
+import { viewRedisUrl } from '@tingfeng/config';
 import { closeRedis, createRedis } from '@tingfeng/redis';
 import { ArchiveGate } from './archive/archive-gate.js';
 import { IncidentCommands } from './commands/incident-commands.js';
@@ -18,6 +19,7 @@ import { createAlertWorker } from './jobs/alert-worker.js';
 import { incidentsMetrics } from './metrics.js';
 import { DailyReports } from './reports/daily-reports.js';
 import { PdfPrinter } from './reports/pdf-printer.js';
+import { ViewEpoch } from './store/view-epoch.js';
 import { ViewStore } from './store/view-store.js';
 import { ViewWriter } from './store/view-writer.js';
 
@@ -57,10 +59,20 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       started = true;
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
-      const store = new ViewStore(redis, keys);
-      const writer = new ViewWriter(redis, keys, { historyMax: config.INCIDENT_HISTORY_MAX, retentionMs: config.INCIDENT_RETENTION_MS });
+      // The view (derived from incident-events) may have a Redis of its own, so that losing it costs a rebuild only.
+      const separateView = viewRedisUrl(config) !== config.REDIS_URL;
+      const viewRedis = separateView ? createRedis(viewRedisUrl(config), logger) : redis;
+      if (separateView) shutdown.register('view-redis', () => closeRedis(viewRedis));
+      const store = new ViewStore(viewRedis, keys, redis);
+      const writer = new ViewWriter(viewRedis, keys, { historyMax: config.INCIDENT_HISTORY_MAX, retentionMs: config.INCIDENT_RETENTION_MS }, redis);
       const cleared = await writer.ensureLayout();
-      if (cleared > 0) logger.warn({ keys: cleared }, 'incident view of an older layout removed: it is rebuilt from incident-events');
+      if (cleared > 0) logger.warn({ keys: cleared }, 'incident view of an older layout (or a wiped one) removed: it is rebuilt from incident-events');
+      // From here on a wipe of the view's Redis is noticed: commands refuse to decide from it and the process exits.
+      const epoch = new ViewEpoch({ redis: viewRedis, keys, checkMs: config.INCIDENT_VIEW_CHECK_MS, logger, onLost: (err) => fatal.raise(err) });
+      const opened = await epoch.open();
+      if (opened.started) logger.info({ epoch: opened.id }, 'incident view started from empty: it is built from incident-events');
+      epoch.start();
+      shutdown.register('view-epoch', () => epoch.stop());
       // The archive is opened without waiting on it: incidents and notifications do not depend on PostgreSQL.
       const archive = new ArchiveGate({
         archive: createArchive({ databaseUrl: config.DATABASE_URL, schema: config.ARCHIVE_SCHEMA, poolSize: config.INCIDENTS_DB_POOL_SIZE, logger }),
@@ -88,8 +100,9 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       const log = new IncidentEventLog({
         kafka,
         producer,
-        redis,
+        redis: viewRedis,
         keys,
+        epoch,
         topic: config.INCIDENT_EVENTS_TOPIC,
         groupId: config.INCIDENTS_GROUP_ID,
         logger,
@@ -109,6 +122,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
         logger,
         publicUrl: config.PUBLIC_URL,
         autoResolveMs: config.INCIDENT_AUTO_RESOLVE_MS,
+        epoch,
       });
 
       const reports = new DailyReports({
@@ -162,6 +176,7 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
 
       // Alerts are grouped only against a view that holds the whole log; otherwise a restart could open duplicates.
       await log.start(admin);
+      await epoch.markCaughtUp();
 
       const worker = createAlertWorker(settings, commands, metrics, logger);
       void worker.run().catch((err: unknown) => logger.error({ err }, 'alert worker stopped'));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
 
@@ -58,7 +58,10 @@ export const IncidentsConfigSchema = z.object({
   /** The Chromium that prints reports as PDF (Debian's package path). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   ...REDIS_SETTINGS,
+  ...VIEW_REDIS_SETTINGS,
   ...REDIS_KEY_SETTINGS,
+  /** How often the view's epoch is checked: a wipe of the view's Redis is noticed within this (and the process exits). */
+  INCIDENT_VIEW_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** BullMQ key prefix of the `alerts` and `notifications` queues. */
   QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
   /** The log of record the incident events are appended to and the view is rebuilt from (override for tests). */

@@ -8,6 +8,7 @@ import type { IncidentView } from '../domain/incident-view.js';
 import type { IncidentEventLog } from '../events/event-log.js';
 import { enqueueNotifications, type NotableEvent } from '../jobs/notifications.js';
 import type { IncidentsMetrics } from '../metrics.js';
+import type { ViewEpoch } from '../store/view-epoch.js';
 import type { ViewStore } from '../store/view-store.js';
 
 export interface IncidentCommandsOptions {
@@ -18,6 +19,11 @@ export interface IncidentCommandsOptions {
   logger: Logger;
   publicUrl: string;
   autoResolveMs: number;
+  /**
+   * Checked after each command: if the view was wiped while it ran, what it read (an incident missing, nothing to
+   * notify) may be false, so the command fails (ViewLostError) and its job is retried by the next process.
+   */
+  epoch?: Pick<ViewEpoch, 'verify'>;
   /** Wall clock; injectable for tests. */
   nowMs?: () => number;
 }
@@ -36,7 +42,19 @@ export class IncidentCommands {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
+    const checked = async (): Promise<T> => {
+      const epoch = this.options.epoch;
+      if (!epoch) return work();
+      // Whatever the work answered (a 404 included), it stands only if the view was whole throughout.
+      const result = await work().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      await epoch.verify();
+      if (!result.ok) throw result.error;
+      return result.value;
+    };
+    const run = this.tail.then(checked, checked);
     this.tail = run.catch(() => undefined);
     return run;
   }

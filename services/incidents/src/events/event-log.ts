@@ -8,6 +8,7 @@ import type { RedisKeys } from '@tingfeng/queue';
 import type { Redis } from '@tingfeng/redis';
 import { applyEvent, isOpen, type ApplyOutcome, type IncidentView, type TimelineEntry, type ViewCaps } from '../domain/incident-view.js';
 import type { IncidentsMetrics } from '../metrics.js';
+import type { ViewEpoch } from '../store/view-epoch.js';
 import type { HistoryAppend, ViewWriter } from '../store/view-writer.js';
 
 /** What the applier did with an event: applied, a duplicate or an orphan; or `expired` (it resolved an incident already past its retention, which left Redis). */
@@ -38,6 +39,11 @@ export interface EventLogOptions {
   caps: ViewCaps;
   /** Wall clock; injectable for tests. */
   nowMs?: () => number;
+  /**
+   * Checks that the view read before an append was not wiped meanwhile ({@link ViewEpoch.verify}); an append is
+   * refused otherwise, so no decision taken from a wiped view reaches the log.
+   */
+  epoch?: Pick<ViewEpoch, 'verify'>;
   /** Called once when the applier cannot go on (not an outage, or one longer than 5 minutes): exit the process. */
   onFailed?: (err: Error) => void;
 }
@@ -145,6 +151,8 @@ export class IncidentEventLog extends EventEmitter<{ applied: [AppliedEvent] }> 
    */
   async append(events: IncidentEvent[]): Promise<void> {
     if (events.length === 0) return;
+    // The caller decided these events from the view: if it has been wiped since, they must not be written.
+    await this.options.epoch?.verify();
     const applied = events.map((e) => this.waitFor(e.eventId));
     try {
       await this.options.producer.send({

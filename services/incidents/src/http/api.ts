@@ -9,6 +9,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { ArchiveInputError, SearchQueryError } from '@tingfeng/archive';
 import { ArchiveUnavailableError } from '../archive/archive-unavailable-error.js';
+import { ViewLostError } from '../store/view-lost-error.js';
 import type { ApiToken } from '../config.js';
 import { requires, type AlternativeAuth, type Permission } from './auth.js';
 import { ErrorSchema } from './schemas.js';
@@ -50,6 +51,9 @@ export function configureApi(app: FastifyInstance): Api {
     if (err instanceof ArchiveUnavailableError || isDatabaseUnavailable(err)) {
       if (!(err instanceof ArchiveUnavailableError)) req.log.warn({ err, url: req.url.split('?')[0] }, 'archive query failed');
       return reply.code(503).header('retry-after', '10').send({ error: 'archive_unavailable', message: err instanceof ArchiveUnavailableError ? err.message : 'the post archive did not answer in time; try again shortly' });
+    }
+    if (err instanceof ViewLostError) {
+      return reply.code(503).header('retry-after', '10').send({ error: 'view_rebuilding', message: 'the incident view is being rebuilt from the log; try again shortly' });
     }
     if (isResponseSerializationError(err)) {
       req.log.error({ issues: err.cause.issues, url: req.url.split('?')[0] }, 'answer does not match its schema');

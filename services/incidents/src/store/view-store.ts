@@ -56,9 +56,14 @@ export interface HistoryPage<T> {
 
 /** Reads of the incident view in Redis. Only the applier writes (through ViewWriter). */
 export class ViewStore {
+  /**
+   * `redis` holds the view (INCIDENT_VIEW_REDIS_URL); `seriesRedis` the detector's campaign curves, which are not
+   * derived from the log and so live in the main Redis (REDIS_URL) beside the queues.
+   */
   constructor(
     readonly redis: Redis,
     readonly keys: RedisKeys,
+    private readonly seriesRedis: Redis = redis,
   ) {}
 
   async get(id: string): Promise<IncidentView | undefined> {
@@ -68,7 +73,7 @@ export class ViewStore {
 
   /** The curves the detector keeps for the incident's response campaign, if it has written any. */
   async campaignSeries(id: string): Promise<CampaignSeries | undefined> {
-    const raw = await this.redis.get(this.keys.campaignSeries(id));
+    const raw = await this.seriesRedis.get(this.keys.campaignSeries(id));
     if (!raw) return undefined;
     const decoded = decodeJson(raw, { maxBytes: MAX_CAMPAIGN_SERIES_BYTES });
     if (!decoded.ok) return undefined;

@@ -27,7 +27,7 @@ type Tx = ReturnType<Redis['multi']>;
 export const VIEW_VERSION = '2';
 
 /** Key patterns (after the prefix) of everything derived from the log; configuration and the detector's series are not among them. */
-const DERIVED = ['incident:*', 'incident-*', 'incidents', 'incidents-*', 'alert-incident:*', 'applied-offset:*', 'campaign:*', 'campaigns:active'];
+const DERIVED = ['incident:*', 'incident-*', 'incidents', 'incidents-*', 'alert-incident:*', 'applied-offset:*', 'campaign:*', 'campaigns:active', 'view-epoch'];
 
 /**
  * The incident view's writes, for the applier (the only writer), the expiry sweep and a rebuild. Each method adds its
@@ -39,15 +39,18 @@ const DERIVED = ['incident:*', 'incident-*', 'incidents', 'incidents-*', 'alert-
  * resolved, a member of `{p}incidents-expiry`.
  */
 export class ViewWriter {
+  /** `seriesRedis`: where the detector's campaign curves live (the main Redis), when the view has a Redis of its own. */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     readonly bounds: ViewBounds,
+    private readonly seriesRedis: Redis = redis,
   ) {}
 
   /**
    * Makes sure the view in Redis has this code's layout: if it was written by another (or its version is unknown while
-   * view keys exist), removes every derived key, offsets included, so the applier rebuilds it from the log's start.
+   * view keys exist), removes every derived key, offsets and the view's epoch included, so the applier rebuilds it
+   * from the log's start (and a process still holding the old epoch stops).
    * Returns how many keys were removed.
    */
   async ensureLayout(): Promise<number> {
@@ -131,7 +134,10 @@ export class ViewWriter {
   remove(tx: Tx, view: IncidentView, alertIds: readonly string[], openKeyOwner: string | null): void {
     const { keys } = this;
     const id = view.id;
-    tx.del(keys.incident(id), keys.incidentTimeline(id), keys.incidentAlerts(id), keys.incidentSeen(id), keys.campaign(id), keys.campaignSeries(id));
+    tx.del(keys.incident(id), keys.incidentTimeline(id), keys.incidentAlerts(id), keys.incidentSeen(id), keys.campaign(id));
+    // The curves go with the incident: in the same MULTI when they share its Redis, just before it otherwise.
+    if (this.seriesRedis === this.redis) tx.del(keys.campaignSeries(id));
+    else void this.seriesRedis.del(keys.campaignSeries(id)).catch(() => undefined);
     tx.zrem(keys.incidents, id);
     for (const [d, v] of indexEntries(view)) tx.zrem(keys.incidentIndex(d, v), id);
     tx.zrem(keys.incidentsExpiry, id);
