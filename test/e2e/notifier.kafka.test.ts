@@ -172,6 +172,8 @@ describe('notifier end to end', () => {
         `${prefix}config:routes`,
         JSON.stringify({ rules: [{ id: 'all', match: {}, channels: ['hook'], escalation: [{ afterMs: 1500, channels: ['lead'] }] }] }),
       );
+      // What the incidents service writes once its view holds the whole log: escalations read the view only then.
+      await redis.hset(`${prefix}view-epoch`, { id: 'test-epoch', caughtUpAt: new Date().toISOString() });
     };
 
     redisTest('fires when the incident is still triggered', async ({ redis, prefix }) => {

@@ -5,6 +5,7 @@ import { createKafka, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { Fatal, ShutdownRegistry, type Service } from '@tingfeng/lifecycle';
 import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
+import { viewRedisUrl } from '@tingfeng/config';
 import { closeRedis, createRedis } from '@tingfeng/redis';
 import { redisKeys } from '@tingfeng/queue';
 import { createAlertQueue } from './alerts/queue-sink.js';
@@ -78,6 +79,10 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
     async start() {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
+      // The campaign registry is part of the incident view, which may have a Redis of its own.
+      const viewUrl = viewRedisUrl(config);
+      const viewRedis = viewUrl !== config.REDIS_URL && config.DETECTOR_MODE === 'global' ? createRedis(viewUrl, logger) : redis;
+      if (viewRedis !== redis) shutdown.register('view-redis', () => closeRedis(viewRedis));
       const { queue, sink } = createAlertQueue(redis, config.ALERTS_QUEUE, config.QUEUE_PREFIX);
       shutdown.register('alerts-queue', () => queue.close());
 
@@ -110,6 +115,7 @@ export function createDetectorApp(config: DetectorServiceConfig): DetectorApp {
           observer: () =>
             new CampaignSync({
               redis,
+              viewRedis,
               keys: redisKeys(config.REDIS_PREFIX),
               settings: {
                 bucketMs: config.CAMPAIGN_BUCKET_MS,

@@ -2,11 +2,12 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
 import { DEFAULT_CAMPAIGN_SETTINGS } from '@tingfeng/detect';
-import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, loadConfig } from '@tingfeng/config';
+import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
   ...KAFKA_SETTINGS,
   ...REDIS_SETTINGS,
+  ...VIEW_REDIS_SETTINGS,
   /** Topic of enriched posts to consume. */
   DETECTOR_INPUT_TOPIC: z.string().default(TOPICS.postsEnriched),
   /**

@@ -5,6 +5,7 @@ import { createLogger } from '@tingfeng/logger';
 import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import { Queue, queueSettings, redisKeys, Worker } from '@tingfeng/queue';
 import type { Channel, EscalationJobData, NotifyJobData } from '@tingfeng/contracts';
+import { viewRedisUrl } from '@tingfeng/config';
 import { closeRedis, createRedis } from '@tingfeng/redis';
 import { parseEscalationLevels, type NotifierConfig } from './config.js';
 import { jitteredBackoff } from './delivery/backoff.js';
@@ -88,6 +89,9 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
     async start() {
       const redis = createRedis(config.REDIS_URL, logger);
       shutdown.register('redis', () => closeRedis(redis));
+      const viewUrl = viewRedisUrl(config);
+      const viewRedis = viewUrl !== config.REDIS_URL ? createRedis(viewUrl, logger) : redis;
+      if (viewRedis !== redis) shutdown.register('view-redis', () => closeRedis(viewRedis));
 
       await prepareTopics(kafka, { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       const producer = createProducer(kafka);
@@ -106,6 +110,7 @@ export function createNotifierApp(config: NotifierConfig): NotifierApp {
       const ctx: NotifierContext = {
         settings,
         redis,
+        viewRedis,
         keys,
         configStore: new ConfigStore(redis, keys, environmentChannels(config), logger),
         store: new DeliveryStore(redis, config.REDIS_PREFIX),

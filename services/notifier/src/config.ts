@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
+import { KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
 import { parseAllowList } from '@tingfeng/channels';
 import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
 
@@ -10,6 +10,7 @@ const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const NotifierConfigSchema = z.object({
   ...KAFKA_SETTINGS,
   ...REDIS_SETTINGS,
+  ...VIEW_REDIS_SETTINGS,
   ...REDIS_KEY_SETTINGS,
   /** BullMQ key prefix of the notifications, deliveries and escalations queues. */
   QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),

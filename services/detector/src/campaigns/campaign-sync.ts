@@ -7,7 +7,10 @@ import type { PostObserver } from '../consumers/global-consumer.js';
 import type { DetectorMetrics } from '../metrics.js';
 
 export interface CampaignSyncOptions {
+  /** Where the curves are written and resumed from (the main Redis: they are not derived from the incident log). */
   redis: Redis;
+  /** Where the incidents service registers campaigns: the incident view's Redis (INCIDENT_VIEW_REDIS_URL); default `redis`. */
+  viewRedis?: Redis;
   /** Keys of the incident view (`REDIS_PREFIX`): where the incidents service registers campaigns. */
   keys: RedisKeys;
   settings: CampaignTrackerSettings;
@@ -71,7 +74,8 @@ export class CampaignSync implements PostObserver {
   /** Reads the active campaigns and brings the tracker in line with them. */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    const { redis, keys, logger, settings } = this.options;
+    const { keys, logger, settings } = this.options;
+    const redis = this.options.viewRedis ?? this.options.redis;
     const ids = (await redis.smembers(keys.campaignsActive)).sort();
     const known = this.tracker.registrations();
     for (const id of known.keys()) if (!ids.includes(id)) this.tracker.remove(id);

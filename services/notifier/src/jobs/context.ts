@@ -31,6 +31,8 @@ export interface NotifierSettings {
 export interface NotifierContext {
   settings: NotifierSettings;
   redis: Redis;
+  /** The incident view's Redis (INCIDENT_VIEW_REDIS_URL; the same connection as `redis` when unset). */
+  viewRedis: Redis;
   keys: RedisKeys;
   configStore: ConfigStore;
   store: DeliveryStore;

@@ -24,7 +24,9 @@ export function createEscalationProcessor(ctx: NotifierContext) {
 }
 
 async function escalate(ctx: NotifierContext, incidentId: string, level: number): Promise<EscalationOutcome> {
-  const raw = await ctx.redis.get(ctx.keys.incident(incidentId));
+  // A view still being rebuilt from the log (after a wipe of its Redis) may lack the incident or an ack: retried with backoff.
+  if (!(await ctx.viewRedis.hexists(ctx.keys.viewEpoch, 'caughtUpAt'))) throw new Error(`the incident view is being rebuilt; incident ${incidentId} not read yet`);
+  const raw = await ctx.viewRedis.get(ctx.keys.incident(incidentId));
   if (!raw) return 'missing';
   const incident = decodeIncidentView(raw);
   // Half written, or mid-failover: the job is retried with backoff (RETRIED_JOB) until the view reads.
