@@ -11,6 +11,8 @@ import {
   secretSetting,
   tokenFingerprint,
   tokenListSetting,
+  VIEW_REDIS_SETTINGS,
+  viewRedisUrl,
 } from './index.js';
 
 const schema = z.object({
@@ -116,5 +118,19 @@ describe('Redis settings', () => {
   it('refuse a REDIS_URL that is not a URL, without echoing it', () => {
     expect(() => loadConfig(schema, { REDIS_URL: 'secret-host' })).toThrow(ConfigError);
     expect(() => loadConfig(schema, { REDIS_URL: 'secret-host' })).toThrow(/^invalid configuration: REDIS_URL: (?!.*secret-host)/);
+  });
+});
+
+describe('the incident view Redis setting', () => {
+  const schema = z.object({ ...REDIS_SETTINGS, ...VIEW_REDIS_SETTINGS });
+  it('defaults to REDIS_URL (one Redis), an empty value included', () => {
+    expect(viewRedisUrl(loadConfig(schema, { REDIS_URL: 'redis://main:6379' }))).toBe('redis://main:6379');
+    expect(viewRedisUrl(loadConfig(schema, { REDIS_URL: 'redis://main:6379', INCIDENT_VIEW_REDIS_URL: '' }))).toBe('redis://main:6379');
+  });
+  it('takes a Redis of its own', () => {
+    expect(viewRedisUrl(loadConfig(schema, { REDIS_URL: 'redis://main:6379', INCIDENT_VIEW_REDIS_URL: 'redis://view:6379/1' }))).toBe('redis://view:6379/1');
+  });
+  it('refuses one that is not a URL, without echoing it', () => {
+    expect(() => loadConfig(schema, { INCIDENT_VIEW_REDIS_URL: 'secret-host' })).toThrow(/^invalid configuration: INCIDENT_VIEW_REDIS_URL: (?!.*secret-host)/);
   });
 });
