@@ -6,12 +6,15 @@
  *
  * - the broker stopped for 20 s mid-stream and started again: every service rides it out, none exits;
  * - Redis stopped for 15 s mid-stream and started again (its append-only file kept): the same;
- * - SIGKILL of the analyzer, then the detector, then the notifier mid-stream; the supervisor restarts each.
+ * - SIGKILL of the analyzer, then the detector, then the notifier mid-stream; the supervisor restarts each;
+ * - the incident view's Redis (a second private one, INCIDENT_VIEW_REDIS_URL) wiped with FLUSHALL mid-stream, with
+ *   incidents open: the incidents service notices (its view epoch is gone), exits, is restarted and rebuilds the view
+ *   from incident-events; the alert queue, in the main Redis, loses nothing.
  *
  * The contract: nothing lost; no post enriched twice; an incident never opens twice; a notification may be delivered
  * twice (at-least-once webhooks), so duplicates are counted and printed, not refused.
  *
- * Part of every run: the four runs take about 3 minutes on an idle 2-core machine (15–25 minutes on a heavily loaded
+ * Part of every run: the five runs take about 4 minutes on an idle 2-core machine (15–25 minutes on a heavily loaded
  * one); TINGFENG_FAULT_RUNS=0 leaves them out of a quick local run.
  */
 import { spawn } from 'node:child_process';
@@ -46,6 +49,8 @@ const logDir = mkdtempSync(join(tmpdir(), 'tingfeng-faults-'));
 
 let kafka: PrivateKafka;
 let redis: PrivateRedis;
+/** The incident view's own Redis, for the run that wipes it. */
+let viewRedis: PrivateRedis;
 let client: Redis;
 const supervised: Supervised[] = [];
 
@@ -90,7 +95,7 @@ interface Run {
   lines: string[];
 }
 
-async function startRun(label: string): Promise<Run> {
+async function startRun(label: string, options: { viewRedisUrl?: string } = {}): Promise<Run> {
   const name = `faults-${label}-${Date.now().toString(36)}`;
   const topic = (t: string) => `${name}.${t}`;
   await createTopics(TOPIC_SPECS.map((s) => ({ name: topic(s.name), partitions: s.partitions, ...(s.configs ? { configs: s.configs } : {}) })));
@@ -103,6 +108,7 @@ async function startRun(label: string): Promise<Run> {
     QUEUE_PREFIX: name,
     INCIDENT_EVENTS_TOPIC: topic(TOPICS.incidentEvents),
     LOG_LEVEL: 'warn',
+    ...(options.viewRedisUrl ? { INCIDENT_VIEW_REDIS_URL: options.viewRedisUrl } : {}),
   };
   const envs: Record<string, Record<string, string>> = {
     incidents: {
@@ -300,6 +306,7 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
   beforeAll(async () => {
     kafka = await startPrivateKafka();
     redis = await startPrivateRedis({ persistent: true });
+    viewRedis = await startPrivateRedis();
     // Everything this file starts (the helpers and the services, which inherit the environment) uses them.
     process.env['KAFKA_BROKERS'] = kafka.broker;
     process.env['REDIS_URL'] = redis.url;
@@ -311,6 +318,7 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
     await Promise.all(supervised.map((s) => s.stop(5_000)));
     client?.disconnect();
     await redis?.stop();
+    await viewRedis?.stop();
     kafka?.destroy();
   }, 120_000);
 
@@ -367,7 +375,38 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
     expectSameAsReference(got);
     expect(got.restarts).toMatchObject({ analyzer: 1, detector: 1, notifier: 1 });
   }, 900_000);
+
+  it('the incident view wiped (FLUSHALL of its Redis) mid-stream: rebuilt from the log, nothing lost, no incident opened twice', async () => {
+    const run = await startRun('wipe', { viewRedisUrl: viewRedis.url });
+    // Wiped as soon as the first incident is open, while alerts are still to come for it (the episode's severity
+    // rises): the case that would open it twice.
+    await until('an incident open', async () => (await incidentCount(run.ports.incidents)) > 0, 300_000);
+    const alertsQ = new Queue(QUEUES.alerts, { connection: client, prefix: run.name });
+    const grouped = (await alertsQ.getJobCounts('completed')).completed ?? 0;
+    await alertsQ.close();
+    const at = { produced: run.produced(), incidents: await incidentCount(run.ports.incidents), grouped };
+    const wiper = new Redis(viewRedis.url, { maxRetriesPerRequest: 1 });
+    try {
+      await wiper.flushall();
+    } finally {
+      wiper.disconnect();
+    }
+    const got = await finishRun(run);
+    report(`incident view wiped (at ${at.produced} posts produced, ${at.incidents} incidents, ${at.grouped} alerts grouped)`, got, run.lines);
+    expectSameAsReference(got);
+    // Crash-only: the incidents service exits on the wipe and its successor rebuilds; nothing else notices.
+    expect(got.restarts).toEqual({ incidents: 1, notifier: 0, detector: 0, analyzer: 0 });
+  }, 900_000);
 });
+
+async function incidentCount(port: number): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/incidents?limit=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return res.ok ? ((await res.json()) as { items: unknown[] }).items.length : 0;
+  } catch {
+    return 0;
+  }
+}
 
 async function metric(port: number, series: string): Promise<number> {
   try {
