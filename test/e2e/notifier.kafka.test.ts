@@ -232,6 +232,27 @@ describe('notifier end to end', () => {
       expect(escalated.title).toContain('升级提醒（第 1 级，仍未认领）');
     });
 
+    redisTest('while the view is being rebuilt (after a wipe) an escalation waits, retried, instead of finding its incident missing', async ({ redis, prefix }) => {
+      const h = await harness(prefix);
+      await escalationSetup(redis, prefix, h);
+      const incident = sampleIncident({ id: 'inc-rebuilding' });
+      // A fresh epoch without caughtUpAt, and no incident yet: the incidents service is replaying the log.
+      await redis.del(`${prefix}view-epoch`);
+      await redis.hset(`${prefix}view-epoch`, { id: 'rebuilding-epoch' });
+      await h.notify('opened', incident);
+      const jobId = escalationJobId(incident.id, 1);
+      await until('the first attempt to fail', async () => {
+        const job = await h.escalations.getJob(jobId);
+        return job && job.attemptsMade >= 1 ? job : undefined;
+      });
+      expect(await h.escalations.getJobState(jobId)).not.toBe('failed');
+      expect(h.receiver.received.filter((m) => m.path === '/lead')).toEqual([]);
+      // The replay reaches the incident, then the end of the log.
+      await redis.set(`${prefix}incident:${incident.id}`, JSON.stringify({ ...incident, timeline: [] }));
+      await redis.hset(`${prefix}view-epoch`, 'caughtUpAt', new Date().toISOString());
+      expect(await finished(h.escalations, jobId)).toEqual({ value: 'escalated' });
+    });
+
     redisTest('a due escalation re-reads the view and does nothing for an acknowledged incident', async ({ redis, prefix }) => {
       const h = await harness(prefix);
       await escalationSetup(redis, prefix, h);
