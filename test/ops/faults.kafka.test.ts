@@ -14,8 +14,9 @@
  * The contract: nothing lost; no post enriched twice; an incident never opens twice; a notification may be delivered
  * twice (at-least-once webhooks), so duplicates are counted and printed, not refused.
  *
- * Part of every run: the five runs take about 4 minutes on an idle 2-core machine (15–25 minutes on a heavily loaded
- * one); TINGFENG_FAULT_RUNS=0 leaves them out of a quick local run.
+ * Part of every run: the first four runs take about 3 minutes on an idle 2-core machine (15–25 minutes on a heavily
+ * loaded one), the wipe run about as long as the reference (all five: 11.5 minutes at a load average of 15);
+ * TINGFENG_FAULT_RUNS=0 leaves them out of a quick local run.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
