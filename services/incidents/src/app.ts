@@ -70,7 +70,8 @@ export function createIncidentsApp(config: IncidentsConfig): IncidentsApp {
       // From here on a wipe of the view's Redis is noticed: commands refuse to decide from it and the process exits.
       const epoch = new ViewEpoch({ redis: viewRedis, keys, checkMs: config.INCIDENT_VIEW_CHECK_MS, logger, onLost: (err) => fatal.raise(err) });
       const opened = await epoch.open();
-      if (opened.started) logger.info({ epoch: opened.id }, 'incident view started from empty: it is built from incident-events');
+      // A first start, a start after a wipe, or the first start of the version that brought the epoch.
+      if (opened.started) logger.info({ epoch: opened.id }, 'new incident view epoch');
       epoch.start();
       shutdown.register('view-epoch', () => epoch.stop());
       // The archive is opened without waiting on it: incidents and notifications do not depend on PostgreSQL.
