@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { bearerToken, matchToken } from '@tingfeng/config';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -42,6 +42,11 @@ export interface OpsServerOptions {
    */
   guardedRoutes?: Record<string, () => unknown>;
   opsToken?: string | undefined;
+  /**
+   * Every request the ops routes above do not answer (any method but GET, any other path), for a process whose own
+   * HTTP work shares the port (the webhook receiver's webhooks). Without one, those get 405 or 404.
+   */
+  fallback?: RequestListener;
 }
 
 /** May this request see a guarded route? */
@@ -54,12 +59,21 @@ function mayInspect(req: IncomingMessage, opsToken: string | undefined): 'ok' | 
   return /^(127\.|::1$|::ffff:127\.)/.test(peer) ? 'ok' : 'forbidden';
 }
 
+/** Paths the ops server itself answers to GET. */
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
- * The operations endpoint of a worker: `GET /healthz` (liveness), `GET /readyz` (readiness), `GET /metrics` (Prometheus text).
+ * The operations endpoint of every service that has no HTTP framework of its own: `GET /healthz` (liveness),
+ * `GET /readyz` (readiness), `GET /metrics` (Prometheus text), and what `routes`, `guardedRoutes` and `fallback` add.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const ours = req.method === 'GET' && (OPS_PATHS.has(path) || options.routes?.[path] !== undefined || options.guardedRoutes?.[path] !== undefined);
+    if (!ours && options.fallback) {
+      options.fallback(req, res);
+      return;
+    }
     if (req.method !== 'GET') {
       res.writeHead(405).end();
       return;
@@ -75,12 +89,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ serve
         .metrics()
         .then((text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text))
         .catch((err: Error) => res.writeHead(500).end(err.message));
-    } else if (path && options.guardedRoutes?.[path]) {
+    } else if (options.guardedRoutes?.[path]) {
       const verdict = mayInspect(req, options.opsToken);
       if (verdict === 'ok') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.guardedRoutes[path]()));
       else if (verdict === 'unauthorized') res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }).end('{"error":"a valid bearer token is required"}');
       else res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"only from the loopback interface, or with the ops token"}');
-    } else if (path && options.routes?.[path]) {
+    } else if (options.routes?.[path]) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.routes[path]()));
     } else {
       res.writeHead(404).end();

@@ -75,13 +75,13 @@ describe('webhook receiver (real HTTP, the real sender)', () => {
     expect([fs.vendorCode, fs.retriable]).toEqual([19021, false]);
   });
 
-  it('answers GET /healthz and /readyz without counting them or using up the planned failures', async () => {
+  it('answers GET /healthz, /readyz and /metrics (the shared ops server) without counting them or using up the planned failures', async () => {
     receiver = await startWebhookReceiver({ secret: 'whsec', failFirst: 1, print: (l) => lines.push(l) });
-    for (const path of ['/healthz', '/readyz']) {
-      const res = await fetch(`${receiver.url}${path}`);
-      expect([path, res.status]).toEqual([path, 200]);
-      expect(await res.json()).toEqual({ status: 'ok' });
-    }
+    const health = await fetch(`${receiver.url}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await fetch(`${receiver.url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { ready: true }]);
+    expect((await fetch(`${receiver.url}/metrics`)).status).toBe(200);
     expect(receiver.attempts).toBe(0);
     // Still a webhook for POST: the first one is the planned failure.
     const channel: ChannelTarget = { id: 'h', type: 'webhook', url: `${receiver.url}/healthz`, secret: 'whsec' };
@@ -89,6 +89,22 @@ describe('webhook receiver (real HTTP, the real sender)', () => {
     await send(channel);
     expect(receiver.received.map((m) => m.path)).toEqual(['/healthz']);
     expect((await fetch(`${receiver.url}/elsewhere`)).status).toBe(405);
+
+    // What it did, by outcome: the planned failure, the webhook, the GET it refused; not the probes.
+    const metrics = await (await fetch(`${receiver.url}/metrics`)).text();
+    expect(metrics).toContain('tingfeng_webhook_receiver_requests_total{outcome="failed_on_purpose",service="webhook-receiver"} 1');
+    expect(metrics).toContain('tingfeng_webhook_receiver_requests_total{outcome="accepted",service="webhook-receiver"} 1');
+    expect(metrics).toContain('tingfeng_webhook_receiver_requests_total{outcome="malformed",service="webhook-receiver"} 1');
+    expect(metrics).toContain('tingfeng_process_');
+  });
+
+  it('counts refused signatures in its metrics', async () => {
+    receiver = await startWebhookReceiver({ secret: 'SECbot', print: () => {} });
+    await rejection(send({ id: 'dd', type: 'dingtalk', url: `${receiver.url}/robot/send?access_token=t1`, secret: 'other' }));
+    await rejection(send({ id: 'h', type: 'webhook', url: `${receiver.url}/hook`, secret: 'other' }));
+    const metrics = await (await fetch(`${receiver.url}/metrics`)).text();
+    expect(metrics).toContain('tingfeng_webhook_receiver_requests_total{outcome="refused",service="webhook-receiver"} 2');
+    expect(receiver.refused).toBe(2);
   });
 
   it('a refused connection is retriable and its error names no URL', async () => {

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dingtalkSign, feishuSign, verifyWebhookSignature, type ChannelType } from '@tingfeng/channels';
+import { matchToken } from '@tingfeng/config';
+import { Counter, createRegistry, startOpsServer } from '@tingfeng/metrics';
 
 /** One message the receiver accepted. */
 export interface ReceivedMessage {
@@ -71,6 +72,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** A vendor signature compared in constant time (the shared token comparison: hashed to one length first). */
+function sameSignature(expected: string, given: string): boolean {
+  return matchToken([expected], given) === 0;
+}
+
 /** The title a message leads with, whatever the vendor format. */
 function titleOf(channel: ChannelType, body: Record<string, unknown>): string {
   const get = (...path: string[]): unknown => path.reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), body);
@@ -99,7 +105,8 @@ function summaryLine(message: ReceivedMessage): string {
  * A local stand-in for the places notifications go: Tingfeng's generic webhook on any path, and the WeCom
  * (`/cgi-bin/webhook/send`), DingTalk (`/robot/send`) and Feishu (`/open-apis/bot/v2/hook/<token>`) bot endpoints,
  * answering as each vendor does. Verifies signatures, prints one line per message, keeps what it accepted.
- * `GET /healthz` and `GET /readyz` answer 200 for container health checks.
+ * It runs on the services' shared ops server: `GET /healthz`, `GET /readyz` and `GET /metrics` are answered there,
+ * before anything is counted, so probes and scrapes never use up `failFirst` or show as attempts.
  */
 export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -108,22 +115,35 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
   let refused = 0;
   let failuresLeft = options.failFirst ?? 0;
   const secret = options.secret;
+  const registry = createRegistry('webhook-receiver');
+  const requests = new Counter({
+    name: 'tingfeng_webhook_receiver_requests_total',
+    help: 'Requests other than probes and scrapes, by outcome (accepted, refused: bad signature, failed_on_purpose: WEBHOOK_FAIL_FIRST, malformed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const refuse = () => {
+    refused += 1;
+    requests.inc({ outcome: 'refused' });
+  };
 
-  const server = createServer((req, res) => {
-    // Container probes, answered before anything is counted so they never use up WEBHOOK_FAIL_FIRST or show as
-    // attempts. It depends on nothing, so listening is being ready: /readyz says the same as /healthz.
-    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) return json(res, 200, { status: 'ok' });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       attempts += 1;
-      if (req.method !== 'POST') return json(res, 405, { error: 'POST only' });
+      if (req.method !== 'POST') {
+        requests.inc({ outcome: 'malformed' });
+        return json(res, 405, { error: 'POST only' });
+      }
       let raw: string;
       try {
         raw = await readBody(req);
       } catch {
+        requests.inc({ outcome: 'malformed' });
         return json(res, 413, { error: 'body too large' });
       }
       if (failuresLeft > 0) {
         failuresLeft -= 1;
+        requests.inc({ outcome: 'failed_on_purpose' });
         return json(res, 500, { error: 'failing on purpose (WEBHOOK_FAIL_FIRST)' });
       }
       const url = new URL(req.url ?? '/', 'http://receiver.local');
@@ -133,6 +153,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
         body = parsed as Record<string, unknown>;
       } catch {
+        requests.inc({ outcome: 'malformed' });
         return json(res, 400, { error: 'body is not a JSON object' });
       }
       const nowMs = Date.now();
@@ -140,7 +161,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       let verified = false;
       if (url.pathname === '/cgi-bin/webhook/send') {
         channel = 'wecom';
-        if (!url.searchParams.get('key')) return json(res, 200, { errcode: 93000, errmsg: 'invalid webhook url' });
+        if (!url.searchParams.get('key')) {
+          requests.inc({ outcome: 'malformed' });
+          return json(res, 200, { errcode: 93000, errmsg: 'invalid webhook url' });
+        }
       } else if (url.pathname === '/robot/send') {
         channel = 'dingtalk';
         if (secret) {
@@ -148,8 +172,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
           const sign = url.searchParams.get('sign') ?? '';
           const fresh = Math.abs(nowMs - ts) <= 3600_000;
           // searchParams decodes the sign; dingtalkSign returns it URL-encoded, as it travels.
-          if (!fresh || sign !== decodeURIComponent(dingtalkSign(ts, secret))) {
-            refused += 1;
+          if (!fresh || !sameSignature(decodeURIComponent(dingtalkSign(ts, secret)), sign)) {
+            refuse();
             return json(res, 200, { errcode: 310000, errmsg: 'sign not match' });
           }
           verified = true;
@@ -159,8 +183,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         if (secret) {
           const ts = Number(body.timestamp);
           const fresh = Math.abs(nowMs / 1000 - ts) <= 3600;
-          if (!fresh || body.sign !== feishuSign(ts, secret)) {
-            refused += 1;
+          if (!fresh || typeof body.sign !== 'string' || !sameSignature(feishuSign(ts, secret), body.sign)) {
+            refuse();
             return json(res, 200, { code: 19021, msg: 'sign match fail or timestamp is not within one hour from current time' });
           }
           verified = true;
@@ -170,7 +194,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         if (secret) {
           const verdict = verifyWebhookSignature(raw, { signature: header(req, 'x-tingfeng-signature'), timestamp: header(req, 'x-tingfeng-timestamp') }, secret, nowMs);
           if (!verdict.ok) {
-            refused += 1;
+            refuse();
             print(`[webhook-receiver] refused a request: signature ${verdict.reason}`);
             return json(res, 401, { error: `signature ${verdict.reason}` });
           }
@@ -179,6 +203,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       }
       const message: ReceivedMessage = { channel, path: url.pathname, title: titleOf(channel, body), body, headers: req.headers, verified, receivedAtMs: nowMs };
       received.push(message);
+      requests.inc({ outcome: 'accepted' });
       print(summaryLine(message));
       if (channel === 'feishu') return json(res, 200, { code: 0, msg: 'success', data: {} });
       if (channel === 'webhook') return json(res, 200, { ok: true });
@@ -186,14 +211,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     })().catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'receiver error' });
     });
-  });
+  };
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  // It depends on nothing, so listening is being ready.
+  const ops = await startOpsServer({ port: options.port ?? 0, host, registry, isReady: () => true, fallback: handle });
+  const port = ops.port;
   let closed: Promise<void> | undefined;
   return {
     port,
@@ -206,9 +229,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       return refused;
     },
     close: () =>
-      (closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
+      (closed ??= (async () => {
+        const stopped = ops.close();
+        // A test closes it to see a refused connection: requests still open are cut, not waited for.
+        ops.server.closeAllConnections();
+        await stopped;
+      })()),
   };
 }
