@@ -28,5 +28,6 @@ export type { BuildRequestOptions } from './requests.js';
 export { sendRequest, DEFAULT_MAX_RESPONSE_BYTES } from './sender.js';
 export { VENDOR_HOSTS, EMPTY_ALLOW_LIST, parseAllowList, checkUrl, checkAddress } from './destination.js';
 export type { AllowList } from './destination.js';
+export { NOTIFY_SETTINGS } from './settings.js';
 export type { SendOptions, SendResult } from './sender.js';
 export { DeliveryError } from './errors/delivery-error.js';

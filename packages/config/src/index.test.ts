@@ -6,6 +6,7 @@ import {
   loadConfig,
   matchToken,
   parsedSetting,
+  QUEUE_SETTINGS,
   REDIS_KEY_SETTINGS,
   REDIS_SETTINGS,
   secretSetting,
@@ -104,6 +105,14 @@ describe('parsedSetting', () => {
   it('is what the parser returns, and the parser’s error is the setting’s', () => {
     expect(loadConfig(schema, { HOSTS: 'a,b' }).HOSTS).toEqual(['a', 'b']);
     expect(() => loadConfig(schema, { HOSTS: 'a b' })).toThrow(/HOSTS.*an entry has a space/s);
+  });
+});
+
+describe('queue settings', () => {
+  it('default to the `tf` BullMQ prefix and take what is set', () => {
+    const schema = z.object({ ...QUEUE_SETTINGS });
+    expect(loadConfig(schema, {})).toEqual({ QUEUE_PREFIX: 'tf' });
+    expect(loadConfig(schema, { QUEUE_PREFIX: 'run-7' })).toEqual({ QUEUE_PREFIX: 'run-7' });
   });
 });
 

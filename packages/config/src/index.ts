@@ -114,6 +114,16 @@ export const REDIS_KEY_SETTINGS = {
   REDIS_PREFIX: z.string().default('tf:'),
 };
 
+/**
+ * The BullMQ key prefix of every service with a queue (detector, incidents, notifier); all must use the same. The
+ * default is `DEFAULT_QUEUE_PREFIX` of `@tingfeng/queue`, written out because this package depends on none other (a
+ * test holds the two equal).
+ */
+export const QUEUE_SETTINGS = {
+  /** Prefix of the BullMQ keys (`{p}:alerts:…`, `{p}:notifications:…`, the notifier's `deliveries` and `escalations`). */
+  QUEUE_PREFIX: z.string().default('tf'),
+};
+
 /** Every service's stop deadline. */
 export const SHUTDOWN_SETTINGS = {
   /** Graceful stop deadline: past it the process exits anyway. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { GROUPS, QUEUES, TOPICS } from '@tingfeng/contracts';
 import { DEFAULT_CAMPAIGN_SETTINGS } from '@tingfeng/detect';
-import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, loadConfig } from '@tingfeng/config';
+import { ConfigError, KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS, QUEUE_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, loadConfig } from '@tingfeng/config';
 
 export const DetectorServiceConfigSchema = z.object({
   ...KAFKA_SETTINGS,
@@ -56,8 +56,7 @@ export const DetectorServiceConfigSchema = z.object({
   CAMPAIGN_MIN_POSTS: z.coerce.number().int().nonnegative().default(DEFAULT_CAMPAIGN_SETTINGS.minPosts),
   /** Recent posts the leader remembers so a campaign registered after the fact still gets its earlier buckets (0: none). */
   CAMPAIGN_BACKFILL_POSTS: z.coerce.number().int().nonnegative().default(DEFAULT_CAMPAIGN_SETTINGS.backfillPosts),
-  /** BullMQ key prefix. */
-  QUEUE_PREFIX: z.string().default('tf'),
+  ...QUEUE_SETTINGS,
   /** BullMQ queue the alerts go to. */
   ALERTS_QUEUE: z.string().default(QUEUES.alerts),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */

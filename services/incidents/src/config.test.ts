@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EMPTY_ALLOW_LIST } from '@tingfeng/channels';
 import { ConfigError } from '@tingfeng/config';
 import { DEFAULT_REDIS_PREFIX } from '@tingfeng/contracts';
+import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
 import { loadIncidentsConfig, parseApiTokens } from './config.js';
 
 describe('incidents settings', () => {
@@ -10,6 +12,15 @@ describe('incidents settings', () => {
     expect(c.API_TOKENS).toEqual([]);
     // the shared block's default is written out in @tingfeng/config, which depends on no other package: keep them one
     expect(c.REDIS_PREFIX).toBe(DEFAULT_REDIS_PREFIX);
+    expect(c.QUEUE_PREFIX).toBe(DEFAULT_QUEUE_PREFIX);
+  });
+
+  it('reads NOTIFY_ALLOWED_HOSTS through the block it shares with the notifier, naming a bad entry by position only', () => {
+    expect([...loadIncidentsConfig({ NOTIFY_ALLOWED_HOSTS: 'Webhook-Receiver, 127.0.0.1' }).NOTIFY_ALLOWED_HOSTS.hosts]).toEqual(['webhook-receiver']);
+    expect(loadIncidentsConfig({}).NOTIFY_ALLOWED_HOSTS).toEqual(EMPTY_ALLOW_LIST);
+    expect(() => loadIncidentsConfig({ NOTIFY_ALLOWED_HOSTS: 'ok.example,http://secret-host/' })).toThrow(
+      /^invalid configuration: NOTIFY_ALLOWED_HOSTS: entry 2 of 2 is not a host name(?!.*secret-host)/,
+    );
   });
 
   it('reads token:role pairs and token:role:name triples', () => {

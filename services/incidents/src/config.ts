@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { GROUPS, ROLES, TOPICS, type Role } from '@tingfeng/contracts';
-import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
-import { parseAllowList } from '@tingfeng/channels';
-import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
+import { ARCHIVE_SETTINGS, KAFKA_SETTINGS, MIN_TOKEN_LENGTH, QUEUE_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, list, loadConfig, parsedSetting, tokenFingerprint } from '@tingfeng/config';
+import { NOTIFY_SETTINGS } from '@tingfeng/channels';
 
 /** One API token: the secret, its role, and the principal name recorded as `actor` on the events it causes. */
 export interface ApiToken {
@@ -50,11 +49,8 @@ export const IncidentsConfigSchema = z.object({
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)')
     .default('07:30'),
-  /**
-   * Non-public destinations the daily reports' announcements may reach (host names, addresses, CIDR ranges), as the
-   * notifier's variable of the same name: a webhook to a loopback or private address is refused unless listed.
-   */
-  NOTIFY_ALLOWED_HOSTS: parsedSetting((value) => parseAllowList(list(value))),
+  /** NOTIFY_ALLOWED_HOSTS: the non-public destinations the daily reports' announcements may reach, as the notifier's. */
+  ...NOTIFY_SETTINGS,
   /** The Chromium that prints reports as PDF (Debian's package path). */
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   ...REDIS_SETTINGS,
@@ -62,8 +58,7 @@ export const IncidentsConfigSchema = z.object({
   ...REDIS_KEY_SETTINGS,
   /** How often the view's epoch is checked: a wipe of the view's Redis is noticed within this (and the process exits). */
   INCIDENT_VIEW_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
-  /** BullMQ key prefix of the `alerts` and `notifications` queues. */
-  QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
+  ...QUEUE_SETTINGS,
   /** The log of record the incident events are appended to and the view is rebuilt from (override for tests). */
   INCIDENT_EVENTS_TOPIC: z.string().default(TOPICS.incidentEvents),
   /** Consumer group of the view's applier; it commits nothing (its offsets live in Redis beside the view). */

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { TOPICS } from '@tingfeng/contracts';
-import { KAFKA_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, list, loadConfig, parsedSetting, secretSetting } from '@tingfeng/config';
-import { parseAllowList } from '@tingfeng/channels';
-import { DEFAULT_QUEUE_PREFIX } from '@tingfeng/queue';
+import { KAFKA_SETTINGS, QUEUE_SETTINGS, REDIS_KEY_SETTINGS, REDIS_SETTINGS, SHUTDOWN_SETTINGS, VIEW_REDIS_SETTINGS, loadConfig, secretSetting } from '@tingfeng/config';
+import { NOTIFY_SETTINGS } from '@tingfeng/channels';
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -12,8 +11,7 @@ export const NotifierConfigSchema = z.object({
   ...REDIS_SETTINGS,
   ...VIEW_REDIS_SETTINGS,
   ...REDIS_KEY_SETTINGS,
-  /** BullMQ key prefix of the notifications, deliveries and escalations queues. */
-  QUEUE_PREFIX: z.string().default(DEFAULT_QUEUE_PREFIX),
+  ...QUEUE_SETTINGS,
   /** The log of record `notified` and `escalated` events are appended to. */
   INCIDENT_EVENTS_TOPIC: z.string().default(TOPICS.incidentEvents),
   /** Base URL of the dashboard: messages link to `${PUBLIC_URL}/#/incidents/<id>`. */
@@ -22,12 +20,7 @@ export const NotifierConfigSchema = z.object({
   NOTIFY_DEFAULT_WEBHOOK_URL: z.string().url().optional(),
   /** HMAC secret of the default webhook, at least 16 characters. */
   NOTIFY_DEFAULT_WEBHOOK_SECRET: secretSetting().optional(),
-  /**
-   * Destinations that are not public but may be reached (comma-separated host names, IP addresses, CIDR ranges):
-   * generic webhooks to loopback, private or link-local addresses are refused unless listed here, and a listed host
-   * may also stand in for the bots' vendor hosts (a local receiver in tests and demos). Empty: public hosts only.
-   */
-  NOTIFY_ALLOWED_HOSTS: parsedSetting((value) => parseAllowList(list(value))),
+  ...NOTIFY_SETTINGS,
   /** Bytes of a receiver's answer read at most (the bots answer a few dozen). */
   NOTIFY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** Messages per window a channel accepts when it sets no `ratePerMinute`; the bots allow about 20 a minute. */
