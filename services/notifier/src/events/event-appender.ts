@@ -1,8 +1,13 @@
 import { encodeIncidentEvent, type IncidentEvent } from '@tingfeng/contracts';
 import type { Producer } from '@tingfeng/kafka';
 
+/** Where the processors put the events they cause: the log of record in the service, a list in their unit tests. */
+export interface EventSink {
+  append(events: readonly IncidentEvent[]): Promise<void>;
+}
+
 /** Appends the notifier's events (`notified`, `escalated`) to the log of record, keyed by incident. */
-export class EventAppender {
+export class EventAppender implements EventSink {
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,

@@ -4,7 +4,7 @@ import type { Logger } from '@tingfeng/logger';
 import type { Queue, RedisKeys } from '@tingfeng/queue';
 import type { EscalationJobData } from '@tingfeng/contracts';
 import type { DeliveryStore } from '../delivery/store.js';
-import type { EventAppender } from '../events/event-appender.js';
+import type { EventSink } from '../events/event-appender.js';
 import type { NotifierMetrics } from '../metrics.js';
 import type { ConfigStore } from '../routing/config-store.js';
 import type { QuietHours } from '../routing/quiet-hours.js';
@@ -38,7 +38,7 @@ export interface NotifierContext {
   store: DeliveryStore;
   deliveries: Queue<DeliveryJobData>;
   escalations: Queue<EscalationJobData>;
-  events: EventAppender;
+  events: EventSink;
   metrics: NotifierMetrics;
   logger: Logger;
 }
