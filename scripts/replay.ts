@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { KAFKA_SETTINGS } from '@tingfeng/config';
 import { TOPICS, validatePost } from '@tingfeng/contracts';
 import { createKafka, createProducer, prepareTopics, parseBrokers } from '@tingfeng/kafka';
 import { createLogger } from '@tingfeng/logger';
@@ -17,7 +18,7 @@ const { values } = parseArgs({
     input: { type: 'string' },
     speed: { type: 'string', default: '1' },
     topic: { type: 'string', default: TOPICS.posts },
-    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    brokers: { type: 'string', default: KAFKA_SETTINGS.KAFKA_BROKERS.parse(process.env.KAFKA_BROKERS || undefined) },
   },
 });
 

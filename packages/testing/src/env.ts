@@ -1,13 +1,12 @@
-/** The Kafka bootstrap servers the tests use: `KAFKA_BROKERS` (comma-separated), default `127.0.0.1:9092`. */
+import { KAFKA_SETTINGS, REDIS_SETTINGS } from '@tingfeng/config';
+import { parseBrokers } from '@tingfeng/kafka';
+
+/** The Kafka bootstrap servers the tests use: `KAFKA_BROKERS` (comma-separated), default the services' default. */
 export function kafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env['KAFKA_BROKERS']?.trim() || '127.0.0.1:9092';
-  return raw
-    .split(',')
-    .map((broker) => broker.trim())
-    .filter((broker) => broker.length > 0);
+  return parseBrokers(KAFKA_SETTINGS.KAFKA_BROKERS.parse(env['KAFKA_BROKERS']?.trim() || undefined));
 }
 
-/** The Redis the tests use: `REDIS_URL`, default `redis://127.0.0.1:6379`. */
+/** The Redis the tests use: `REDIS_URL`, default the services' default. */
 export function redisUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379';
+  return env['REDIS_URL']?.trim() || REDIS_SETTINGS.REDIS_URL.parse(undefined);
 }

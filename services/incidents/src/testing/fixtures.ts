@@ -3,7 +3,7 @@ import type { Alert } from '@tingfeng/contracts';
 import { QUEUES } from '@tingfeng/contracts';
 import { Queue, queueSettings } from '@tingfeng/queue';
 import { JOB_NAMES, type AlertJobData } from '@tingfeng/contracts';
-import { databaseUrl, randomSchemaName } from '@tingfeng/testing';
+import { databaseUrl, kafkaBrokers, randomSchemaName, redisUrl } from '@tingfeng/testing';
 import { IncidentsConfigSchema, type IncidentsConfig } from '../config.js';
 
 /** Tokens the tests use: one per role, with names so the audit trail is readable. */
@@ -20,8 +20,8 @@ export const TEST_TOKENS = {
 export function testIncidentsConfig(env: Record<string, string> = {}): IncidentsConfig {
   const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   return IncidentsConfigSchema.parse({
-    KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    REDIS_URL: redisUrl(),
     REDIS_PREFIX: `test-inc-${id}:`,
     QUEUE_PREFIX: `test-q-${id}`,
     INCIDENT_EVENTS_TOPIC: `test-incident-events-${id}`,
