@@ -2,10 +2,31 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@tingfeng/logger';
-import { ShutdownRegistry, TIMED_OUT, withTimeout } from './index.js';
+import { SerialQueue, ShutdownRegistry, TIMED_OUT, withTimeout } from './index.js';
 
 const fixture = join(import.meta.dirname, 'main.fixture.ts');
 const env = (mode: string) => ({ ...process.env, FIXTURE_MODE: mode, LOG_LEVEL: 'silent' });
+
+describe('SerialQueue', () => {
+  it('runs one piece of work at a time, in order, and goes on after one that fails', async () => {
+    const queue = new SerialQueue();
+    const log: string[] = [];
+    let running = 0;
+    const step = (name: string, ms: number, fail = false) =>
+      queue.run(async () => {
+        running += 1;
+        log.push(`${name}:${running}`);
+        await new Promise((r) => setTimeout(r, ms));
+        running -= 1;
+        if (fail) throw new Error(name);
+        return name;
+      });
+    const results = await Promise.allSettled([step('a', 30), step('b', 1, true), step('c', 10)]);
+    expect(log).toEqual(['a:1', 'b:1', 'c:1']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['a', 'b', 'c']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+});
 
 describe('ShutdownRegistry', () => {
   const logger = createLogger('test');

@@ -20,6 +20,20 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
   }
 }
 
+/**
+ * Runs the work handed to it one piece at a time, in the order handed: each starts once the one before has settled,
+ * fulfilled or rejected. A rejection goes to its own caller only; the work after it still runs.
+ */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(work, work);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
 /** A running part of a process: what the composition root returns. */
 export interface Service {
   start(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { Alert, IncidentEvent } from '@tingfeng/contracts';
+import { SerialQueue } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import type { Queue } from '@tingfeng/queue';
 import type { NotifyJobData } from '@tingfeng/contracts';
@@ -34,7 +35,7 @@ export interface IncidentCommandsOptions {
  * (an alert and an ack) never decide against the same stale view.
  */
 export class IncidentCommands {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly commands = new SerialQueue();
   private readonly now: () => number;
 
   constructor(private readonly options: IncidentCommandsOptions) {
@@ -54,9 +55,7 @@ export class IncidentCommands {
       if (!result.ok) throw result.error;
       return result.value;
     };
-    const run = this.tail.then(checked, checked);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.commands.run(checked);
   }
 
   /** Groups one alert into an incident. Idempotent: an alert already grouped only re-enqueues its notifications (deduplicated). */

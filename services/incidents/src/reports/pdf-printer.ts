@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { SerialQueue } from '@tingfeng/lifecycle';
 
 /**
  * Prints report HTML to PDF with a real Chromium (Debian's `/usr/bin/chromium` by default, driven by playwright-core):
@@ -7,7 +8,7 @@ import { chromium } from 'playwright-core';
  * reports are printed a few times a day, and a browser left running would hold ~150 MB for nothing.
  */
 export class PdfPrinter {
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #prints = new SerialQueue();
 
   constructor(private readonly executablePath: string) {}
 
@@ -23,9 +24,7 @@ export class PdfPrinter {
 
   /** The PDF of `html`. Pages that load nothing from the network (a report's) print the same every time. */
   print(html: string): Promise<Buffer> {
-    const run = this.#queue.then(() => this.#print(html));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#prints.run(() => this.#print(html));
   }
 
   async #print(html: string): Promise<Buffer> {

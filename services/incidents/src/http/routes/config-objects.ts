@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { SerialQueue } from '@tingfeng/lifecycle';
 import type { Logger } from '@tingfeng/logger';
 import type { RedisKeys } from '@tingfeng/queue';
 import {
@@ -69,13 +70,9 @@ const TAGS = ['configuration'];
  * the log). Reading channels never shows their secrets.
  */
 export function registerConfigRoutes(app: Api, { tokens, redis, keys, logger }: ConfigRoutesOptions): void {
-  let tail: Promise<unknown> = Promise.resolve();
   // Read-modify-write of one JSON value: serialised so two admins' edits do not lose one another.
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = tail.then(work, work);
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  const edits = new SerialQueue();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => edits.run(work);
   const readJson = async <T>(key: string, fallback: T): Promise<T> => {
     const raw = await redis.get(key);
     return raw ? (JSON.parse(raw) as T) : fallback;
