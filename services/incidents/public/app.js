@@ -16,7 +16,6 @@ const KIND_ZH = {
 };
 const LIST_PAGE = 50;
 const TIMELINE_PAGE = 100;
-const ROLE_CAN = { analyst: ['read', 'note'], oncall: ['read', 'note', 'operate'], admin: ['read', 'note', 'operate', 'admin'] };
 
 const state = { token: localStorage.getItem(TOKEN_KEY) ?? '', me: null, source: null, filters: { status: '', severity: '', type: '', scheme: '' } };
 
@@ -26,7 +25,8 @@ const fmt = (iso) => {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('zh-CN', { hour12: false });
 };
 const badge = (kind, value, zh) => h('span', { class: `badge ${kind}-${value}`, 'data-value': value }, `${zh[value] ?? value} ${value}`);
-const can = (permission) => Boolean(state.me && ROLE_CAN[state.me.role]?.includes(permission));
+// The server says what the caller's role may do (GET /api/whoami): the grants are written there only.
+const can = (permission) => Boolean(state.me?.permissions?.includes(permission));
 
 async function api(method, path, body) {
   const res = await fetch(path, {

@@ -4,8 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiToken } from '../config.js';
 
 /** What a caller may do. analyst: read + note; oncall: + operate (ack, resolve, assign, response); admin: everything. */
-export type Permission = 'read' | 'note' | 'operate' | 'admin';
+export const PERMISSIONS = ['read', 'note', 'operate', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
+/** The one statement of what each role may do: the routes check it, and the dashboard reads it from /api/whoami. */
 const GRANTS: Record<Role, readonly Permission[]> = {
   analyst: ['read', 'note'],
   oncall: ['read', 'note', 'operate'],
@@ -14,6 +16,11 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 
 export function can(role: Role, permission: Permission): boolean {
   return GRANTS[role].includes(permission);
+}
+
+/** Everything `role` may do. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...GRANTS[role]];
 }
 
 /** The caller as the audit trail names it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertSchema, IncidentSchema, INCIDENT_STATUSES, ROLES, SEVERITIES } from '@tingfeng/contracts';
+import { PERMISSIONS } from './auth.js';
 import { decodeListCursor } from '../store/view-store.js';
 
 /**
@@ -195,4 +196,9 @@ export const IncidentDetailSchema = named(
   'An incident with its alerts, timeline, evidence and series',
 );
 
-export const WhoamiSchema = z.object({ principal: z.string(), role: z.enum(ROLES) });
+export const WhoamiSchema = z.object({
+  principal: z.string(),
+  role: z.enum(ROLES),
+  /** What the role may do (the dashboard enables its controls by these, so the grants are stated on the server only). */
+  permissions: z.array(z.enum(PERMISSIONS)),
+});

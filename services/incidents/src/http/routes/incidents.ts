@@ -8,7 +8,7 @@ import { incidentDetail } from '../../domain/detail.js';
 import type { IncidentView } from '../../domain/incident-view.js';
 import type { ViewStore } from '../../store/view-store.js';
 import { errorAnswer, guarded, type Api } from '../api.js';
-import type { Permission } from '../auth.js';
+import { permissionsOf, type Permission } from '../auth.js';
 import type { FixedWindowLimiter } from '../rate-limit.js';
 import {
   AlertsPageSchema,
@@ -66,8 +66,8 @@ export function registerIncidentRoutes(app: Api, { tokens, store, commands, note
   });
   app.get(
     '/api/whoami',
-    guarded(tokens, 'read', { summary: 'The caller’s principal and role', tags: ['auth'], response: { 200: WhoamiSchema } }),
-    async (req) => ({ principal: req.principal!.name, role: req.principal!.role }),
+    guarded(tokens, 'read', { summary: 'The caller’s principal, role and what the role may do', tags: ['auth'], response: { 200: WhoamiSchema } }),
+    async (req) => ({ principal: req.principal!.name, role: req.principal!.role, permissions: permissionsOf(req.principal!.role) }),
   );
 
   app.get(
