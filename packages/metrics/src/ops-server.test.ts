@@ -19,6 +19,41 @@ describe('startOpsServer', () => {
     }
   });
 
+  it('hands every request it does not answer itself to the fallback, and none of its own', async () => {
+    const seen: string[] = [];
+    const ops = await startOpsServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry: createRegistry('test'),
+      isReady: () => true,
+      routes: { '/role': () => ({ role: 'leader' }) },
+      fallback: (req, res) => {
+        seen.push(`${req.method} ${req.url}`);
+        res.writeHead(202).end();
+      },
+    });
+    try {
+      const base = `http://127.0.0.1:${ops.port}`;
+      for (const path of ['/healthz', '/readyz', '/metrics', '/role', '/healthz?probe=1']) expect([path, (await fetch(`${base}${path}`)).status]).toEqual([path, 200]);
+      expect((await fetch(`${base}/hook`, { method: 'POST', body: '{}' })).status).toBe(202);
+      expect((await fetch(`${base}/healthz`, { method: 'POST', body: '{}' })).status).toBe(202);
+      expect((await fetch(`${base}/elsewhere`)).status).toBe(202);
+      expect(seen).toEqual(['POST /hook', 'POST /healthz', 'GET /elsewhere']);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  it('without a fallback: 405 to other methods, 404 to other paths', async () => {
+    const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: createRegistry('test'), isReady: () => true });
+    try {
+      expect((await fetch(`http://127.0.0.1:${ops.port}/healthz`, { method: 'POST' })).status).toBe(405);
+      expect((await fetch(`http://127.0.0.1:${ops.port}/elsewhere`)).status).toBe(404);
+    } finally {
+      await ops.close();
+    }
+  });
+
   it('is live without an isLive check', async () => {
     const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: createRegistry('test'), isReady: () => true });
     try {
