@@ -30,6 +30,7 @@ import { createTopics, databaseUrl, deleteTopics, dropSchema, freePort, kafkaBro
 import { createAnalyzer } from '@tingfeng/text';
 import { createKafka } from '@tingfeng/kafka';
 import { createLogger } from '@tingfeng/logger';
+import { scrapeSum } from '@tingfeng/metrics';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -145,18 +146,6 @@ async function library(url: string, posts: readonly EnrichedPost[], months: read
   return posts.length / seconds;
 }
 
-async function metric(port: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  } catch {
-    return 0;
-  }
-}
-
 /** The archiver as deployed: a child process, from a 6-partition topic to committed rows. Timed from its first write to its last. */
 async function service(url: string, posts: readonly EnrichedPost[], months: readonly string[]): Promise<number> {
   const schema = await freshSchema(url, months);
@@ -193,14 +182,14 @@ async function service(url: string, posts: readonly EnrichedPost[], months: read
     let progressAt = performance.now();
     let last = 0;
     for (;;) {
-      const written = await metric(port, 'tingfeng_archiver_posts_written_total');
+      const written = await scrapeSum(port, 'tingfeng_archiver_posts_written_total');
       if (t0 === 0 && written > 0) {
         t0 = performance.now();
         first = written;
       }
       if (written >= posts.length) {
         const rate = (written - first) / ((performance.now() - t0) / 1000);
-        const duplicates = await metric(port, 'tingfeng_archiver_posts_duplicate_total');
+        const duplicates = await scrapeSum(port, 'tingfeng_archiver_posts_duplicate_total');
         if (duplicates > 0) say(`  (the archiver saw ${fmt(duplicates)} redelivered posts: a chunk whose offset commit failed after its rows were durable)`);
         return rate;
       }

@@ -29,6 +29,7 @@ import {
   redisUrl,
   startThrowawayPostgres,
 } from '@tingfeng/testing/infra';
+import { scrapeSum } from '@tingfeng/metrics';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const demoFile = join(repoRoot, 'infra/demo/dying-city.jsonl');
@@ -123,18 +124,6 @@ async function waitReady(name: string, url: string, timeoutMs = 120_000): Promis
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${name} did not become ready at ${url}`);
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  } catch {
-    return 0;
-  }
 }
 
 let stopping = false;
@@ -300,10 +289,10 @@ async function main(): Promise<void> {
   // Wait until the analyzer has accounted for every line and the detector has caught up.
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const done = (await metric(ports.analyzer, 'tingfeng_posts_in_total')) >= totalLines;
-    const lag = await metric(ports.detector, 'tingfeng_consumer_lag_messages');
-    const enrichedSoFar = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
-    const archivedSoFar = await metric(ports.archiver, 'tingfeng_archiver_messages_total');
+    const done = (await scrapeSum(ports.analyzer, 'tingfeng_posts_in_total')) >= totalLines;
+    const lag = await scrapeSum(ports.detector, 'tingfeng_consumer_lag_messages');
+    const enrichedSoFar = await scrapeSum(ports.analyzer, 'tingfeng_posts_enriched_total');
+    const archivedSoFar = await scrapeSum(ports.archiver, 'tingfeng_archiver_messages_total');
     if (done && lag === 0 && archivedSoFar >= enrichedSoFar) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -311,14 +300,14 @@ async function main(): Promise<void> {
   await watchIncidents();
   clearInterval(ticker);
 
-  const enriched = await metric(ports.analyzer, 'tingfeng_posts_enriched_total');
-  const rejected = await metric(ports.analyzer, 'tingfeng_posts_rejected_total');
-  const alerts = await metric(ports.detector, 'tingfeng_alerts_emitted_total');
+  const enriched = await scrapeSum(ports.analyzer, 'tingfeng_posts_enriched_total');
+  const rejected = await scrapeSum(ports.analyzer, 'tingfeng_posts_rejected_total');
+  const alerts = await scrapeSum(ports.detector, 'tingfeng_alerts_emitted_total');
   // The rows themselves, not a counter: what a search can find. Redeliveries (an offset commit refused while the
   // broker's transaction coordinator loads, a restart) are counted by the archiver as duplicates and change nothing.
   const archive = createArchive({ databaseUrl: database, schema: archiveSchema, subwords: false });
   const archived = await archive.count({ includeSpam: true }).finally(() => archive.close());
-  const redelivered = await metric(ports.archiver, 'tingfeng_archiver_posts_duplicate_total');
+  const redelivered = await scrapeSum(ports.archiver, 'tingfeng_archiver_posts_duplicate_total');
   say('\n──────── what happened ────────');
   say(`posts: ${totalLines} lines replayed → ${enriched} enriched, ${rejected} refused to ${topic(TOPICS.postsDlq)} with their reasons`);
   const unarchived = enriched - archived;

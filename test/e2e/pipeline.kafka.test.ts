@@ -16,6 +16,7 @@ import { eventually } from '../../services/incidents/src/testing/fixtures.js';
 import { Queue, queueSettings } from '../../packages/queue/src/index.js';
 import { QUEUES } from '../../packages/contracts/src/index.js';
 import { apiClient } from './support/incidents.js';
+import { scrapeSum } from '@tingfeng/metrics';
 
 /**
  * The whole system through real Kafka, Redis and HTTP: the dying-city episode goes in as raw posts; the analyzer,
@@ -33,19 +34,6 @@ type Stoppable = { stop(): Promise<void> };
 const started: Stoppable[] = [];
 let metricsPorts: () => number[];
 
-/** Sum of a series on a /metrics page (0 while it does not answer). */
-async function metricSum(port: number, series: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(series) && !l.startsWith('#'))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Waits for `probe` as long as the pipeline moves (posts enriched, posts detected): a slow machine takes longer, and
  * only a pipeline that made no progress for `stallMs` fails the wait. No fixed budget the work must fit in.
@@ -53,7 +41,7 @@ async function metricSum(port: number, series: string): Promise<number> {
 async function whileProgressing<T>(what: string, probe: () => Promise<T | undefined>, stallMs = 60_000): Promise<T> {
   const progress = async () => {
     const [analyzer, detector] = metricsPorts();
-    return `${await metricSum(analyzer!, 'tingfeng_posts_enriched_total')}/${await metricSum(detector!, 'tingfeng_detector_posts_total')}`;
+    return `${await scrapeSum(analyzer!, 'tingfeng_posts_enriched_total')}/${await scrapeSum(detector!, 'tingfeng_detector_posts_total')}`;
   };
   let last = await progress();
   let movedAtMs = Date.now();

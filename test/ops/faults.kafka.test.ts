@@ -42,6 +42,7 @@ import { Supervised } from '../../scripts/lib/supervisor.js';
 import type { GlobalCheckpoint } from '../../services/detector/src/checkpoint/fenced-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../services/webhook-receiver/src/receiver.js';
 import { REPO_ROOT } from './ops-files.js';
+import { scrapeSum } from '@tingfeng/metrics';
 
 const DAY_MS = 24 * 3600 * 1000;
 const TOKEN = 'faults-analyst-token-000000';
@@ -336,7 +337,7 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
 
   it('the broker stopped for 20 s mid-stream and started again: ridden out, nothing lost, nothing doubled', async () => {
     const run = await startRun('broker');
-    await until('a third of the posts in', async () => run.produced() >= posts.length / 3 && (await metric(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > 300, 300_000);
+    await until('a third of the posts in', async () => run.produced() >= posts.length / 3 && (await scrapeSum(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > 300, 300_000);
     kafka.stop();
     await sleep(20_000);
     kafka.start();
@@ -352,7 +353,7 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
 
   it('Redis stopped for 15 s mid-stream and started again: ridden out, nothing lost, nothing doubled', async () => {
     const run = await startRun('redis');
-    await until('a third of the posts in', async () => run.produced() >= posts.length / 3 && (await metric(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > 300, 300_000);
+    await until('a third of the posts in', async () => run.produced() >= posts.length / 3 && (await scrapeSum(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > 300, 300_000);
     await redis.stop();
     await sleep(15_000);
     await redis.start();
@@ -365,9 +366,9 @@ describe.skipIf(process.env['TINGFENG_FAULT_RUNS'] === '0')('fault runs under lo
   it('SIGKILL of the analyzer, the detector and the notifier during the replay: restarted, nothing lost, nothing doubled', async () => {
     const run = await startRun('kill');
     const service = (name: string) => run.services.find((s) => s.name === name)!;
-    await until('a quarter enriched', async () => (await metric(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > posts.length / 4, 300_000);
+    await until('a quarter enriched', async () => (await scrapeSum(run.ports.analyzer, 'tingfeng_posts_enriched_total')) > posts.length / 4, 300_000);
     service('analyzer').child!.kill('SIGKILL');
-    await until('the detector under way', async () => (await metric(run.ports.detector, 'tingfeng_detector_posts_total')) > 200, 300_000);
+    await until('the detector under way', async () => (await scrapeSum(run.ports.detector, 'tingfeng_detector_posts_total')) > 200, 300_000);
     service('detector').child!.kill('SIGKILL');
     await until('a first notification', async () => run.receiver.received.length > 0, 300_000);
     service('notifier').child!.kill('SIGKILL');
@@ -404,18 +405,6 @@ async function incidentCount(port: number): Promise<number> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/api/incidents?limit=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return res.ok ? ((await res.json()) as { items: unknown[] }).items.length : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function metric(port: number, series: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(series) && !l.startsWith('#'))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   } catch {
     return 0;
   }

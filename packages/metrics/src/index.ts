@@ -3,6 +3,7 @@ import { bearerToken, matchToken } from '@tingfeng/config';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry };
+export { scrapeSum } from './scrape.js';
 
 /** A fresh registry with the process's default metrics, every series prefixed `tingfeng_` by the caller's names. */
 export function createRegistry(service: string): Registry {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkInterfaces } from 'node:os';
-import { createRegistry, startOpsServer } from './index.js';
+import { Counter, createRegistry, scrapeSum, startOpsServer } from './index.js';
 
 describe('startOpsServer', () => {
   it('answers /healthz 200 while live and 503 once a part has failed for good', async () => {
@@ -97,5 +97,21 @@ describe('guarded ops routes', () => {
     } finally {
       await ops.close();
     }
+  });
+
+  it('scrapeSum adds a series over its label sets from /metrics, and reads 0 while nothing answers', async () => {
+    const registry = createRegistry('test');
+    const counter = new Counter({ name: 'tingfeng_test_things_total', help: 'things', labelNames: ['kind'], registers: [registry] });
+    counter.inc({ kind: 'a' }, 2);
+    counter.inc({ kind: 'b' }, 3.5);
+    const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry, isReady: () => true });
+    const port = ops.port;
+    try {
+      expect(await scrapeSum(port, 'tingfeng_test_things_total')).toBe(5.5);
+      expect(await scrapeSum(port, 'tingfeng_test_absent_total')).toBe(0);
+    } finally {
+      await ops.close();
+    }
+    expect(await scrapeSum(port, 'tingfeng_test_things_total')).toBe(0);
   });
 });
