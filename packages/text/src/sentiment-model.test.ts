@@ -21,6 +21,7 @@ const tiny = (): SentimentModel => ({
   hopWeight: 0.5,
   words: new Map([['开心', 1.2], ['失望', -1.1]]),
   negated: new Map([['开心', -0.9]]),
+  chars: new Map([['嗯', -0.6]]),
   grams: new GramTable([['开心', 0.3], ['不开', -0.4], ['哈哈哈', 0.7]]),
   emoticons: new Map([['哈哈', 4.6], ['汗', -0.8], ['ok', 2]]),
 });
@@ -32,6 +33,7 @@ describe('the sentiment model file', () => {
     const back = parseSentimentModel(text);
     expect(back.words.get('失望')).toBe(-1.1);
     expect(back.negated.get('开心')).toBe(-0.9);
+    expect(back.chars.get('嗯')).toBe(-0.6);
     expect(new Map(back.grams.entries()).get('哈哈哈')).toBeCloseTo(0.7, 6);
     expect(back.emoticons.get('汗')).toBe(-0.8);
     expect(serializeSentimentModel(back, ['a comment'])).toBe(text);
@@ -114,6 +116,10 @@ describe('negation scope and the scorer', () => {
     expect(evidence('开心开心')).toBeCloseTo(1.2 + 0.3 + lexiconPart(2 * happy), 6);
     // 我不开心: 开心 negated (−0.9), grams 不开 (−0.4) and 开心 (0.3), and the lexicon's own 不开心.
     expect(evidence('我不开心')).toBeCloseTo(-0.9 - 0.4 + 0.3 + lexiconPart(lexicon.words.get('不开心')!), 6);
+    // A character counts once a text, wherever it stands (嗯 is no lexicon word, no piece or gram of the model).
+    expect(lexicon.words.has('嗯')).toBe(false);
+    expect(evidence('嗯')).toBeCloseTo(-0.6, 6);
+    expect(evidence('嗯 嗯嗯')).toBeCloseTo(-0.6, 6);
     expect(scorer.emoticonEvidence(['哈哈'])).toBe(4.6);
     expect(scorer.emoticonEvidence(['哈哈', 'OK', '汗', '未知'])).toBeCloseTo(4.6 + 2 - 0.8, 9);
     const v = scorer.verdict(1);

@@ -11,9 +11,9 @@ export const NEGATION_SCOPE = 3;
 
 /**
  * A logistic-regression polarity model over a text's jieba pieces (each piece read plain or, within a negation's
- * scope, as a separate negated feature), its character bigrams and trigrams, and the lexicon scorer's verdict.
- * Features are binary (present or not). The logit of a text is
- * `bias + Σ pieces + Σ grams + lexiconWeight · tanh(lexicon sum / 2)`, and the evidence of its emoticons
+ * scope, as a separate negated feature), its characters, character bigrams and trigrams, and the lexicon scorer's
+ * verdict. Features are binary (present or not). The logit of a text is
+ * `bias + Σ pieces + Σ characters + Σ grams + lexiconWeight · tanh(lexicon sum / 2)`, and the evidence of its emoticons
  * ({@link SentimentModel.emoticons}) is added on top: the word model never saw emoticons (they were its labels).
  */
 export interface SentimentModel {
@@ -33,6 +33,8 @@ export interface SentimentModel {
   words: ReadonlyMap<string, number>;
   /** Weights of pieces inside a negation's scope. */
   negated: ReadonlyMap<string, number>;
+  /** Weights of single characters (UTF-16 units of the gram text, space excluded). */
+  chars: ReadonlyMap<string, number>;
   /** Weights of character bigrams and trigrams. */
   grams: GramTable;
 }
@@ -41,6 +43,7 @@ export interface SentimentModel {
 export const WORD_KEY = 'w:';
 export const NEGATED_KEY = 'n:';
 export const GRAM_KEY = 'c:';
+export const CHAR_KEY = 'u:';
 
 /**
  * Character bigrams and trigrams in an open-addressing table keyed by their UTF-16 units, so scoring a post builds
@@ -186,11 +189,17 @@ export function featureKeys(text: string, pieces: readonly string[], ids: Int32A
   visitPieces(pieces, ids, count, flags, (i, negated) => keys.add((negated ? NEGATED_KEY : WORD_KEY) + pieces[i]!));
   const units = new Uint16Array(text.length);
   const n = gramUnits(text, units);
+  for (let i = 0; i < n; i++) if (isCharFeature(units[i]!)) keys.add(CHAR_KEY + String.fromCharCode(units[i]!));
   for (let i = 0; i + 1 < n; i++) {
     keys.add(GRAM_KEY + String.fromCharCode(units[i]!, units[i + 1]!));
     if (i + 2 < n) keys.add(GRAM_KEY + String.fromCharCode(units[i]!, units[i + 1]!, units[i + 2]!));
   }
   return [...keys];
+}
+
+/** Whether a gram unit is a character feature: not the space, not half of a surrogate pair (no file could hold it). */
+export function isCharFeature(unit: number): boolean {
+  return unit !== 32 && (unit < 0xd800 || unit > 0xdfff);
 }
 
 /** The lexicon feature: the lexicon scorer's raw sum (emoticons left out) squashed into (−1, 1). */
@@ -202,8 +211,8 @@ const HEADER = '# tingfeng sentiment model';
 
 /**
  * The model file: a header line, `key<TAB>value` lines for version, bias, lexicon_weight and hop_weight, then one
- * `w|n|c|e<TAB>feature<TAB>weight` line a feature (piece, negated piece, character gram, emoticon), sorted, so the
- * file diffs and rebuilds byte for byte.
+ * `w|n|u|c|e<TAB>feature<TAB>weight` line a feature (piece, negated piece, character, character gram, emoticon),
+ * sorted, so the file diffs and rebuilds byte for byte.
  */
 export function serializeSentimentModel(model: SentimentModel, comments: readonly string[] = []): string {
   const lines = [HEADER, ...comments.map((c) => `# ${c}`)];
@@ -215,6 +224,7 @@ export function serializeSentimentModel(model: SentimentModel, comments: readonl
   };
   section('w', model.words.entries());
   section('n', model.negated.entries());
+  section('u', model.chars.entries());
   section('c', model.grams.entries());
   section('e', model.emoticons.entries());
   return lines.join('\n') + '\n';
@@ -238,6 +248,7 @@ export function parseSentimentModel(text: string): SentimentModel {
   const scalars = new Map<string, string>();
   const words = new Map<string, number>();
   const negated = new Map<string, number>();
+  const chars = new Map<string, number>();
   const grams: [string, number][] = [];
   const emoticons = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
@@ -249,10 +260,11 @@ export function parseSentimentModel(text: string): SentimentModel {
       continue;
     }
     const weight = Number(parts[2]);
-    if (parts.length !== 3 || !Number.isFinite(weight)) throw new SentimentModelError(`line ${i + 1}: expected "w|n|c|e<TAB>feature<TAB>weight"`);
+    if (parts.length !== 3 || !Number.isFinite(weight)) throw new SentimentModelError(`line ${i + 1}: expected "w|n|u|c|e<TAB>feature<TAB>weight"`);
     const [tag, key] = parts as [string, string];
     if (tag === 'w') words.set(key, weight);
     else if (tag === 'n') negated.set(key, weight);
+    else if (tag === 'u' && key.length === 1) chars.set(key, weight);
     else if (tag === 'c') grams.push([key, weight]);
     else if (tag === 'e') emoticons.set(key, weight);
     else throw new SentimentModelError(`line ${i + 1}: unknown feature kind "${tag}"`);
@@ -269,6 +281,7 @@ export function parseSentimentModel(text: string): SentimentModel {
     hopWeight: scalar('hop_weight'),
     words,
     negated,
+    chars,
     grams: new GramTable(grams),
     emoticons,
   };

@@ -1,4 +1,4 @@
-import { lexiconFeature, gramUnits, NEGATION_SCOPE, unitBuffer, type SentimentModel } from './sentiment-model.js';
+import { lexiconFeature, gramUnits, isCharFeature, NEGATION_SCOPE, unitBuffer, type SentimentModel } from './sentiment-model.js';
 import { lexiconSum, type SentimentLexicon } from './sentiment.js';
 import { CLAUSE, NEGATION, type TokenTable } from './token-table.js';
 
@@ -16,18 +16,23 @@ export const NO_VERDICT: SentimentVerdict = { sentiment: 0, confidence: 0.5 };
 /**
  * Scores texts with a {@link SentimentModel} on pieces already looked up in a {@link TokenTable} built with that
  * model (`new TokenTable({ lexicon, model, … })`), so a post costs one typed-array read per piece and one hash
- * probe per character gram; no strings are built. Gives the same sums as the trainer's {@link featureKeys}.
+ * probe per character gram (a character, one array read); no strings are built. Gives the same sums as the trainer's {@link featureKeys}.
  */
 export class SentimentScorer {
   private units: Uint16Array<ArrayBuffer> = new Uint16Array(256);
   private wordStamps = new Uint32Array(1024);
   private negatedStamps = new Uint32Array(1024);
   private stamp = 0;
+  /** Character weights by UTF-16 unit, and the text that last counted each (a character counts once a text). */
+  private readonly charWeight = new Float32Array(65536);
+  private readonly charStamps = new Uint32Array(65536);
 
   constructor(
     readonly model: SentimentModel,
     readonly lexicon: SentimentLexicon,
-  ) {}
+  ) {
+    for (const [char, weight] of model.chars) if (char.length === 1 && isCharFeature(char.charCodeAt(0))) this.charWeight[char.charCodeAt(0)] = weight;
+  }
 
   /** The evidence of a text (its logit less the bias), emoticons left out; 0 for a text with no feature. */
   textEvidence(text: string, pieces: readonly string[], ids: Int32Array, count: number, table: TokenTable): number {
@@ -39,6 +44,7 @@ export class SentimentScorer {
     if (++this.stamp === 0xffffffff) {
       this.wordStamps.fill(0);
       this.negatedStamps.fill(0);
+      this.charStamps.fill(0);
       this.stamp = 1;
     }
     const stamp = this.stamp;
@@ -71,6 +77,17 @@ export class SentimentScorer {
     this.units = unitBuffer(this.units, text.length);
     const units = this.units;
     const n = gramUnits(text, units);
+    // Characters: the weight is 0 for the space and surrogates, so only a known character reads its stamp.
+    const charWeight = this.charWeight;
+    const charStamps = this.charStamps;
+    for (let i = 0; i < n; i++) {
+      const c = units[i]!;
+      const w = charWeight[c]!;
+      if (w !== 0 && charStamps[c] !== stamp) {
+        charStamps[c] = stamp;
+        z += w;
+      }
+    }
     for (let i = 0; i + 1 < n; i++) {
       const a = units[i]!;
       const b = units[i + 1]!;

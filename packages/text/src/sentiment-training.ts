@@ -1,7 +1,7 @@
 import { extractMarkup, splitRepostChain } from './markup.js';
 import { normalizeText } from './normalize.js';
 import type { Segmenter } from './segment.js';
-import { featureKeys, GramTable, GRAM_KEY, lexiconFeature, NEGATED_KEY, WORD_KEY, type SentimentModel } from './sentiment-model.js';
+import { CHAR_KEY, featureKeys, GramTable, GRAM_KEY, lexiconFeature, NEGATED_KEY, WORD_KEY, type SentimentModel } from './sentiment-model.js';
 import { lexiconSum, type SentimentLexicon } from './sentiment.js';
 import { scratchIds, TokenTable } from './token-table.js';
 
@@ -403,6 +403,7 @@ export function buildModel(
   const t = scalars.temperature;
   const words = new Map<string, number>();
   const negated = new Map<string, number>();
+  const chars = new Map<string, number>();
   const grams: [string, number][] = [];
   for (let i = 0; i < dimension; i++) {
     const weight = w[i]! / t;
@@ -411,6 +412,7 @@ export function buildModel(
     const feature = key.slice(2);
     if (key.startsWith(WORD_KEY)) words.set(feature, weight);
     else if (key.startsWith(NEGATED_KEY)) negated.set(feature, weight);
+    else if (key.startsWith(CHAR_KEY)) chars.set(feature, weight);
     else if (key.startsWith(GRAM_KEY)) grams.push([feature, weight]);
   }
   return {
@@ -420,6 +422,7 @@ export function buildModel(
     hopWeight: scalars.hopWeight,
     words,
     negated,
+    chars,
     grams: new GramTable(grams),
     emoticons: new Map(scalars.emoticons),
   };

@@ -53,7 +53,8 @@ describe('the analyzer on the token table', () => {
       let z = model.bias + bare.emoticons.reduce((sum, name) => sum + (model.emoticons.get(name.toLowerCase()) ?? 0), 0);
       for (const key of featureKeys(bare.bareText, pieces, ids, pieces.length, featurizerTable.flags)) {
         const feature = key.slice(2);
-        z += (key[0] === 'w' ? model.words.get(feature) : key[0] === 'n' ? model.negated.get(feature) : grams.get(feature)) ?? 0;
+        const kind = key[0];
+        z += (kind === 'w' ? model.words.get(feature) : kind === 'n' ? model.negated.get(feature) : kind === 'u' ? model.chars.get(feature) : grams.get(feature)) ?? 0;
       }
       const sum = lexiconSum(pieces, ids, pieces.length, featurizerTable, lexicon);
       if (sum !== 0) z += model.lexiconWeight * Math.tanh(sum / 2);
