@@ -50,6 +50,7 @@ describe('the sentiment model file', () => {
     const model = loadSentimentModel();
     expect(model.version).toMatch(/^ced-dev logistic/);
     expect(model.words.size + model.negated.size + model.grams.size).toBeGreaterThan(10_000);
+    expect(model.chars.size).toBeGreaterThan(1000);
     // Labelling emoticons decide; weak ones lean; an emoticon the lexicon lacks may be learnt.
     expect(model.emoticons.get('哈哈')).toBeGreaterThan(3);
     expect(model.emoticons.get('泪')).toBeLessThan(-3);

@@ -77,19 +77,18 @@ export class SentimentScorer {
     this.units = unitBuffer(this.units, text.length);
     const units = this.units;
     const n = gramUnits(text, units);
-    // Characters: the weight is 0 for the space and surrogates, so only a known character reads its stamp.
+    // One pass: the character at i (its weight is 0 for the space and surrogates, so only a known character reads
+    // its stamp), then the bigram and trigram starting there.
     const charWeight = this.charWeight;
     const charStamps = this.charStamps;
     for (let i = 0; i < n; i++) {
-      const c = units[i]!;
-      const w = charWeight[c]!;
-      if (w !== 0 && charStamps[c] !== stamp) {
-        charStamps[c] = stamp;
+      const a = units[i]!;
+      const w = charWeight[a]!;
+      if (w !== 0 && charStamps[a] !== stamp) {
+        charStamps[a] = stamp;
         z += w;
       }
-    }
-    for (let i = 0; i + 1 < n; i++) {
-      const a = units[i]!;
+      if (i + 1 === n) break;
       const b = units[i + 1]!;
       z += grams.take(0, (a << 16) | b);
       if (i + 2 < n) z += grams.take(a + 1, (b << 16) | units[i + 2]!);

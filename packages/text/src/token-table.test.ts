@@ -54,7 +54,9 @@ describe('the analyzer on the token table', () => {
       for (const key of featureKeys(bare.bareText, pieces, ids, pieces.length, featurizerTable.flags)) {
         const feature = key.slice(2);
         const kind = key[0];
-        z += (kind === 'w' ? model.words.get(feature) : kind === 'n' ? model.negated.get(feature) : kind === 'u' ? model.chars.get(feature) : grams.get(feature)) ?? 0;
+        // Characters and grams are scored as stored: float32.
+        if (kind === 'u') z += Math.fround(model.chars.get(feature) ?? 0);
+        else z += (kind === 'w' ? model.words.get(feature) : kind === 'n' ? model.negated.get(feature) : grams.get(feature)) ?? 0;
       }
       const sum = lexiconSum(pieces, ids, pieces.length, featurizerTable, lexicon);
       if (sum !== 0) z += model.lexiconWeight * Math.tanh(sum / 2);
