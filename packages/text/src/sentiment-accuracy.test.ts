@@ -8,9 +8,12 @@ import { normalizeText } from './normalize.js';
 import { Segmenter } from './segment.js';
 import { loadSentimentLexicon, scoreSentiment } from './sentiment.js';
 
-/** Floors at the figures reached (0.917 and 0.698); the issue asks 0.92 and 0.80, not reached (see the README). */
-const WITH_EMOTICONS_TARGET = 0.915;
-const WITHOUT_EMOTICONS_TARGET = 0.695;
+/**
+ * Floors just below the figures reached (0.921 and 0.704): the issue's 0.92 with emoticons is reached; its 0.80 with
+ * them removed is not (see the README).
+ */
+const WITH_EMOTICONS_TARGET = 0.92;
+const WITHOUT_EMOTICONS_TARGET = 0.7;
 
 const csvPath = sharedFile('data/weibo_senti_sample.csv');
 
