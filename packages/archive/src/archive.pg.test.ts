@@ -5,6 +5,7 @@ import { pgTest } from '@tingfeng/testing';
 import { createAnalyzer } from '@tingfeng/text';
 import { createArchive, type Archive } from './archive.js';
 import { ArchiveInputError, SearchQueryError } from './errors.js';
+import { encodeRows, sliceRows } from './rows.js';
 import { EXPORT_COLUMNS } from './types.js';
 
 const analyzer = createAnalyzer({
@@ -80,6 +81,30 @@ describe('archive schema and writes', () => {
       expect(await rows(databaseUrl, `SELECT count(*) AS n FROM ${pgSchema}.posts WHERE text = 'changed'`)).toBe(0);
       const [stored] = await archive.postsByIds([batch[0]!.id], { platform: 'weibo' });
       expect(stored).toMatchObject({ id: batch[0]!.id, text: batch[0]!.text, createdAt: batch[0]!.createdAt, author: batch[0]!.author });
+    } finally {
+      await Promise.all(archives.map((a) => a.close()));
+    }
+  });
+
+  pgTest('rows encoded ahead (writeRows) are written as writePosts writes posts: once, a redelivery changes nothing', async ({ databaseUrl, pgSchema }) => {
+    const archives: Archive[] = [];
+    try {
+      const archive = await open(databaseUrl, pgSchema, archives);
+      const posts = Array.from({ length: 40 }, (_, i) => post(`第${i}条：北京路又堵了，地铁什么时候修好`, i * 60 * 24));
+      const odd = post(`他说"昆明'不行"\\ 😀 [蜡烛]`, 3, { id: 'tab\there\\and\nthere' });
+      const encoded = encodeRows([...posts.slice(0, 30), odd, posts[0]!]);
+      expect(encoded.duplicates).toBe(1);
+      expect(await archive.writeRows(encoded)).toEqual({ inserted: 31, duplicates: 0 });
+      expect(await archive.writeRows(encoded)).toEqual({ inserted: 0, duplicates: 31 });
+      // A batch partly archived already copies only its new rows; a part of one (as a halved batch) writes alone.
+      const more = encodeRows(posts.slice(20));
+      expect(await archive.writeRows(sliceRows(more, 0, 15))).toEqual({ inserted: 5, duplicates: 10 });
+      expect(await archive.writeRows(more)).toEqual({ inserted: 5, duplicates: 15 });
+      expect(await rows(databaseUrl, `SELECT count(*) AS n FROM ${pgSchema}.posts`)).toBe(41);
+      expect(await rows(databaseUrl, `SELECT count(*) AS n FROM ${pgSchema}.post_keys`)).toBe(41);
+      const [stored] = await archive.postsByIds([odd.id]);
+      expect(stored).toMatchObject({ id: odd.id, text: odd.text });
+      expect(await archive.writePosts(posts)).toEqual({ inserted: 0, duplicates: 40, expired: 0 });
     } finally {
       await Promise.all(archives.map((a) => a.close()));
     }

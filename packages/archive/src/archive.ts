@@ -7,7 +7,7 @@ import { ArchiveInputError } from './errors.js';
 import { decodeCursor, encodeCursor, filterConditions, LiteralBinder, ParamBinder, timeBoundMs, whereSql, type Binder } from './filters.js';
 import { checkSchemaName, migrateArchive } from './migrate.js';
 import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type QueryTokenizer } from './query.js';
-import { COPY_COLUMNS, distinctPosts, keysCopyText, monthOf, postKey, prepareBatch, type SubwordFn } from './rows.js';
+import { COPY_COLUMNS, distinctPosts, keysCopyText, monthOf, parseKeyLine, postKey, prepareBatch, type EncodedRows, type SubwordFn } from './rows.js';
 import type {
   AccountCount,
   CascadeCount,
@@ -62,6 +62,12 @@ export interface Archive {
    * repeated in the batch) changes nothing, so a redelivered batch is harmless. Returns once the rows are committed.
    */
   writePosts(posts: readonly EnrichedPost[], options?: WriteOptions): Promise<WriteResult & { expired: number }>;
+  /**
+   * Writes rows built by `encodeRows` (on another thread, say) as `writePosts` writes posts: one transaction, a row
+   * whose `(platform, id)` is already archived changes nothing. The rows hold distinct keys, so `duplicates` counts
+   * the rows the archive held already (what `encodeRows` left out is counted in its result).
+   */
+  writeRows(rows: EncodedRows): Promise<WriteResult>;
   /** One page of matches, newest first by default, with the total. */
   search(filter: PostFilter, options?: SearchOptions): Promise<SearchPage>;
   /** How many posts match. */
@@ -181,11 +187,78 @@ function copyIn(client: pg.PoolClient, sql: string, text: string): Promise<void>
 /** Rows per piece of a streamed COPY: built in a few milliseconds, while PostgreSQL takes the piece before. */
 const ROWS_PER_PIECE = 500;
 
+/** A post's identity as `post_keys` holds it. */
+type PostKey = ReturnType<typeof postKey>;
+
+/** What one write sends, from posts (rows built as they are sent) or from rows encoded already; keys distinct. */
+interface RowBatch {
+  readonly count: number;
+  /** The keys as COPY text, sorted: writers that share keys take them in the same order. */
+  keysCopyText(): string;
+  /** The keys, sorted by id then platform, for the claim. */
+  keys(): PostKey[];
+  /** The same batch with only the posts whose key (`platform \0 id`) is in `fresh`. */
+  only(fresh: ReadonlySet<string>): RowBatch;
+  /** The COPY data of the rows, piece by piece, each built when it is asked for. */
+  pieces(): Iterator<string | Uint8Array>;
+}
+
+const keyId = (key: { id: string; platform: string }) => `${key.platform}\u0000${key.id}`;
+const byIdThenPlatform = (a: PostKey, b: PostKey) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0);
+
+function postBatch(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): RowBatch {
+  return {
+    count: posts.length,
+    keysCopyText: () => keysCopyText(posts),
+    keys: () => posts.map(postKey).sort(byIdThenPlatform),
+    only: (fresh) => postBatch(posts.filter((p) => fresh.has(keyId(postKey(p)))), subwords),
+    *pieces() {
+      for (let i = 0; i < posts.length; i += ROWS_PER_PIECE) yield prepareBatch(posts.slice(i, i + ROWS_PER_PIECE), subwords).copyText;
+    },
+  };
+}
+
+function encodedBatch(rows: EncodedRows): RowBatch {
+  return {
+    count: rows.ends.length,
+    keysCopyText: () => {
+      let text = '';
+      for (const k of rows.keyOrder) text += rows.keyLines[k]!;
+      return text;
+    },
+    keys: () => rows.keyLines.map(parseKeyLine).sort(byIdThenPlatform),
+    only(fresh) {
+      const parts: Uint8Array[] = [];
+      const keep: number[] = [];
+      for (let i = 0; i < rows.ends.length; i++) {
+        if (!fresh.has(keyId(parseKeyLine(rows.keyLines[i]!)))) continue;
+        keep.push(i);
+        parts.push(rows.bytes.subarray(i === 0 ? 0 : rows.ends[i - 1]!, rows.ends[i]!));
+      }
+      const ends = new Uint32Array(keep.length);
+      parts.reduce((at, part, i) => (ends[i] = at + part.length), 0);
+      const position = new Map(keep.map((row, i) => [row, i]));
+      return encodedBatch({
+        ...rows,
+        bytes: Buffer.concat(parts),
+        ends,
+        keyLines: keep.map((i) => rows.keyLines[i]!),
+        keyOrder: Uint32Array.from([...rows.keyOrder].filter((k) => position.has(k)).map((k) => position.get(k)!)),
+        sources: Uint32Array.from(keep.map((i) => rows.sources[i]!)),
+      });
+    },
+    *pieces() {
+      if (rows.bytes.length > 0) yield rows.bytes;
+    },
+  };
+}
+
 /**
- * COPYs the rows of `posts` into `posts`, built piece by piece as they are sent: PostgreSQL ingests a piece while
- * the next one is built, so building the rows costs little more than the COPY itself. `first`: pieces built already.
+ * COPYs the batch's rows into `posts`, piece by piece as they are built: PostgreSQL ingests a piece while the next
+ * one is built, so building the rows costs little more than the COPY itself. `first`: pieces built already, taken
+ * from `rest` before.
  */
-async function copyRows(client: pg.PoolClient, posts: readonly EnrichedPost[], subwords: SubwordFn | undefined, first: readonly string[] = []): Promise<void> {
+async function copyRows(client: pg.PoolClient, first: readonly (string | Uint8Array)[], rest: Iterator<string | Uint8Array>): Promise<void> {
   const stream = client.query(copyFrom(COPY_SQL));
   const done = new Promise<void>((resolve, reject) => {
     stream.once('finish', resolve);
@@ -193,11 +266,9 @@ async function copyRows(client: pg.PoolClient, posts: readonly EnrichedPost[], s
   });
   done.catch(() => undefined);
   // A write's callback comes once the piece is on the socket (the first one: once PostgreSQL is ready for data).
-  const send = (piece: string) => Promise.race([new Promise<void>((resolve) => stream.write(piece, () => resolve())), done]);
+  const send = (piece: string | Uint8Array) => Promise.race([new Promise<void>((resolve) => stream.write(piece, () => resolve())), done]);
   for (const piece of first) await send(piece);
-  for (let i = first.length * ROWS_PER_PIECE; i < posts.length; i += ROWS_PER_PIECE) {
-    await send(prepareBatch(posts.slice(i, i + ROWS_PER_PIECE), subwords).copyText);
-  }
+  for (let next = rest.next(); next.done !== true; next = rest.next()) await send(next.value);
   stream.end();
   await done;
 }
@@ -256,14 +327,14 @@ export function createArchive(options: ArchiveOptions): Archive {
     for (const m of missing) knownMonths.add(m);
   }
 
-  /** Writes the posts whose keys are new; returns how many. `posts` hold no duplicate key. */
-  async function writeFresh(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): Promise<number> {
+  /** Writes the rows whose keys are new; returns how many. */
+  async function writeFresh(batch: RowBatch): Promise<number> {
     const client = await pool.connect();
     let broken: Error | undefined;
     const rollback = () => client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     try {
       await client.query('BEGIN');
-      const keysCopied = copyIn(client, KEYS_COPY_SQL, keysCopyText(posts));
+      const keysCopied = copyIn(client, KEYS_COPY_SQL, batch.keysCopyText());
       let keysSettled = false;
       keysCopied.then(
         () => (keysSettled = true),
@@ -271,23 +342,25 @@ export function createArchive(options: ArchiveOptions): Archive {
       );
       try {
         // The first pieces of rows are built while PostgreSQL takes the keys (the COPY is already on the wire).
-        const first: string[] = [];
-        while (!keysSettled && first.length * ROWS_PER_PIECE < posts.length) {
-          const at = first.length * ROWS_PER_PIECE;
-          first.push(prepareBatch(posts.slice(at, at + ROWS_PER_PIECE), subwords).copyText);
+        const rest = batch.pieces();
+        const first: (string | Uint8Array)[] = [];
+        while (!keysSettled) {
+          const next = rest.next();
+          if (next.done === true) break;
+          first.push(next.value);
           await new Promise((resolve) => setImmediate(resolve));
         }
         await keysCopied;
-        await copyRows(client, posts, subwords, first);
+        await copyRows(client, first, rest);
         await client.query('COMMIT');
-        return posts.length;
+        return batch.count;
       } catch (err) {
         await rollback();
         if (broken !== undefined || (err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
       }
       // Some key is archived already (a redelivery), or was being written by a concurrent writer.
       try {
-        return await writeClaimed(client, posts, subwords);
+        return await writeClaimed(client, batch);
       } catch (err) {
         await rollback();
         throw err;
@@ -298,33 +371,26 @@ export function createArchive(options: ArchiveOptions): Archive {
   }
 
   /** The careful way: only the keys new to the archive are claimed, and only their rows copied. */
-  async function writeClaimed(client: pg.PoolClient, posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): Promise<number> {
+  async function writeClaimed(client: pg.PoolClient, batch: RowBatch): Promise<number> {
     await client.query('BEGIN');
-    const keys = posts.map(postKey).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0));
+    const keys = batch.keys();
     const taken = await client.query<{ id: string; platform: string }>(KEYS_SQL, [keys.map((k) => k.id), keys.map((k) => k.platform), keys.map((k) => k.createdAt)]);
-    let fresh = posts;
-    if ((taken.rowCount ?? 0) < posts.length) {
-      const isNew = new Set(taken.rows.map((k) => `${k.platform}\u0000${k.id}`));
-      fresh = posts.filter((p) => {
-        const key = postKey(p);
-        return isNew.has(`${key.platform}\u0000${key.id}`);
-      });
-    }
-    if (fresh.length > 0) await copyRows(client, fresh, subwords);
+    let fresh = batch;
+    if ((taken.rowCount ?? 0) < batch.count) fresh = batch.only(new Set(taken.rows.map(keyId)));
+    if (fresh.count > 0) await copyRows(client, [], fresh.pieces());
     await client.query('COMMIT');
-    return fresh.length;
+    return fresh.count;
   }
 
-  async function insert(posts: readonly EnrichedPost[], months: string[]): Promise<number> {
-    const subwords = await loadSubwords();
+  async function insert(batch: RowBatch, months: readonly string[]): Promise<number> {
     await ensureMonths(months);
     try {
-      return await writeFresh(posts, subwords);
+      return await writeFresh(batch);
     } catch (err) {
       if ((err as { code?: string }).code !== NO_PARTITION) throw err;
       for (const m of months) knownMonths.delete(m);
       await ensureMonths(months);
-      return writeFresh(posts, subwords);
+      return writeFresh(batch);
     }
   }
 
@@ -339,8 +405,15 @@ export function createArchive(options: ArchiveOptions): Archive {
       const expired = posts.length - kept.length;
       if (kept.length === 0) return { inserted: 0, duplicates: 0, expired };
       const { unique, months } = distinctPosts(kept);
-      const inserted = await insert(unique, months);
+      const inserted = await insert(postBatch(unique, await loadSubwords()), months);
       return { inserted, duplicates: kept.length - inserted, expired };
+    },
+
+    async writeRows(rows) {
+      const count = rows.ends.length;
+      if (count === 0) return { inserted: 0, duplicates: 0 };
+      const inserted = await insert(encodedBatch(rows), rows.months);
+      return { inserted, duplicates: count - inserted };
     },
 
     async search(filter, searchOptions = {}) {

@@ -4,8 +4,8 @@ export { migrateArchive, checkSchemaName, MIGRATIONS_DIR } from './migrate.js';
 export type { MigrateOptions } from './migrate.js';
 export { compileSearchQuery, createQueryTokenizer, createSubwordLoader } from './query.js';
 export type { QueryTokenizer } from './query.js';
-export { prepareBatch, tsvectorText, monthOf, COPY_COLUMNS } from './rows.js';
-export type { SubwordFn } from './rows.js';
+export { prepareBatch, encodeRows, sliceRows, rowCount, tsvectorText, monthOf, COPY_COLUMNS } from './rows.js';
+export type { SubwordFn, EncodedRows } from './rows.js';
 export { SearchQueryError, ArchiveInputError } from './errors.js';
 export { EXPORT_COLUMNS } from './types.js';
 export type {

@@ -167,11 +167,13 @@ export function postKey(post: EnrichedPost): { id: string; platform: string; cre
  * take them in the same order, so one waits for the other rather than both deadlocking.
  */
 export function keysCopyText(posts: readonly EnrichedPost[]): string {
-  const lines = posts.map((p) => {
-    const key = postKey(p);
-    return `${field(key.id)}\t${field(key.platform)}\t${key.createdAt}\n`;
-  });
-  return lines.sort().join('');
+  return posts.map(keyLine).sort().join('');
+}
+
+/** A post's `post_keys` row as a COPY line, newline included. */
+function keyLine(post: EnrichedPost): string {
+  const key = postKey(post);
+  return `${field(key.id)}\t${field(key.platform)}\t${key.createdAt}\n`;
 }
 
 /** Turns enriched posts into the rows of one COPY; pure. */
@@ -189,38 +191,144 @@ export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordF
     seen.add(key);
     const createdAtMs = eventTimeMs(post);
     months.add(monthOf(createdAtMs));
-    const mentions = strings(post.mentions);
-    const emoticons = strings(post.emoticons);
-    const followers = post.author.followers;
-    const verified = post.author.verified;
-    const row = [
-      field(clean(post.id)),
-      field(clean(post.platform)),
-      new Date(createdAtMs).toISOString(),
-      field(clean(post.author.id)),
-      field(cleanOrNull(post.author.name)),
-      typeof followers === 'number' && Number.isInteger(followers) && followers >= 0 && followers <= 2_147_483_647 ? String(followers) : '\\N',
-      typeof verified === 'boolean' ? (verified ? 't' : 'f') : '\\N',
-      field(clean(post.text)),
-      field(clean(typeof post.ownText === 'string' ? post.ownText : post.text)),
-      field(cleanOrNull(post.url)),
-      field(cleanOrNull(post.parentId)),
-      field(cleanOrNull(post.rootId)),
-      field(cleanOrNull(post.region)),
-      field(cleanOrNull(post.lang)),
-      field(tsvectorText(strings(post.tokens), mentions, emoticons, subwords)),
-      field(arrayLiteral(strings(post.keywords))),
-      field(arrayLiteral(strings(post.topics))),
-      field(arrayLiteral(mentions)),
-      field(arrayLiteral(emoticons)),
-      field(arrayLiteral(strings(post.urls))),
-      field(arrayLiteral(strings(post.schemes))),
-      String(Number.isFinite(post.sentiment) ? Math.max(-1, Math.min(1, post.sentiment)) : 0),
-      post.spam === true ? 't' : 'f',
-      field(cleanOrNull(post.spamReason)),
-      typeof post.receivedAtMs === 'number' && Number.isFinite(post.receivedAtMs) ? new Date(post.receivedAtMs).toISOString() : '\\N',
-    ];
-    lines.push(row.join('\t'));
+    lines.push(rowText(post, createdAtMs, subwords));
   }
   return { copyText: lines.length === 0 ? '' : `${lines.join('\n')}\n`, count: lines.length, months: [...months].sort(), duplicatesInBatch };
 }
+
+/** One post's row in COPY's text format, columns as {@link COPY_COLUMNS}, without the newline. */
+function rowText(post: EnrichedPost, createdAtMs: number, subwords: SubwordFn | undefined): string {
+  const mentions = strings(post.mentions);
+  const emoticons = strings(post.emoticons);
+  const followers = post.author.followers;
+  const verified = post.author.verified;
+  return (
+    `${field(clean(post.id))}\t${field(clean(post.platform))}\t${new Date(createdAtMs).toISOString()}\t` +
+    `${field(clean(post.author.id))}\t${field(cleanOrNull(post.author.name))}\t` +
+    `${typeof followers === 'number' && Number.isInteger(followers) && followers >= 0 && followers <= 2_147_483_647 ? String(followers) : '\\N'}\t` +
+    `${typeof verified === 'boolean' ? (verified ? 't' : 'f') : '\\N'}\t` +
+    `${field(clean(post.text))}\t${field(clean(typeof post.ownText === 'string' ? post.ownText : post.text))}\t` +
+    `${field(cleanOrNull(post.url))}\t${field(cleanOrNull(post.parentId))}\t${field(cleanOrNull(post.rootId))}\t` +
+    `${field(cleanOrNull(post.region))}\t${field(cleanOrNull(post.lang))}\t` +
+    `${field(tsvectorText(strings(post.tokens), mentions, emoticons, subwords))}\t` +
+    `${field(arrayLiteral(strings(post.keywords)))}\t${field(arrayLiteral(strings(post.topics)))}\t` +
+    `${field(arrayLiteral(mentions))}\t${field(arrayLiteral(emoticons))}\t${field(arrayLiteral(strings(post.urls)))}\t` +
+    `${field(arrayLiteral(strings(post.schemes)))}\t` +
+    `${String(Number.isFinite(post.sentiment) ? Math.max(-1, Math.min(1, post.sentiment)) : 0)}\t` +
+    `${post.spam === true ? 't' : 'f'}\t${field(cleanOrNull(post.spamReason))}\t` +
+    (typeof post.receivedAtMs === 'number' && Number.isFinite(post.receivedAtMs) ? new Date(post.receivedAtMs).toISOString() : '\\N')
+  );
+}
+
+/**
+ * A batch's rows as COPY bytes, one row per post with a distinct `(platform, id)`: what a worker thread builds so
+ * that the writer only streams bytes (see {@link Archive.writeRows}). Plain data: it crosses threads by structured
+ * clone, `bytes` transferred.
+ */
+export interface EncodedRows {
+  /** Every row's COPY line (newline included) in UTF-8, one after another. */
+  bytes: Uint8Array;
+  /** Where each row ends in `bytes`: row i runs from `ends[i - 1]` (0 for the first) to `ends[i]`. */
+  ends: Uint32Array;
+  /** Each row's `post_keys` COPY line (id, platform, created_at), newline included. */
+  keyLines: string[];
+  /** The rows in the order of their key lines: the order every writer takes keys in. */
+  keyOrder: Uint32Array;
+  /** Each row's post, as its index among the posts encoded: a refused row is traced back to its record. */
+  sources: Uint32Array;
+  /** The UTC months (`YYYY-MM`) the rows fall in. */
+  months: string[];
+  /** Posts left out because their `(platform, id)` came earlier in the batch (the first is kept). */
+  duplicates: number;
+  /** Posts left out because their event time is before `notBeforeMs`. */
+  expired: number;
+}
+
+/**
+ * Encodes posts into {@link EncodedRows}; pure, and cheap to run off the thread that talks to PostgreSQL. Posts
+ * before `notBeforeMs` (retention) and repeats of a `(platform, id)` are left out and counted.
+ */
+export function encodeRows(posts: readonly EnrichedPost[], options: { subwords?: SubwordFn; notBeforeMs?: number } = {}): EncodedRows {
+  const { subwords, notBeforeMs } = options;
+  const seen = new Set<string>();
+  const months = new Set<string>();
+  const lines: string[] = [];
+  const keyLines: string[] = [];
+  const sources: number[] = [];
+  let duplicates = 0;
+  let expired = 0;
+  let maxBytes = 0;
+  for (let i = 0; i < posts.length; i++) {
+    const post = posts[i]!;
+    if (notBeforeMs !== undefined && !(post.createdAtMs >= notBeforeMs)) {
+      expired++;
+      continue;
+    }
+    const key = `${post.platform}\u0000${post.id}`;
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
+    const createdAtMs = eventTimeMs(post);
+    months.add(monthOf(createdAtMs));
+    const line = `${rowText(post, createdAtMs, subwords)}\n`;
+    lines.push(line);
+    // A UTF-16 unit takes at most 3 UTF-8 bytes.
+    maxBytes += line.length * 3;
+    keyLines.push(keyLine(post));
+    sources.push(i);
+  }
+  const buffer = Buffer.allocUnsafeSlow(maxBytes);
+  const ends = new Uint32Array(lines.length);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    at += buffer.write(lines[i]!, at, 'utf8');
+    ends[i] = at;
+  }
+  const keyOrder = Uint32Array.from(keyLines.keys()).sort((a, b) => (keyLines[a]! < keyLines[b]! ? -1 : keyLines[a]! > keyLines[b]! ? 1 : 0));
+  return {
+    bytes: new Uint8Array(buffer.buffer, 0, at),
+    ends,
+    keyLines,
+    keyOrder,
+    sources: Uint32Array.from(sources),
+    months: [...months].sort(),
+    duplicates,
+    expired,
+  };
+}
+
+/** Rows `start` to `end` (exclusive) of `rows`, counted as neither duplicates nor expired: a part written alone. */
+export function sliceRows(rows: EncodedRows, start: number, end: number): EncodedRows {
+  const from = start === 0 ? 0 : rows.ends[start - 1]!;
+  const to = end === 0 ? 0 : rows.ends[end - 1]!;
+  const keyOrder: number[] = [];
+  for (const k of rows.keyOrder) if (k >= start && k < end) keyOrder.push(k - start);
+  return {
+    bytes: rows.bytes.subarray(from, to),
+    ends: rows.ends.slice(start, end).map((e) => e - from),
+    keyLines: rows.keyLines.slice(start, end),
+    keyOrder: Uint32Array.from(keyOrder),
+    sources: rows.sources.slice(start, end),
+    months: rows.months,
+    duplicates: 0,
+    expired: 0,
+  };
+}
+
+/** The number of rows in `rows`. */
+export const rowCount = (rows: EncodedRows): number => rows.ends.length;
+
+/** The key of a `post_keys` COPY line, as {@link postKey} gives it. */
+export function parseKeyLine(line: string): { id: string; platform: string; createdAt: string } {
+  const [id = '', platform = '', createdAt = ''] = line.slice(0, -1).split('\t');
+  return { id: unfield(id), platform: unfield(platform), createdAt };
+}
+
+/** Undoes {@link field} for a value that is not NULL. */
+function unfield(value: string): string {
+  return value.includes('\\') ? value.replace(/\\(.)/g, (_, ch: string) => COPY_UNESCAPES[ch] ?? ch) : value;
+}
+
+const COPY_UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
