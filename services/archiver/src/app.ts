@@ -6,6 +6,7 @@ import { createRegistry, startOpsServer } from '@tingfeng/metrics';
 import type { ArchiverConfig } from './config.js';
 import { EnrichedConsumer } from './consumers/enriched-consumer.js';
 import { archiverMetrics } from './metrics.js';
+import { createRowEncoder } from './pipeline/row-encoder.js';
 import { RetentionJob, retentionHorizonMs } from './retention/retention.js';
 
 export interface ArchiverApp extends Service {
@@ -34,6 +35,10 @@ export function createArchiverApp(config: ArchiverConfig): ArchiverApp {
       return consumer?.ready ?? false;
     },
     async start() {
+      // First: its threads load jieba while the archive migrates and the topics are checked.
+      const encoder = createRowEncoder(config.ARCHIVER_ENCODE_THREADS, logger.child({ part: 'encoder' }));
+      shutdown.register('encoder', () => encoder.close());
+
       const archive = createArchive({
         databaseUrl: config.DATABASE_URL,
         schema: config.ARCHIVE_SCHEMA,
@@ -60,14 +65,14 @@ export function createArchiverApp(config: ArchiverConfig): ArchiverApp {
       metricsPort = ops.port;
       shutdown.register('ops-server', () => ops.close());
 
+      await encoder.ready();
+
       consumer = new EnrichedConsumer({
         kafka,
         producer,
         // The horizon moves with the wall clock: a post that expired while it waited in Kafka is not written.
-        write: (posts) => {
-          const notBeforeMs = retentionHorizonMs(config.ARCHIVE_RETENTION_MONTHS, Date.now());
-          return archive.writePosts(posts, notBeforeMs === undefined ? {} : { notBeforeMs });
-        },
+        encode: (values) => encoder.encode(values, retentionHorizonMs(config.ARCHIVE_RETENTION_MONTHS, Date.now())),
+        write: (rows) => archive.writeRows(rows),
         logger,
         metrics,
         groupId: config.ARCHIVER_GROUP_ID,

@@ -1,12 +1,14 @@
 import { ConsumerRecovery, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '@tingfeng/kafka';
 import type { Logger } from '@tingfeng/logger';
 import type { ArchiverMetrics } from '../metrics.js';
-import { archiveBatch, type BatchOutcome, type InputMessage, type OutgoingDeadLetter, type WriteFn } from '../pipeline/archive-batch.js';
+import { archiveBatch, encodeBatch, type BatchOutcome, type EncodedBatch, type EncodeFn, type InputMessage, type OutgoingDeadLetter, type WriteFn } from '../pipeline/archive-batch.js';
 
 export interface EnrichedConsumerOptions {
   kafka: Kafka;
   /** Transactional: dead letters and consumed offsets commit together. */
   producer: Producer;
+  /** Records to rows (on a worker thread): a chunk is encoded while the one before it is written. */
+  encode: EncodeFn;
   write: WriteFn;
   logger: Logger;
   metrics: ArchiverMetrics;
@@ -113,22 +115,43 @@ export class EnrichedConsumer {
   }
 
   /**
-   * Chunk by chunk: parse and write, then commit its offset. A chunk is written while the one before commits its
-   * offset: commits go strictly in order, each once its own rows (and so every earlier chunk's) are durable, and none
-   * runs after one that failed, so an offset never passes a chunk whose dead letters were not sent.
+   * Chunk by chunk: encode and write, then commit its offset. A chunk is encoded while the one before is written,
+   * and written while the one before commits its offset: commits go strictly in order, each once its own rows (and
+   * so every earlier chunk's) are durable, and none runs after one that failed, so an offset never passes a chunk
+   * whose dead letters were not sent.
    */
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { metrics, logger, maxBatchPosts } = this.options;
     let committed: Promise<void> = Promise.resolve();
     let commitFailed = false;
+    const chunks: EachBatchPayload['batch']['messages'][] = [];
+    for (let i = 0; i < batch.messages.length; i += maxBatchPosts) chunks.push(batch.messages.slice(i, i + maxBatchPosts));
+    const encodings: Promise<EncodedBatch>[] = [];
+    const encoded = (i: number): Promise<EncodedBatch> | undefined => {
+      const chunk = chunks[i];
+      if (chunk === undefined || encodings[i] !== undefined) return encodings[i];
+      const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+      const encoding = encodeBatch(input, this.options.encode, Date.now());
+      // Awaited in turn; one left behind (the batch stopped early) must not surface as an unhandled rejection.
+      encoding.catch(() => undefined);
+      return (encodings[i] = encoding);
+    };
     try {
-      for (let i = 0; i < batch.messages.length; i += maxBatchPosts) {
+      for (let i = 0; i < chunks.length; i++) {
         if (!isRunning() || isStale() || commitFailed) break;
-        const chunk = batch.messages.slice(i, i + maxBatchPosts);
+        const chunk = chunks[i]!;
         const last = chunk[chunk.length - 1];
         if (!last) break;
         const stopTimer = metrics.batchSeconds.startTimer();
-        const input: InputMessage[] = chunk.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
+        const current = encoded(i)!;
+        encoded(i + 1);
+        let input: EncodedBatch;
+        try {
+          input = await current;
+        } catch (err) {
+          logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'encoding records failed; the chunk will be consumed again');
+          throw err;
+        }
         let outcome: BatchOutcome;
         try {
           outcome = await archiveBatch(input, this.options.write, Date.now());

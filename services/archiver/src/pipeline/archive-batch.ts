@@ -1,4 +1,6 @@
-import { deadLetter, parseEnrichedPost, type EnrichedPost, type RejectReason } from '@tingfeng/contracts';
+import { rowCount, sliceRows, type EncodedRows } from '@tingfeng/archive';
+import { deadLetter, type RejectReason } from '@tingfeng/contracts';
+import type { EncodedChunk } from './encode.js';
 
 export interface InputMessage {
   topic: string;
@@ -21,7 +23,11 @@ export interface BatchOutcome {
   deadLetters: OutgoingDeadLetter[];
 }
 
-export type WriteFn = (posts: EnrichedPost[]) => Promise<{ inserted: number; duplicates: number; expired: number }>;
+/** Writes encoded rows in one transaction (`Archive.writeRows`). */
+export type WriteFn = (rows: EncodedRows) => Promise<{ inserted: number; duplicates: number }>;
+
+/** Encodes the values of a chunk's records (none null) into rows (`RowEncoder.encode`). */
+export type EncodeFn = (values: Buffer[]) => Promise<EncodedChunk>;
 
 /**
  * SQLSTATE classes that mean "this data cannot be stored", whatever the attempt: data exceptions (22), integrity
@@ -36,44 +42,63 @@ export function isDataError(err: unknown): boolean {
 }
 
 /**
- * Parses a batch of `posts.enriched` records and writes the valid ones. A record that is not an enriched post is
- * dead-lettered with its reason. When the database refuses the batch for a reason of data, the batch is halved
- * until the refused posts are alone, and those are dead-lettered as `processing_failed`: one bad post does not stop
- * the partition, and the others are still written. Other errors are thrown, so the caller commits nothing and the
- * batch comes again (writes are idempotent).
+ * Encodes a chunk of `posts.enriched` records, without writing them: the next chunk is encoded (on a worker thread)
+ * while this one is written. A record that is empty (a tombstone) or not an enriched post is kept as a dead letter
+ * with its reason.
  */
-export async function archiveBatch(messages: readonly InputMessage[], write: WriteFn, receivedAtMs: number): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { written: 0, duplicates: 0, expired: 0, deadLetters: [] };
-  const posts: EnrichedPost[] = [];
-  const origin = new Map<EnrichedPost, InputMessage>();
+export async function encodeBatch(messages: readonly InputMessage[], encode: EncodeFn, receivedAtMs: number): Promise<EncodedBatch> {
+  const deadLetters: OutgoingDeadLetter[] = [];
+  const values: Buffer[] = [];
+  const origin: InputMessage[] = [];
   for (const m of messages) {
-    const parsed = m.value === null ? ({ ok: false, reason: 'not_json', detail: 'empty record (a tombstone)' } as const) : parseEnrichedPost(m.value);
-    if (parsed.ok) {
-      posts.push(parsed.post);
-      origin.set(parsed.post, m);
-    } else outcome.deadLetters.push(letter(m, parsed.reason, parsed.detail, receivedAtMs));
+    if (m.value === null) deadLetters.push(letter(m, 'not_json', 'empty record (a tombstone)', receivedAtMs));
+    else {
+      values.push(m.value);
+      origin.push(m);
+    }
   }
-  const refuse = (post: EnrichedPost, err: unknown) => {
-    const m = origin.get(post)!;
+  const { rows, failures } = values.length === 0 ? { rows: undefined, failures: [] } : await encode(values);
+  for (const f of failures) deadLetters.push(letter(origin[f.index]!, f.reason, f.detail, receivedAtMs));
+  return { rows, origin, deadLetters };
+}
+
+/** A chunk encoded: its rows (`rows.sources` index `origin`), and the dead letters of the records refused. */
+export interface EncodedBatch {
+  rows: EncodedRows | undefined;
+  origin: InputMessage[];
+  deadLetters: OutgoingDeadLetter[];
+}
+
+/**
+ * Writes an encoded chunk. When the database refuses the rows for a reason of data, they are halved until the
+ * refused rows are alone, and those are dead-lettered as `processing_failed`: one bad post does not stop the
+ * partition, and the others are still written. Other errors are thrown, so the caller commits nothing and the chunk
+ * comes again (writes are idempotent).
+ */
+export async function archiveBatch(batch: EncodedBatch, write: WriteFn, receivedAtMs: number): Promise<BatchOutcome> {
+  const { rows, origin } = batch;
+  const outcome: BatchOutcome = { written: 0, duplicates: rows?.duplicates ?? 0, expired: rows?.expired ?? 0, deadLetters: [...batch.deadLetters] };
+  if (rows === undefined) return outcome;
+  const refuse = (row: number, err: unknown) => {
+    const m = origin[rows.sources[row]!]!;
     const detail = `the archive refused the post: ${(err as Error).message}`.slice(0, 300);
     outcome.deadLetters.push(letter(m, 'processing_failed', detail, receivedAtMs));
   };
-  const writeIsolating = async (part: EnrichedPost[]): Promise<void> => {
-    if (part.length === 0) return;
+  const writeIsolating = async (start: number, end: number): Promise<void> => {
+    if (end <= start) return;
     try {
-      const result = await write(part);
+      const result = await write(start === 0 && end === rowCount(rows) ? rows : sliceRows(rows, start, end));
       outcome.written += result.inserted;
       outcome.duplicates += result.duplicates;
-      outcome.expired += result.expired;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      if (part.length === 1) return refuse(part[0]!, err);
-      const half = Math.ceil(part.length / 2);
-      await writeIsolating(part.slice(0, half));
-      await writeIsolating(part.slice(half));
+      if (end - start === 1) return refuse(start, err);
+      const half = start + Math.ceil((end - start) / 2);
+      await writeIsolating(start, half);
+      await writeIsolating(half, end);
     }
   };
-  await writeIsolating(posts);
+  await writeIsolating(0, rowCount(rows));
   return outcome;
 }
 
