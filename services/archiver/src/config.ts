@@ -25,7 +25,7 @@ export const ArchiverConfigSchema = z.object({
   /** How often retention runs (also once at start). */
   ARCHIVER_RETENTION_CHECK_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
   /** Worker threads that parse records and build their COPY rows while the main thread streams them (0: on the main thread). */
-  ARCHIVER_ENCODE_THREADS: z.coerce.number().int().min(0).max(8).default(1),
+  ARCHIVER_ENCODE_THREADS: z.coerce.number().int().min(0).max(8).default(2),
   /** Connections to PostgreSQL. */
   ARCHIVER_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */

@@ -143,11 +143,12 @@ export class EnrichedConsumer {
         const last = chunk[chunk.length - 1];
         if (!last) break;
         const stopTimer = metrics.batchSeconds.startTimer();
-        const current = encoded(i)!;
-        encoded(i + 1);
         let input: EncodedBatch;
         try {
-          input = await current;
+          input = await encoded(i)!;
+          // The next chunk is encoded while this one is written; asked for only now, so the first chunks of the
+          // other partitions in hand are not queued behind it.
+          void encoded(i + 1);
         } catch (err) {
           logger.error({ err, partition: batch.partition, offset: chunk[0]?.offset }, 'encoding records failed; the chunk will be consumed again');
           throw err;

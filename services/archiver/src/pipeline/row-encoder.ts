@@ -75,6 +75,9 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   return { entry, eval: true };
 }
 
+/** The encode threads' young generation, MB. */
+const YOUNG_GENERATION_MB = 64;
+
 class EncoderThread {
   failed = false;
   /** Settles when the thread says it has loaded jieba, or fails. */
@@ -85,7 +88,9 @@ class EncoderThread {
 
   constructor(logger: Logger) {
     const { entry, eval: isEval } = workerEntry();
-    this.worker = new Worker(entry, { eval: isEval });
+    // Room for a chunk's parsed posts to die young rather than be copied by scavenge after scavenge: one A/B run
+    // over 55,000 posts gave 49.5 against 54.2 µs of process CPU per post, GC helper threads 6.8 against 17.2.
+    this.worker = new Worker(entry, { eval: isEval, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     let started: { resolve: () => void; reject: (err: Error) => void } | undefined;
     this.ready = new Promise((resolve, reject) => (started = { resolve, reject }));
     this.ready.catch(() => undefined);
