@@ -4,7 +4,8 @@
  *
  * Real Weibo posts (the CED development file) through the analyzer, then, each into an empty archive schema of its
  * own with the same indexes:
- *   1. baseline: a bare COPY of the same rows (posts table only, no identity check) from this client;
+ *   1. baseline: a bare COPY of the same rows (posts table only, no identity check) from this client; after the
+ *      three runs below, the same rows by bare multi-row INSERTs of 1000 rows (the issue's other baseline) too;
  *   2. the archive library's writePosts, batches of 5000 (identity check, tsvector with sub-words);
  *   3. the archiver service itself, a child process consuming the same posts from a Kafka topic to durable rows;
  * with the baseline again after each (the machine's drift during the run): each is set beside the mean of the baselines
@@ -136,6 +137,57 @@ async function baseline(url: string, payload: { chunks: string[]; months: string
   return count / seconds;
 }
 
+/** Rows in one multi-row INSERT of the second baseline: 25 columns a row, well under PostgreSQL's 65,535 parameters. */
+const INSERT_ROWS = 1000;
+
+/** A field of COPY's text format back to its value: `\N` is NULL, and backslash escapes are undone. */
+function copyField(field: string): string | null {
+  if (field === '\\N') return null;
+  return field.includes('\\') ? field.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : field;
+}
+
+/** The same rows as the parameters of multi-row INSERTs of {@link INSERT_ROWS} rows: built before the timing too. */
+function insertPayload(chunks: readonly string[]): (string | null)[][] {
+  const statements: (string | null)[][] = [];
+  let params: (string | null)[] = [];
+  for (const chunk of chunks) {
+    for (const line of chunk.split('\n')) {
+      if (line === '') continue;
+      for (const f of line.split('\t')) params.push(copyField(f));
+      if (params.length === INSERT_ROWS * COPY_COLUMNS.length) {
+        statements.push(params);
+        params = [];
+      }
+    }
+  }
+  if (params.length > 0) statements.push(params);
+  return statements;
+}
+
+/** `INSERT INTO posts (…) VALUES ($1, …), (…)` for `rows` rows. */
+function insertSql(rows: number): string {
+  const n = COPY_COLUMNS.length;
+  const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: n }, (_, c) => `$${r * n + c + 1}`).join(', ')})`);
+  return `INSERT INTO posts (${COPY_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
+}
+
+/** The second baseline: the same rows by bare multi-row INSERTs (no identity check, no conflict clause) from this client. */
+async function insertBaseline(url: string, statements: readonly (string | null)[][], months: readonly string[], count: number): Promise<number> {
+  const schema = await freshSchema(url, months);
+  const c = await client(url, schema);
+  const sql = new Map<number, string>();
+  const t0 = performance.now();
+  for (const params of statements) {
+    const rows = params.length / COPY_COLUMNS.length;
+    let text = sql.get(rows);
+    if (text === undefined) sql.set(rows, (text = insertSql(rows)));
+    await c.query(text, params);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await c.end();
+  return count / seconds;
+}
+
 async function library(url: string, posts: readonly EnrichedPost[], months: readonly string[]): Promise<number> {
   const schema = await freshSchema(url, months);
   const archive = createArchive({ databaseUrl: url, schema, ...(subwordsOf && { subwords: subwordsOf }) });
@@ -255,10 +307,15 @@ async function writeThroughput(url: string): Promise<void> {
     say(`  archiver service, Kafka → durable rows    ${fmt(svc).padStart(8)} posts/s`);
     const base3 = await baseline(url, payload, posts.length);
     say(`  baseline again                             ${fmt(base3).padStart(8)} posts/s`);
+    const statements = insertPayload(payload.chunks);
+    const inserts = await insertBaseline(url, statements, payload.months, posts.length);
+    statements.length = 0;
+    say(`  baseline: bare INSERTs of ${INSERT_ROWS} rows each  ${fmt(inserts).padStart(8)} posts/s`);
     const libBase = (base1 + base2) / 2;
     const svcBase = (base2 + base3) / 2;
-    say(`  → writePosts ${(lib / libBase).toFixed(2)} of the baselines beside it (mean ${fmt(libBase)}), archiver ${(svc / svcBase).toFixed(2)} (mean ${fmt(svcBase)})`);
+    say(`  → writePosts ${(lib / libBase).toFixed(2)} of the COPY baselines beside it (mean ${fmt(libBase)}), archiver ${(svc / svcBase).toFixed(2)} (mean ${fmt(svcBase)})`);
     say(`    (of the mean of all three baselines: writePosts ${(lib / ((base1 + base2 + base3) / 3)).toFixed(2)}, archiver ${(svc / ((base1 + base2 + base3) / 3)).toFixed(2)}; target ≥ 0.70, ≥ 10,000 posts/s)`);
+    say(`    (of the multi-row INSERT baseline, measured once after them: writePosts ${(lib / inserts).toFixed(2)}, archiver ${(svc / inserts).toFixed(2)})`);
     posts.length = 0;
     payload.chunks.length = 0;
     for (const s of schemas.splice(0)) await dropSchema(url, s);
