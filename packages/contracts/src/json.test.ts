@@ -12,6 +12,14 @@ describe('jsonDepthExceededAt', () => {
     expect(jsonDepthExceededAt(JSON.stringify({ t: '[[[[{{{{' }), 1)).toBe(-1);
     expect(jsonDepthExceededAt(JSON.stringify({ t: 'a\\"[[[[' }), 1)).toBe(-1);
   });
+
+  it('gives the same answer whether or not the text holds more opening brackets than the limit', () => {
+    // Few brackets: answered by counting them; many: by the walk, which must still see siblings as shallow.
+    expect(jsonDepthExceededAt(`[${'{},'.repeat(MAX_JSON_DEPTH)}[]]`)).toBe(-1);
+    expect(jsonDepthExceededAt(`{"t":"${'['.repeat(100)}","a":${nested(MAX_JSON_DEPTH - 1)}}`)).toBe(-1);
+    expect(jsonDepthExceededAt(`{"t":"${'['.repeat(100)}","a":${nested(MAX_JSON_DEPTH - 1)}}`, MAX_JSON_DEPTH - 1)).toBe(6 + 100 + 6 + MAX_JSON_DEPTH - 2);
+    expect(jsonDepthExceededAt(`{"a":[[1]],"t":"[["}`, 3)).toBe(-1);
+  });
 });
 
 describe('decodeJson', () => {
