@@ -17,13 +17,10 @@
  *   (`CampaignRecord`: incidentId, incidentKey, terms, rootIds, accounts, startedAt), tracked from the first post:
  *   a narrative still accelerating after the response gives the same `response` alert (key `campaign:<incidentId>`)
  *   as the live detector.
- * - `--threads n` (default: the cores this process may use, `os.availableParallelism()`) parses, validates and analyses
- *   batches of lines on n worker threads (0: all on the main thread) while the main thread runs the detectors; batches
- *   are consumed in input order. On a real history analysis is about twice the detection's work, so one worker per
- *   core keeps both cores busy; with one worker the main thread waits for it most of the run.
+ * - `--threads n` (default 1) parses, validates and analyses batches of lines on n worker threads (0: all on the main
+ *   thread) while the main thread runs the detectors; batches are consumed in input order.
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Alert, type CampaignRecord, CampaignRecordSchema } from '@tingfeng/contracts';
 import { Backtest, type DetectorConfig } from '@tingfeng/detect';
@@ -56,7 +53,7 @@ try {
 if (!values.input) fail(`--input is required\n${usage}`);
 if (!values.out) fail(`--out is required\n${usage}`);
 const progressEvery = Number(values['progress-every'] ?? 100_000);
-const threads = values.threads === undefined ? Math.min(16, availableParallelism()) : Number(values.threads);
+const threads = Number(values.threads ?? 1);
 if (!Number.isInteger(threads) || threads < 0 || threads > 16) fail(`--threads must be an integer 0..16\n${usage}`);
 
 function readConfig(path: string): Partial<DetectorConfig> {

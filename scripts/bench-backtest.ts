@@ -4,9 +4,8 @@
  * First, on a real history (default `../shared/data/ced_weibo_dev.jsonl.xz`, the 624,780 posts of the dev file; skipped
  * when absent), the figure the backtest is held to: bare `nodejieba.cut(text, true)` over the same texts (in this
  * process, after a warm-up; the segmentation the analyzer itself does) beside `pnpm backtest` end to end over the
- * whole file (spawned, `--threads` per `--real-threads`, default the backtest's own: one worker per core), posts/s of
- * each and the ratio (target >= 0.3), by wall clock and by CPU time (on a shared machine, wall time counts the waits
- * for a core).
+ * whole file (spawned, `--threads` per `--real-threads`, default 1), posts/s of each and the ratio (target >= 0.3),
+ * by wall clock and by CPU time (on a shared machine, wall time counts the waits for a core).
  *
  * `--repo <dir>` runs another checkout's backtest (an older commit, with its own install); `--skip-corpus` stops here.
  *
@@ -24,7 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodejieba from 'nodejieba';
 import { parseArgs } from 'node:util';
@@ -39,8 +38,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0,1,2' },
     real: { type: 'string', default: join(import.meta.dirname, '..', '..', 'shared', 'data', 'ced_weibo_dev.jsonl.xz') },
-    // The backtest's default: one worker per core.
-    'real-threads': { type: 'string', default: String(Math.min(16, availableParallelism())) },
+    'real-threads': { type: 'string', default: '1' },
     // Another checkout's `scripts/backtest.ts` (its own install), to measure before and after in one run.
     repo: { type: 'string', default: join(import.meta.dirname, '..') },
     'skip-corpus': { type: 'boolean', default: false },
