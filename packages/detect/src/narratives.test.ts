@@ -44,6 +44,17 @@ describe('NarrativeLinker', () => {
     const [late] = linker.link([alert('story:z', ['死去', '城市'])], 2 * 3600_000);
     expect(late!.incidentKey).toBe('story:z');
   });
+
+  it('sends a story bursting in an alerted cascade\'s tree to the cascade\'s incident, whatever its words; an unalerted root links nothing', () => {
+    const linker = new NarrativeLinker(3600_000);
+    linker.link([alert('cascade:r1', ['死去', '城市'])], 0);
+    const [inTree, elsewhere] = linker.link([alert('story:a', ['昆明保卫战', '热爱'], { rootId: 'r1' }), alert('story:b', ['米线', '好吃'], { rootId: 'r2' })], 1000);
+    expect(inTree!.incidentKey).toBe('cascade:r1');
+    expect(elsewhere!.incidentKey).toBe('story:b');
+    // Only stories follow a root this way: a cascade alert's rootId is its own root.
+    const [cascade] = linker.link([alert('cascade:r3', ['滇池', '海鸥'], { rootId: 'r3' })], 2000);
+    expect(cascade!.incidentKey).toBe('cascade:r3');
+  });
 });
 
 describe('the dying-city episode', () => {
@@ -59,6 +70,12 @@ describe('the dying-city episode', () => {
     expect(response?.incidentKey).toBe(incident);
     // Every alert carries the link, and a snapshot round trip keeps it.
     expect(alerts.every((a) => typeof a.incidentKey === 'string')).toBe(true);
+    // The public's turn (#昆明保卫战#, 理性看待发展) bursts in other words, partly in the replies to the viral post:
+    // it belongs to the same incident, as a story naming the root.
+    const turn = alerts.filter((a) => a.type === 'story' && a.terms.includes('昆明保卫战'));
+    expect(turn.length).toBeGreaterThan(0);
+    for (const a of turn) expect(a.incidentKey).toBe(incident);
+    expect(new Set(alerts.map((a) => a.incidentKey)).size).toBeLessThanOrEqual(2);
     const restored = createDetectorEngine({}, engine.snapshot());
     expect(restored.snapshot().narratives).toEqual(engine.snapshot().narratives);
   });

@@ -29,7 +29,8 @@ export function sameTerm(a: string, b: string): boolean {
  * Links alerts about one conversation into one incident. A cascade, the stories bursting from its words, the campaign
  * amplifying it and the official response to it are separate alerts with their own keys, but an on-call person
  * wants them as one incident: each alert gets `incidentKey`, the key of the first live narrative it shares terms
- * with (at least two terms, or its only term; a term matches another that contains it), else its own key. Responses follow what they answer.
+ * with (at least two terms, or its only term; a term matches another that contains it), else its own key. Responses follow what they answer,
+ * and a story whose posts sit in an alerted cascade's tree (its `rootId`) follows that cascade.
  */
 export class NarrativeLinker {
   private readonly byIncident: BoundedMap<string, Narrative>;
@@ -49,7 +50,9 @@ export class NarrativeLinker {
     for (const alert of alerts) {
       const known = this.keyToIncident.peek(alert.key);
       const target = typeof alert.respondsTo === 'string' ? this.keyToIncident.peek(alert.respondsTo) ?? alert.respondsTo : undefined;
-      const incidentKey = known ?? target ?? this.match(alert.terms, eventMs) ?? alert.key;
+      // A story bursting within an alerted cascade's replies is that cascade's conversation, whatever its words.
+      const tree = alert.type === 'story' && alert.rootId !== undefined ? this.keyToIncident.peek(`cascade:${alert.rootId}`) : undefined;
+      const incidentKey = known ?? target ?? tree ?? this.match(alert.terms, eventMs) ?? alert.key;
       this.keyToIncident.set(alert.key, incidentKey);
       const narrative = this.byIncident.get(incidentKey) ?? { incidentKey, terms: [], lastAlertMs: eventMs };
       for (const t of alert.terms) if (!narrative.terms.includes(t) && narrative.terms.length < MAX_TERMS) narrative.terms.push(t);

@@ -32,6 +32,8 @@ export interface StoryState {
   schemes?: [string, number][];
   /** The bursting post carrying the most of the story's anchors: [post id, own text (140 chars), anchors]; absent in older snapshots. */
   representative?: [string, string, number];
+  /** Roots of the cascades its reposts and replies sit in, [root id, posts] (top 16); absent until one has any (and in older snapshots). */
+  roots?: [string, number][];
 }
 
 /** A term or pair (`a+b`) that burst in a post, with the sketch's figures. */
@@ -43,6 +45,7 @@ export interface Burst {
 }
 
 const MAX_STORY_TERMS = 30;
+const MAX_STORY_ROOTS = 16;
 
 /**
  * Which story a post belongs to. A story is terms bursting together: a post joins the live story sharing the most
@@ -198,6 +201,7 @@ export class StoryGroups {
     bumpTopK(story.accounts, accountName(post), 50);
     if (clusterId !== undefined) bumpCluster(story.clusters, clusterId, 32);
     story.schemes = countSchemes(story.schemes, post);
+    if (post.rootId !== undefined && post.rootId !== post.id) bumpTopK((story.roots ??= []), post.rootId, MAX_STORY_ROOTS);
     if (t0 < story.firstMs) {
       story.firstMs = t0;
       story.firstPostId = post.id;
@@ -252,6 +256,7 @@ function absorbStory(keep: StoryState, gone: StoryState): void {
   for (const [a, n] of gone.accounts) bumpTopK(keep.accounts, a, 50, n);
   for (const [c, n] of gone.clusters) for (let i = 0; i < n; i++) bumpCluster(keep.clusters, c, 32);
   for (const [name, n] of gone.schemes ?? []) bumpTopK((keep.schemes ??= []), name, 32, n);
+  for (const [root, n] of gone.roots ?? []) bumpTopK((keep.roots ??= []), root, MAX_STORY_ROOTS, n);
   for (const p of gone.postIds) if (keep.postIds.length < MAX_EVIDENCE && !keep.postIds.some((x) => x[0] === p[0])) keep.postIds.push(p);
   if (gone.firstMs < keep.firstMs) {
     keep.firstMs = gone.firstMs;
