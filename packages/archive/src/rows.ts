@@ -178,22 +178,38 @@ function keyLine(post: EnrichedPost): string {
 
 /** Turns enriched posts into the rows of one COPY; pure. */
 export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordFn): PreparedBatch {
+  const rows = rowLines(posts, subwords, undefined);
+  return { copyText: rows.lines.join(''), count: rows.lines.length, months: rows.months, duplicatesInBatch: rows.duplicates };
+}
+
+/** The rows of a batch, each `(platform, id)` once (the first kept) and none before `notBeforeMs`: the loop both encoders share. */
+function rowLines(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined, notBeforeMs: number | undefined) {
   const seen = new Set<string>();
   const months = new Set<string>();
+  /** Each row's COPY line, newline included. */
   const lines: string[] = [];
-  let duplicatesInBatch = 0;
-  for (const post of posts) {
+  /** Each row's post, as its index in `posts`. */
+  const sources: number[] = [];
+  let duplicates = 0;
+  let expired = 0;
+  for (let i = 0; i < posts.length; i++) {
+    const post = posts[i]!;
+    if (notBeforeMs !== undefined && !(post.createdAtMs >= notBeforeMs)) {
+      expired++;
+      continue;
+    }
     const key = `${post.platform}\u0000${post.id}`;
     if (seen.has(key)) {
-      duplicatesInBatch++;
+      duplicates++;
       continue;
     }
     seen.add(key);
     const createdAtMs = eventTimeMs(post);
     months.add(monthOf(createdAtMs));
-    lines.push(rowText(post, createdAtMs, subwords));
+    lines.push(`${rowText(post, createdAtMs, subwords)}\n`);
+    sources.push(i);
   }
-  return { copyText: lines.length === 0 ? '' : `${lines.join('\n')}\n`, count: lines.length, months: [...months].sort(), duplicatesInBatch };
+  return { lines, sources, months: [...months].sort(), duplicates, expired };
 }
 
 /** One post's row in COPY's text format, columns as {@link COPY_COLUMNS}, without the newline. */
@@ -249,36 +265,11 @@ export interface EncodedRows {
  * before `notBeforeMs` (retention) and repeats of a `(platform, id)` are left out and counted.
  */
 export function encodeRows(posts: readonly EnrichedPost[], options: { subwords?: SubwordFn; notBeforeMs?: number } = {}): EncodedRows {
-  const { subwords, notBeforeMs } = options;
-  const seen = new Set<string>();
-  const months = new Set<string>();
-  const lines: string[] = [];
-  const keyLines: string[] = [];
-  const sources: number[] = [];
-  let duplicates = 0;
-  let expired = 0;
+  const { lines, sources, months, duplicates, expired } = rowLines(posts, options.subwords, options.notBeforeMs);
+  const keyLines = sources.map((i) => keyLine(posts[i]!));
+  // A UTF-16 unit takes at most 3 UTF-8 bytes.
   let maxBytes = 0;
-  for (let i = 0; i < posts.length; i++) {
-    const post = posts[i]!;
-    if (notBeforeMs !== undefined && !(post.createdAtMs >= notBeforeMs)) {
-      expired++;
-      continue;
-    }
-    const key = `${post.platform}\u0000${post.id}`;
-    if (seen.has(key)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(key);
-    const createdAtMs = eventTimeMs(post);
-    months.add(monthOf(createdAtMs));
-    const line = `${rowText(post, createdAtMs, subwords)}\n`;
-    lines.push(line);
-    // A UTF-16 unit takes at most 3 UTF-8 bytes.
-    maxBytes += line.length * 3;
-    keyLines.push(keyLine(post));
-    sources.push(i);
-  }
+  for (const line of lines) maxBytes += line.length * 3;
   const buffer = Buffer.allocUnsafeSlow(maxBytes);
   const ends = new Uint32Array(lines.length);
   let at = 0;
@@ -293,7 +284,7 @@ export function encodeRows(posts: readonly EnrichedPost[], options: { subwords?:
     keyLines,
     keyOrder,
     sources: Uint32Array.from(sources),
-    months: [...months].sort(),
+    months,
     duplicates,
     expired,
   };
