@@ -147,6 +147,9 @@ describe('archive schema and writes', () => {
       // A writer told the retention horizon skips older posts; one that was not told re-creates the month.
       expect(await archive.writePosts([october], { notBeforeMs: Date.parse('2015-11-01T00:00:00Z') })).toEqual({ inserted: 0, duplicates: 0, expired: 1 });
       expect(await archive.writePosts([october])).toEqual({ inserted: 1, duplicates: 0, expired: 0 });
+      // Expired posts are counted once, as expired, not again as duplicates; a repeat within the batch is a duplicate.
+      const january = post('一月的昆明', 60 * 24 * 80);
+      expect(await archive.writePosts([october, january, october, january, december], { notBeforeMs: Date.parse('2015-11-01T00:00:00Z') })).toEqual({ inserted: 1, duplicates: 2, expired: 2 });
     } finally {
       await Promise.all(archives.map((a) => a.close()));
     }

@@ -7,7 +7,7 @@ import { ArchiveInputError } from './errors.js';
 import { decodeCursor, encodeCursor, filterConditions, LiteralBinder, ParamBinder, timeBoundMs, whereSql, type Binder } from './filters.js';
 import { checkSchemaName, migrateArchive } from './migrate.js';
 import { createQueryTokenizer, createSubwordLoader, compileSearchQuery, type QueryTokenizer } from './query.js';
-import { COPY_COLUMNS, distinctPosts, keysCopyText, monthOf, parseKeyLine, postKey, prepareBatch, type EncodedRows, type SubwordFn } from './rows.js';
+import { COPY_COLUMNS, distinctPosts, keysCopyText, monthOf, parseKeyLine, postKey, rowLines, type EncodedRows, type SubwordFn } from './rows.js';
 import type {
   AccountCount,
   CascadeCount,
@@ -213,7 +213,7 @@ function postBatch(posts: readonly EnrichedPost[], subwords: SubwordFn | undefin
     keys: () => posts.map(postKey).sort(byIdThenPlatform),
     only: (fresh) => postBatch(posts.filter((p) => fresh.has(keyId(postKey(p)))), subwords),
     *pieces() {
-      for (let i = 0; i < posts.length; i += ROWS_PER_PIECE) yield prepareBatch(posts.slice(i, i + ROWS_PER_PIECE), subwords).copyText;
+      for (let i = 0; i < posts.length; i += ROWS_PER_PIECE) yield rowLines(posts.slice(i, i + ROWS_PER_PIECE), subwords).join('');
     },
   };
 }
@@ -400,13 +400,10 @@ export function createArchive(options: ArchiveOptions): Archive {
     migrate: () => migrateArchive({ databaseUrl: options.databaseUrl, schema, ...(options.logger && { logger: options.logger }) }),
 
     async writePosts(posts, writeOptions = {}) {
-      const notBefore = writeOptions.notBeforeMs;
-      const kept = notBefore === undefined ? posts : posts.filter((p) => p.createdAtMs >= notBefore);
-      const expired = posts.length - kept.length;
-      if (kept.length === 0) return { inserted: 0, duplicates: 0, expired };
-      const { unique, months } = distinctPosts(kept);
+      const { unique, months, expired } = distinctPosts(posts, writeOptions.notBeforeMs);
+      if (unique.length === 0) return { inserted: 0, duplicates: 0, expired };
       const inserted = await insert(postBatch(unique, await loadSubwords()), months);
-      return { inserted, duplicates: kept.length - inserted, expired };
+      return { inserted, duplicates: posts.length - expired - inserted, expired };
     },
 
     async writeRows(rows) {

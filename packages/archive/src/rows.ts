@@ -142,19 +142,45 @@ export function eventTimeMs(post: Pick<EnrichedPost, 'createdAtMs' | 'createdAt'
   return Number.isFinite(post.createdAtMs) ? post.createdAtMs : Date.parse(post.createdAt);
 }
 
-/** The posts of a batch with each `(platform, id)` once (the first kept), and the UTC months they fall in. */
-export function distinctPosts(posts: readonly EnrichedPost[]): { unique: EnrichedPost[]; months: string[] } {
+/** What {@link distinctPosts} keeps of a batch, and what it leaves out. */
+export interface DistinctPosts {
+  /** The posts kept, in batch order. */
+  unique: EnrichedPost[];
+  /** Each kept post's index in the batch. */
+  sources: number[];
+  /** The UTC months (`YYYY-MM`) the kept posts fall in, sorted. */
+  months: string[];
+  /** Posts left out because their `(platform, id)` came earlier in the batch (the first is kept). */
+  duplicates: number;
+  /** Posts left out because their event time is before `notBeforeMs`. */
+  expired: number;
+}
+
+/** The posts of a batch with each `(platform, id)` once (the first kept) and, given `notBeforeMs`, none before it. */
+export function distinctPosts(posts: readonly EnrichedPost[], notBeforeMs?: number): DistinctPosts {
   const seen = new Set<string>();
   const months = new Set<string>();
   const unique: EnrichedPost[] = [];
-  for (const post of posts) {
+  const sources: number[] = [];
+  let duplicates = 0;
+  let expired = 0;
+  for (let i = 0; i < posts.length; i++) {
+    const post = posts[i]!;
+    if (notBeforeMs !== undefined && !(post.createdAtMs >= notBeforeMs)) {
+      expired++;
+      continue;
+    }
     const key = `${post.platform}\u0000${post.id}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
     seen.add(key);
     unique.push(post);
+    sources.push(i);
     months.add(monthOf(eventTimeMs(post)));
   }
-  return { unique, months: [...months].sort() };
+  return { unique, sources, months: [...months].sort(), duplicates, expired };
 }
 
 /** A post's identity as `post_keys` holds it: `(platform, id)` as written to `posts` (NUL removed), and its event time. */
@@ -178,42 +204,17 @@ function keyLine(post: EnrichedPost): string {
 
 /** Turns enriched posts into the rows of one COPY; pure. */
 export function prepareBatch(posts: readonly EnrichedPost[], subwords?: SubwordFn): PreparedBatch {
-  const rows = rowLines(posts, subwords, undefined);
-  return { copyText: rows.lines.join(''), count: rows.lines.length, months: rows.months, duplicatesInBatch: rows.duplicates };
+  const { unique, months, duplicates } = distinctPosts(posts);
+  return { copyText: rowLines(unique, subwords).join(''), count: unique.length, months, duplicatesInBatch: duplicates };
 }
 
-/** The rows of a batch, each `(platform, id)` once (the first kept) and none before `notBeforeMs`: the loop both encoders share. */
-function rowLines(posts: readonly EnrichedPost[], subwords: SubwordFn | undefined, notBeforeMs: number | undefined) {
-  const seen = new Set<string>();
-  const months = new Set<string>();
-  /** Each row's COPY line, newline included. */
-  const lines: string[] = [];
-  /** Each row's post, as its index in `posts`. */
-  const sources: number[] = [];
-  let duplicates = 0;
-  let expired = 0;
-  for (let i = 0; i < posts.length; i++) {
-    const post = posts[i]!;
-    if (notBeforeMs !== undefined && !(post.createdAtMs >= notBeforeMs)) {
-      expired++;
-      continue;
-    }
-    const key = `${post.platform}\u0000${post.id}`;
-    if (seen.has(key)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(key);
-    const createdAtMs = eventTimeMs(post);
-    months.add(monthOf(createdAtMs));
-    lines.push(`${rowText(post, createdAtMs, subwords)}\n`);
-    sources.push(i);
-  }
-  return { lines, sources, months: [...months].sort(), duplicates, expired };
-}
+/** Each post's row as a COPY line, newline included. */
+export const rowLines = (posts: readonly EnrichedPost[], subwords: SubwordFn | undefined): string[] =>
+  posts.map((post) => `${rowText(post, subwords)}\n`);
 
 /** One post's row in COPY's text format, columns as {@link COPY_COLUMNS}, without the newline. */
-function rowText(post: EnrichedPost, createdAtMs: number, subwords: SubwordFn | undefined): string {
+function rowText(post: EnrichedPost, subwords: SubwordFn | undefined): string {
+  const createdAtMs = eventTimeMs(post);
   const mentions = strings(post.mentions);
   const emoticons = strings(post.emoticons);
   const followers = post.author.followers;
@@ -265,8 +266,9 @@ export interface EncodedRows {
  * before `notBeforeMs` (retention) and repeats of a `(platform, id)` are left out and counted.
  */
 export function encodeRows(posts: readonly EnrichedPost[], options: { subwords?: SubwordFn; notBeforeMs?: number } = {}): EncodedRows {
-  const { lines, sources, months, duplicates, expired } = rowLines(posts, options.subwords, options.notBeforeMs);
-  const keyLines = sources.map((i) => keyLine(posts[i]!));
+  const { unique, sources, months, duplicates, expired } = distinctPosts(posts, options.notBeforeMs);
+  const lines = rowLines(unique, options.subwords);
+  const keyLines = unique.map(keyLine);
   // A UTF-16 unit takes at most 3 UTF-8 bytes.
   let maxBytes = 0;
   for (const line of lines) maxBytes += line.length * 3;
