@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './probes.js';
 
@@ -52,6 +52,42 @@ function serverIdentity(): { uid: number; gid: number } | undefined {
   return { uid: read('-u'), gid: read('-g') };
 }
 
+/** Whether every directory from `path` up to the root lets other users through (the `x` bit for others). */
+export function reachableByOthers(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * The binaries where the server's user can run them. A checkout under a directory only its owner may enter (a 0700
+ * home, `mktemp -d`) hides them from `nobody`; then the package's `native` tree (binaries, libraries and `share`,
+ * relocatable: they find each other by relative paths) is copied once, under the temporary folder, to a directory
+ * named by the package and its version. The copy is made beside it and renamed into place, so concurrent starts
+ * never see a partial one.
+ */
+export function runnableBinaries(binaries: { initdb: string; postgres: string }, root = tmpdir()): { initdb: string; postgres: string } {
+  const native = dirname(dirname(binaries.initdb));
+  if (reachableByOthers(native)) return binaries;
+  const pkg = JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { name: string; version: string };
+  const shared = join(root, `tingfeng-pg-bin-${pkg.name.replace(/[^a-z0-9.-]+/gi, '-')}-${pkg.version}`);
+  if (!existsSync(shared)) {
+    const partial = `${shared}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // Relative library links (libpq.so -> libpq.so.5) stay relative: resolved, they would point back into the checkout.
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, shared);
+    } catch (err) {
+      // Another start put its copy in place first: use that one.
+      rmSync(partial, { recursive: true, force: true });
+      if (!existsSync(shared)) throw err;
+    }
+  }
+  return { initdb: join(shared, 'bin', 'initdb'), postgres: join(shared, 'bin', 'postgres') };
+}
+
 function run(command: string, args: string[], identity: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...identity, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
@@ -71,9 +107,10 @@ function run(command: string, args: string[], identity: { uid: number; gid: numb
  * graceful stop short. About 3 s on a 2-core machine.
  */
 export async function startThrowawayPostgres(options: { port?: number } = {}): Promise<ThrowawayPostgres> {
-  const { initdb, postgres } = await embeddedBinaries();
-  const port = options.port ?? (await freePort());
   const identity = serverIdentity();
+  const packaged = await embeddedBinaries();
+  const { initdb, postgres } = identity ? runnableBinaries(packaged) : packaged;
+  const port = options.port ?? (await freePort());
   const parent = mkdtempSync(join(tmpdir(), 'tingfeng-pg-'));
   const dataDir = join(parent, 'data');
   if (identity) {
