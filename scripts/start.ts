@@ -126,15 +126,21 @@ async function waitReady(name: string, url: string, timeoutMs = 120_000): Promis
   throw new Error(`${name} did not become ready at ${url}`);
 }
 
-let stopping = false;
 const procs: Supervised[] = [];
+let stopped: Promise<void> | undefined;
 
-async function stopAll(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  say('• stopping the stack…');
-  await Promise.all(procs.map((p) => p.stop(20_000)));
-  for (const cleanup of cleanups.reverse()) await cleanup();
+/**
+ * Stops the services, then what this run started (the broker, Redis, PostgreSQL). One stop, however many callers:
+ * a Ctrl-C reaches the replay child too, whose failure ends main() while the signal's stop is under way; both wait
+ * for the same stop before exiting, so none exits with the broker still running.
+ */
+function stopAll(): Promise<void> {
+  stopped ??= (async () => {
+    say('• stopping the stack…');
+    await Promise.all(procs.map((p) => p.stop(20_000)));
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  })();
+  return stopped;
 }
 
 /**
