@@ -130,7 +130,9 @@ describe('dashboard in a real browser', () => {
       await page.fill('#token-input', TEST_TOKENS.analyst);
       await page.click('#token-save');
       await page.waitForSelector('#whoami:has-text("analyst")');
-      expect(await page.isDisabled('#resolve-btn')).toBe(true);
+      // The name shows as soon as /api/whoami answers; the page is drawn again for the new role just after.
+      await page.waitForSelector('#resolve-btn:disabled', { timeout: 10_000 });
+      expect(await page.isDisabled('#ack-btn')).toBe(true);
 
       // The list, filtered to acknowledged incidents, still shows it.
       await page.goto(`${base}/#/`);
