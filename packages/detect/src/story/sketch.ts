@@ -120,6 +120,16 @@ export class BurstSketch {
   private slotMax: Float32Array;
   private applied: Int32Array;
   /**
+   * When the day is a whole number of buckets: per cell and slot (cell-major, as `slotMean`), the first bucket whose
+   * end-of-slot fold that baseline has not seen. Folds of a zero peak are owed lazily, slot by slot: a slot's baseline
+   * is brought up to date only when it is read (the post's own slot, in {@link measure}) or folds a real peak, so a
+   * cell that wakes after a day catches up one or two of its 24 slots, not all of them. Each slot still gets the same
+   * folds in the same order, so the floats are those of the eager update.
+   */
+  private slotApplied: Int32Array;
+  /** Per cell and slot: zero folds owed from before a skipped silence ({@link closeUpTo}), on top of `slotApplied`'s. */
+  private slotOwed: Int32Array;
+  /**
    * 1 when cell c is at rest: an empty bucket changes none of its figures (mean, variance, every slot's baseline, a
    * zero peak), so catching it up over any gap only moves `applied[c]`. Cleared when a bucket counts it.
    */
@@ -139,6 +149,8 @@ export class BurstSketch {
   /** `slotEnds` as two arrays, for the replay loop. */
   private readonly slotEndOffsets: Int32Array;
   private readonly slotEndSlots: Int32Array;
+  /** Per slot, the offset in the day of the bucket that ends it. */
+  private readonly slotEndOffsetOf: Int32Array;
   /** [offset in the day, slot] of every slot end, in offset order. */
   private readonly slotEnds: [number, number][] = [];
   private nextCloseBucket: number | null = null;
@@ -163,6 +175,8 @@ export class BurstSketch {
     this.slotVariance = new Float32Array(this.size * cfg.storySeasonSlots);
     this.slotMax = new Float32Array(this.size);
     this.applied = new Int32Array(this.size);
+    this.slotApplied = new Int32Array(this.size * cfg.storySeasonSlots);
+    this.slotOwed = new Int32Array(this.size * cfg.storySeasonSlots);
     this.resting = new Uint8Array(this.size);
     this.meanRest = new RestBound(1 - cfg.storyAlpha);
     this.slotRest = new RestBound(1 - cfg.storySeasonAlpha);
@@ -178,6 +192,8 @@ export class BurstSketch {
     }
     this.slotEndOffsets = Int32Array.from(this.slotEnds, (e) => e[0]);
     this.slotEndSlots = Int32Array.from(this.slotEnds, (e) => e[1]);
+    this.slotEndOffsetOf = new Int32Array(this.slots);
+    for (const [offset, slot] of this.slotEnds) this.slotEndOffsetOf[slot] = offset;
     this.firstEndFrom = new Int16Array(this.period);
     for (let b = 0, k = 0; b < this.period; b++) {
       while (k < this.slotEnds.length && this.slotEnds[k]![0] < b) k++;
@@ -203,6 +219,7 @@ export class BurstSketch {
     if (this.nextCloseBucket === null) {
       this.nextCloseBucket = bucket;
       this.applied.fill(bucket);
+      this.slotApplied.fill(bucket);
     }
     this.closedBefore = this.nextCloseBucket;
     if (bucket < this.nextCloseBucket) {
@@ -236,6 +253,7 @@ export class BurstSketch {
       if (counts[cell] === 0) open.touched[open.touchedCount++] = cell;
       const x = ++counts[cell]!;
       this.catchUp(cell, this.closedBefore);
+      if (this.period !== 0) this.settleSlot(cell, slot, this.closedBefore);
       const m = Math.max(this.mean[cell]!, this.slotMean[cell * slots + slot]!);
       const v = Math.max(this.variance[cell]!, this.slotVariance[cell * slots + slot]!);
       const score = (x - Math.max(m, cfg.storyBeta)) / (Math.sqrt(v) + cfg.storyBeta);
@@ -262,8 +280,9 @@ export class BurstSketch {
       for (const b of this.open.keys()) skipTo = Math.min(skipTo, b);
       if (skipTo > this.nextCloseBucket) {
         // Cells owe only the buckets that were really closed: settle them, then start them after the gap.
-        this.settleAll();
+        this.settleAll(false);
         this.applied.fill(skipTo);
+        if (this.period !== 0) this.owePendingSlots(skipTo);
         this.nextCloseBucket = skipTo;
       }
     }
@@ -300,7 +319,13 @@ export class BurstSketch {
         variance[c] = (1 - alpha) * (variance[c]! + diff * incr);
         if (x > slotMax[c]!) slotMax[c] = x;
         // The slot's last bucket today: fold its peak into the slot's baseline across days.
-        if (slotEnds) this.foldSlot(slot, c);
+        if (slotEnds) {
+          if (this.period !== 0) {
+            this.settleSlot(c, slot, bucket);
+            this.slotApplied[c * this.slots + slot] = bucket + 1;
+          }
+          this.foldSlot(slot, c);
+        }
         this.applied[c] = bucket + 1;
         this.resting[c] = 0;
       }
@@ -380,25 +405,62 @@ export class BurstSketch {
       }
       return;
     }
-    // Each slot ends once a day, and a fold touches only its own slot's baseline: replay slot by slot in the order
-    // they end after `from` (the first takes the running peak), each until it is at rest.
-    const fromOffset = ((from % period) + period) % period;
-    const base = c * this.slots;
-    const ends = this.slotEnds;
-    const first = this.firstEndFrom[fromOffset]!;
-    for (let k = 0, j = first; k < ends.length; k++, j = j + 1 === ends.length ? 0 : j + 1) {
+    // The zero folds are owed (settleSlot); only a real peak is folded now, into the first slot that ends in the gap,
+    // after that slot's own owed folds.
+    const x = this.slotMax[c]!;
+    if (x !== 0) {
+      const fromOffset = ((from % period) + period) % period;
+      const j = this.firstEndFrom[fromOffset]!;
       const end = this.slotEndOffsets[j]!;
-      const slot = this.slotEndSlots[j]!;
       const at = from + (end >= fromOffset ? end - fromOffset : end - fromOffset + period);
-      if (at >= to) break;
-      const n = Math.floor((to - 1 - at) / period) + 1;
-      const x = this.slotMax[c]!;
-      this.slotMax[c] = 0;
-      this.foldRun(base + slot, x, n);
+      if (at < to) {
+        const slot = this.slotEndSlots[j]!;
+        this.settleSlot(c, slot, at);
+        this.slotMax[c] = 0;
+        this.foldRun(c * this.slots + slot, x, Math.floor((to - 1 - at) / period) + 1);
+        this.slotApplied[c * this.slots + slot] = to;
+      }
     }
-    if (to - from < period) return;
-    // After a day or more of empty buckets every slot has folded at least once: check whether it all came to rest.
-    if (meanAtRest && this.slotMax[c] === 0 && this.slotsAtRest(c)) this.resting[c] = 1;
+    // With the slots owed lazily, an empty bucket changes nothing once the mean is at rest and no peak is pending.
+    if (meanAtRest && this.slotMax[c] === 0) this.resting[c] = 1;
+  }
+
+  /**
+   * Brings cell c's baseline of `slot` up to bucket `to`: the folds of a zero peak at that slot's ends in
+   * [slotApplied, to), each until it is at rest.
+   */
+  private settleSlot(c: number, slot: number, to: number): void {
+    const i = c * this.slots + slot;
+    const from = this.slotApplied[i]!;
+    let n = this.slotOwed[i]!;
+    if (from >= to && n === 0) return;
+    this.slotOwed[i] = 0;
+    if (from < to) {
+      this.slotApplied[i] = to;
+      n += this.slotEndsBetween(slot, from, to);
+    }
+    if (n > 0) this.foldRun(i, 0, n);
+  }
+
+  /** How many times `slot` ends in buckets [from, to): its ends are at `end + k·period`. */
+  private slotEndsBetween(slot: number, from: number, to: number): number {
+    const end = this.slotEndOffsetOf[slot]!;
+    return Math.floor((to - 1 - end) / this.period) - Math.floor((from - 1 - end) / this.period);
+  }
+
+  /**
+   * Before a skipped silence: every slot's folds up to the closed buckets become owed counts, and its baseline starts
+   * again at `skipTo` (where the cells' own replay starts). Counting is cheaper than folding 24 slots of every cell.
+   */
+  private owePendingSlots(skipTo: number): void {
+    const to = this.nextCloseBucket!;
+    for (let c = 0, i = 0; c < this.size; c++) {
+      for (let slot = 0; slot < this.slots; slot++, i++) {
+        const from = this.slotApplied[i]!;
+        if (from < to) this.slotOwed[i] = this.slotOwed[i]! + this.slotEndsBetween(slot, from, to);
+        this.slotApplied[i] = skipTo;
+      }
+    }
   }
 
   /**
@@ -435,33 +497,18 @@ export class BurstSketch {
     this.slotVariance[i] = v;
   }
 
-  /** Whether folding a zero peak would leave every slot baseline of cell c as it is (the arithmetic of foldSlot). */
-  private slotsAtRest(c: number): boolean {
-    const a = this.cfg.storySeasonAlpha;
-    for (let slot = 0, i = c * this.slots; slot < this.slots; slot++, i++) {
-      const m = this.slotMean[i]!;
-      const v = this.slotVariance[i]!;
-      const diff = 0 - m;
-      const incr = a * diff;
-      const nextM = Math.fround(m + incr);
-      const nextV = Math.fround((1 - a) * (v + diff * incr));
-      const rest = nextM < MEAN_REST && nextV < VARIANCE_REST;
-      if ((rest ? 0 : nextM) !== m || (rest ? 0 : nextV) !== v) return false;
-    }
-    return true;
-  }
-
   /** Brings every cell up to the closed buckets (before a snapshot or a skipped gap). */
-  private settleAll(): void {
+  private settleAll(slots = true): void {
     if (this.nextCloseBucket === null) return;
     for (let c = 0; c < this.size; c++) this.catchUp(c, this.nextCloseBucket);
+    if (slots && this.period !== 0) for (let c = 0; c < this.size; c++) for (let slot = 0; slot < this.slots; slot++) this.settleSlot(c, slot, this.nextCloseBucket);
   }
 
   counts(): { storyOpenBuckets: number; storyTableBytes: number; storyClosedBuckets: number; storyFoldedLate: number } {
     const tableBytes = this.mean.byteLength + this.variance.byteLength + this.slotMean.byteLength + this.slotVariance.byteLength + this.slotMax.byteLength;
     return {
       storyOpenBuckets: this.open.size,
-      storyTableBytes: tableBytes + this.applied.byteLength + (this.open.size + this.spare.length) * this.size * 8,
+      storyTableBytes: tableBytes + this.applied.byteLength + this.slotApplied.byteLength + this.slotOwed.byteLength + (this.open.size + this.spare.length) * this.size * 8,
       storyClosedBuckets: this.closedBuckets,
       storyFoldedLate: this.foldedLate,
     };
@@ -502,6 +549,8 @@ export class BurstSketch {
     this.current = undefined;
     this.nextCloseBucket = s.nextCloseBucket;
     this.applied.fill(s.nextCloseBucket ?? 0);
+    this.slotApplied.fill(s.nextCloseBucket ?? 0);
+    this.slotOwed.fill(0);
     this.resting.fill(0);
     this.closedBuckets = s.closedBuckets;
     this.foldedLate = s.foldedLate;
