@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePost, MAX_MESSAGE_BYTES } from './post.js';
+import { isCanonicalUtc, parsePost, MAX_MESSAGE_BYTES } from './post.js';
 
 const receivedAtMs = Date.parse('2015-10-20T12:00:00+08:00');
 const good = {
@@ -23,6 +23,21 @@ describe('parsePost', () => {
     expect(r.post.createdAt).toBe('2015-10-20T01:30:00.000Z');
     expect(r.post.createdAtMs).toBe(Date.parse('2015-10-20T01:30:00Z'));
     expect((r.post as Record<string, unknown>).extra).toEqual({ a: 1 });
+  });
+  it('gives createdAt as Date#toISOString does, whether it came canonical or not, and keeps the key order', () => {
+    const forms = ['2015-10-20T01:30:00.000Z', '2012-02-29T23:59:59.999Z', '2015-10-20T01:30:00Z', '2015-10-20T09:30:00.5+08:00', '2015-10-20T01:30+00:00', '1445304600000'];
+    for (const createdAt of forms) {
+      const r = parse({ ...good, createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : createdAt, platform: 'weibo' });
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.post.createdAt).toBe(new Date(r.post.createdAtMs).toISOString());
+      expect(Object.keys(r.post)).toEqual(['id', 'platform', 'text', 'createdAt', 'author', 'createdAtMs']);
+    }
+    for (let ms = Date.UTC(1999, 0, 1); ms < Date.UTC(2005, 0, 1); ms += 86_400_000 + 3_723_456) expect(isCanonicalUtc(new Date(ms).toISOString())).toBe(true);
+    // Shaped like the canonical form, but not a date toISOString would print: formatted again, or refused.
+    for (const s of ['2021-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2020-04-31T00:00:00.000Z', '2020-13-01T00:00:00.000Z', '2020-12-01T24:00:00.000Z', '2020-12-01T23:00:60.000Z', '2020-1a-01T23:00:00.000Z']) {
+      expect(isCanonicalUtc(s)).toBe(false);
+    }
   });
   it('accepts epoch milliseconds and an empty text (a pure repost)', () => {
     const r = parse({ ...good, text: '', createdAt: 1445304600000, rootId: 'r1' });
