@@ -12,7 +12,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function backtest(input: string, ...args: string[]): { alerts: string; summary: Record<string, unknown> } {
   const out = join(dir, `out-${args.join('').replace(/[^a-z0-9]/gi, '')}.jsonl`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0', ...args], { cwd: root, encoding: 'utf8' });
+  // `-` reads the file from a pipe (64 KiB at a time), as `xz -dc history.jsonl.xz | pnpm backtest --input -` does.
+  const stdin = input.startsWith('-') ? readFileSync(input.slice(1)) : undefined;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backtest.ts', '--input', stdin ? '-' : input, '--out', out, '--progress-every', '0', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    ...(stdin && { input: stdin }),
+  });
   expect(r.status, r.stderr).toBe(0);
   return { alerts: readFileSync(out, 'utf8'), summary: JSON.parse(r.stderr.trim().split('\n').at(-1)!.replace(/^backtest: /, '')) as Record<string, unknown> };
 }
@@ -48,7 +54,7 @@ describe('pnpm backtest over a real history', () => {
 });
 
 describe('pnpm backtest on worker threads', () => {
-  it('writes the same bytes and counts with --threads 0, 1 and 2', () => {
+  it('writes the same bytes and counts with --threads 0, 1 and 2, from a file or a pipe', () => {
     // The dying-city episode as raw posts, some enriched lines, CRLF, blank and refused lines (bad JSON,
     // a post two days ahead of the data's clock) spread over many batches.
     const lines = demoPosts().map((p) => JSON.stringify(p));
@@ -60,9 +66,11 @@ describe('pnpm backtest on worker threads', () => {
     const single = backtest(input, '--threads', '0');
     expect(single.alerts.split('\n').length).toBeGreaterThan(5);
     expect(single.summary).toMatchObject({ enrichedInput: 500, rejectedByReason: { not_json: 1, created_at_future: 1 } });
-    const counts = ({ seconds, postsPerSecond, threads, analysisMs, detectionMs, waitMs, ...rest }: Record<string, unknown>) => rest;
-    for (const args of [['--threads', '1'], ['--threads', '2']]) {
-      const threaded = backtest(input, ...args);
+    const counts = ({ seconds, postsPerSecond, threads, batches, batchesOnMain, analysisMs, detectionMs, waitMs, ...rest }: Record<string, unknown>) => rest;
+    expect(single.summary.batches).toBeGreaterThan(4);
+    expect(single.summary.batchesOnMain).toBe(single.summary.batches);
+    for (const [from, args] of [[input, ['--threads', '1']], [input, ['--threads', '2']], [`-${input}`, ['--threads', '1']]] as const) {
+      const threaded = backtest(from, ...args);
       expect(threaded.alerts).toBe(single.alerts);
       expect(counts(threaded.summary)).toEqual(counts(single.summary));
     }

@@ -2,23 +2,26 @@ import { Worker } from 'node:worker_threads';
 import { createLineProcessor, type BatchResult } from './lines.js';
 import { decodeBatch } from './wire.js';
 
-/** Where batches of lines are analysed: on worker threads, or on the calling thread. */
+/** Where batches of lines are analysed: on worker threads, and on the calling thread when it would otherwise wait. */
 export interface LinePool {
-  /** Analyses a batch of whole lines; results resolve in any order, each with its own batch's lines in order. */
+  /** Analyses a batch of whole lines on a worker; results resolve in any order, each with its own batch's lines in order. */
   submit(bytes: Buffer): Promise<BatchResult>;
-  /** Batches worth keeping in flight so that no worker waits. */
+  /** Analyses a batch of whole lines on the calling thread (its analyzer is created on first use). */
+  here(bytes: Buffer): BatchResult;
+  /** Batches worth keeping in flight on the workers so that none waits; 0 when there are no workers. */
   readonly depth: number;
   close(): Promise<void>;
 }
 
 /**
- * `threads` workers (worker.ts, round robin), or, with 0, the calling thread. A worker that fails calls `onError`:
- * the backtest cannot go on without its batch.
+ * `threads` workers (worker.ts, round robin) and the calling thread's own line processor. A worker that fails calls
+ * `onError`: the backtest cannot go on without its batch.
  */
 export function createLinePool(threads: number, onError: (err: Error) => void): LinePool {
+  const processHere = createLineProcessor();
+  const here = (bytes: Buffer): BatchResult => processHere(bytes.toString('utf8'));
   if (threads === 0) {
-    const processLines = createLineProcessor();
-    return { submit: (bytes) => Promise.resolve(processLines(bytes.toString('utf8'))), depth: 1, close: () => Promise.resolve() };
+    return { submit: (bytes) => Promise.resolve(here(bytes)), here, depth: 0, close: () => Promise.resolve() };
   }
   // Workers do not inherit tsx's loader: each registers it, then loads worker.ts.
   const workerUrl = new URL('./worker.ts', import.meta.url).href;
@@ -44,6 +47,7 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
         workers[n % workers.length]!.postMessage({ seq: n, bytes: copy }, [copy.buffer as ArrayBuffer]);
       });
     },
+    here,
     depth: 3 * threads,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
