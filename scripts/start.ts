@@ -351,8 +351,11 @@ async function main(): Promise<void> {
   });
 }
 
+// Every Ctrl-C, not only the first: a second one (impatience, or the same one relayed by a wrapper such as tsx's or
+// pnpm's) would otherwise kill this process mid-stop and leave the broker it started running.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stopped !== undefined) say('• still stopping (the services first, then the broker and what else this run started)…');
     void stopAll().then(() => process.exit(0));
   });
 }
