@@ -130,8 +130,9 @@ export class BurstSketch {
   /** Per cell and slot: zero folds owed from before a skipped silence ({@link closeUpTo}), on top of `slotApplied`'s. */
   private slotOwed: Int32Array;
   /**
-   * 1 when cell c is at rest: an empty bucket changes none of its figures (mean, variance, every slot's baseline, a
-   * zero peak), so catching it up over any gap only moves `applied[c]`. Cleared when a bucket counts it.
+   * 1 when cell c is at rest: an empty bucket changes neither its mean nor its variance, and it has no peak to fold,
+   * so catching it up over any gap only moves `applied[c]` (its slot baselines keep what they owe, `slotApplied`; with
+   * a day that is not a whole number of buckets, never set). Cleared when a bucket counts it.
    */
   private resting: Uint8Array;
   private readonly meanRest: RestBound;
