@@ -28,17 +28,20 @@
  * scavenges come every few MiB and the collector's helper threads wait for a core. On the dev file it is about 2 s
  * of 13 (the detect README has the figures).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 const GC_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc'];
 
 if (GC_FLAGS.every((flag) => process.execArgv.includes(flag))) {
   await import('./lib/backtest/run.js');
 } else {
-  const r = spawnSync(process.execPath, [...GC_FLAGS, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: 'inherit' });
-  if (r.error) {
-    process.stderr.write(`backtest: could not start node: ${r.error.message}\n`);
+  const child = spawn(process.execPath, [...GC_FLAGS, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // A signal sent to this process alone (a supervisor's SIGTERM, `timeout`) reaches the backtest too.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  child.on('error', (err) => {
+    process.stderr.write(`backtest: could not start node: ${err.message}\n`);
     process.exit(2);
-  }
-  process.exit(r.status ?? 1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
 }
