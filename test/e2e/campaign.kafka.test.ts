@@ -30,6 +30,7 @@ const before = scenario.posts.filter((p) => p.createdAtMs < rebuttalOnsetMs);
 const after = scenario.posts.filter((p) => p.createdAtMs >= rebuttalOnsetMs);
 const officials = new Set(DEFAULT_CONFIG.officialAccounts);
 const responsePosts = scenario.posts.filter((p) => p.author.name !== undefined && officials.has(p.author.name));
+const dyingCityRoot = scenario.posts.find((p) => p.parentId === undefined && p.ownText.includes('一座正在死去的城市'))!;
 
 type Stoppable = { stop(): Promise<void> };
 const started: Stoppable[] = [];
@@ -86,10 +87,11 @@ describe('a response campaign, tracked by the detector, on the incident page', (
   });
 
   it('counts response and narrative posts per bucket from the rebuttal on, and shows both in the detail', async () => {
+    // The episode's chatter has cascades of its own (one opens an info incident): the one wanted is the dying-city post's.
     const incident = await eventually(
       async () => {
         const list = await api('GET', '/api/incidents?type=cascade', tokens.analyst);
-        return list.json?.items?.[0] as { id: string; key: string } | undefined;
+        return (list.json?.items as { id: string; key: string }[] | undefined)?.find((i) => i.key === `cascade:${dyingCityRoot.id}`);
       },
       120_000,
       'the dying-city incident',
