@@ -21,7 +21,8 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
   const processHere = createLineProcessor();
   const here = (bytes: Buffer): BatchResult => processHere(bytes.toString('utf8'));
   if (threads === 0) {
-    return { submit: (bytes) => Promise.resolve(here(bytes)), here, depth: 0, close: () => Promise.resolve() };
+    // Depth 0: the backtest never submits, every batch is analysed here.
+    return { submit: () => Promise.reject(new Error('no worker threads (--threads 0)')), here, depth: 0, close: () => Promise.resolve() };
   }
   // Workers do not inherit tsx's loader: each registers it, then loads worker.ts.
   const workerUrl = new URL('./worker.ts', import.meta.url).href;

@@ -173,6 +173,11 @@ const queue: Slot[] = [];
 const readAhead = pool.depth + 4;
 let inWorkers = 0;
 const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const analyseHere = (slot: Slot): void => {
+  slot.result = pool.here(slot.bytes!);
+  slot.bytes = undefined;
+  batchesOnMain++;
+};
 for (;;) {
   while (!eof && queue.length < readAhead) {
     const bytes = await readBatch();
@@ -190,18 +195,12 @@ for (;;) {
   }
   const head = queue[0];
   if (head === undefined) break;
-  if (head.result === undefined && head.bytes !== undefined) {
-    head.result = pool.here(head.bytes);
-    head.bytes = undefined;
-    batchesOnMain++;
-  } else if (head.result === undefined) {
+  if (head.result === undefined && head.bytes !== undefined) analyseHere(head);
+  else if (head.result === undefined) {
     let newest = -1;
     for (let i = queue.length - 1; i > 0 && newest < 0; i--) if (queue[i]!.bytes !== undefined) newest = i;
     if (newest > 0) {
-      const slot = queue[newest]!;
-      slot.result = pool.here(slot.bytes!);
-      slot.bytes = undefined;
-      batchesOnMain++;
+      analyseHere(queue[newest]!);
       // Lets the workers' answers in before looking at the head again.
       await yieldToEvents();
       continue;
