@@ -61,11 +61,15 @@ describe('pnpm backtest on worker threads', () => {
     const enriched = campaignScenario().posts.slice(0, 500).map((p) => JSON.stringify(p));
     lines.splice(3000, 0, ...enriched);
     lines.splice(100, 0, '', '{not json', JSON.stringify({ ...JSON.parse(lines[100]!), id: 'future', createdAt: '2015-10-25T00:00:00+08:00' }));
+    // An id holding the wire's id separator (crosses threads unjoined), and two posts split by a lone CR.
+    lines.splice(200, 0, JSON.stringify({ ...JSON.parse(lines[200]!), id: 'unit\u001fseparated' }));
+    lines.splice(300, 2, `${lines[300]!}\r${lines[301]!}`);
     const input = join(dir, 'posts.jsonl');
     writeFileSync(input, `${lines.join('\r\n')}\r\n`);
     const single = backtest(input, '--threads', '0');
     expect(single.alerts.split('\n').length).toBeGreaterThan(5);
-    expect(single.summary).toMatchObject({ enrichedInput: 500, rejectedByReason: { not_json: 1, created_at_future: 1 } });
+    // The blank line is skipped; the line with a lone CR is two.
+    expect(single.summary).toMatchObject({ lines: lines.length, enrichedInput: 500, rejectedByReason: { not_json: 1, created_at_future: 1 } });
     const counts = ({ seconds, postsPerSecond, threads, batches, batchesOnMain, analysisMs, detectionMs, waitMs, ...rest }: Record<string, unknown>) => rest;
     expect(single.summary.batches).toBeGreaterThan(4);
     expect(single.summary.batchesOnMain).toBe(single.summary.batches);

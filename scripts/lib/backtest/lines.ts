@@ -40,36 +40,48 @@ function asEnriched(post: Post): EnrichedPost {
  * the lines of a batch. A line that already carries `tokens` is an enriched post: validated, not analysed. The same
  * code runs in a worker or on the main thread.
  */
-export function createLineProcessor(): (text: string) => BatchResult {
+export function createLineProcessor(): (bytes: Buffer) => BatchResult {
   /** Lazily created: a file of enriched posts never loads jieba. */
   let analyzer: ReturnType<typeof createAnalyzer> | undefined;
-  return (text) => {
+  /** The batch being processed. */
+  let result: BatchResult = { posts: [], reasons: [], enriched: 0, analysisMs: 0 };
+  const one = (line: string): void => {
+    if (line.trim().length === 0) return;
+    // Cheap sniff: only lines that mention tokens are parsed as possibly enriched.
+    let value: unknown;
+    let enriched = false;
+    if (line.includes('"tokens"')) {
+      try {
+        value = JSON.parse(line);
+        enriched = typeof value === 'object' && value !== null && Array.isArray((value as { tokens?: unknown }).tokens);
+      } catch {
+        // Falls through to parsePost, which gives the contract's reason.
+      }
+    }
+    const r = enriched ? validatePost(value, { receivedAtMs: OPEN_CLOCK_MS }) : parsePost(line, { receivedAtMs: OPEN_CLOCK_MS });
+    result.reasons.push(r.ok ? null : r.reason);
+    if (!r.ok) result.posts.push(null);
+    else if (enriched) {
+      result.enriched++;
+      result.posts.push(asEnriched(r.post));
+    } else {
+      analyzer ??= createAnalyzer();
+      result.posts.push(analyzer.analyze(r.post));
+    }
+  };
+  return (bytes) => {
     const t0 = performance.now();
-    const result: BatchResult = { posts: [], reasons: [], enriched: 0, analysisMs: 0 };
-    // The line breaks readline knows (CRLF, LF, lone CR); blank lines are skipped as readJsonlLines does.
-    for (const line of text.split(/\r?\n|\r/)) {
-      if (line.trim().length === 0) continue;
-      // Cheap sniff: only lines that mention tokens are parsed as possibly enriched.
-      let value: unknown;
-      let enriched = false;
-      if (line.includes('"tokens"')) {
-        try {
-          value = JSON.parse(line);
-          enriched = typeof value === 'object' && value !== null && Array.isArray((value as { tokens?: unknown }).tokens);
-        } catch {
-          // Falls through to parsePost, which gives the contract's reason.
-        }
-      }
-      const r = enriched ? validatePost(value, { receivedAtMs: OPEN_CLOCK_MS }) : parsePost(line, { receivedAtMs: OPEN_CLOCK_MS });
-      result.reasons.push(r.ok ? null : r.reason);
-      if (!r.ok) result.posts.push(null);
-      else if (enriched) {
-        result.enriched++;
-        result.posts.push(asEnriched(r.post));
-      } else {
-        analyzer ??= createAnalyzer();
-        result.posts.push(analyzer.analyze(r.post));
-      }
+    result = { posts: [], reasons: [], enriched: 0, analysisMs: 0 };
+    // Line by line from the bytes (0x0a never occurs inside a UTF-8 sequence): each line is a small string, where
+    // the whole batch decoded at once would be a fresh large object every time. The line breaks are those readline
+    // knows (CRLF, LF, lone CR); blank lines are skipped as readJsonlLines does.
+    for (let start = 0; start < bytes.length; ) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end < 0) end = bytes.length;
+      const line = bytes.toString('utf8', start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+      start = end + 1;
+      if (line.includes('\r')) for (const part of line.split('\r')) one(part);
+      else one(line);
     }
     result.analysisMs = performance.now() - t0;
     return result;

@@ -1,11 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { createLineProcessor, type BatchResult } from './lines.js';
-import { decodeBatch } from './wire.js';
+import type { WireBatch } from './wire.js';
 
 /** Where batches of lines are analysed: on worker threads, and on the calling thread when it would otherwise wait. */
 export interface LinePool {
-  /** Analyses a batch of whole lines on a worker; results resolve in any order, each with its own batch's lines in order. */
-  submit(bytes: Buffer): Promise<BatchResult>;
+  /**
+   * Analyses a batch of whole lines on a worker; results resolve in any order, each with its own batch's lines in
+   * order, in the wire format: decode it (decodeBatch) when it is its turn, so that its posts are young when detected.
+   */
+  submit(bytes: Buffer): Promise<WireBatch>;
   /** Analyses a batch of whole lines on the calling thread (its analyzer is created on first use). */
   here(bytes: Buffer): BatchResult;
   /** Batches worth keeping in flight on the workers so that none waits; 0 when there are no workers. */
@@ -19,7 +22,7 @@ export interface LinePool {
  */
 export function createLinePool(threads: number, onError: (err: Error) => void): LinePool {
   const processHere = createLineProcessor();
-  const here = (bytes: Buffer): BatchResult => processHere(bytes.toString('utf8'));
+  const here = (bytes: Buffer): BatchResult => processHere(bytes);
   if (threads === 0) {
     // Depth 0: the backtest never submits, every batch is analysed here.
     return { submit: () => Promise.reject(new Error('no worker threads (--threads 0)')), here, depth: 0, close: () => Promise.resolve() };
@@ -28,12 +31,12 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
   const workerUrl = new URL('./worker.ts', import.meta.url).href;
   const entry = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
   const workers = Array.from({ length: threads }, () => new Worker(entry, { eval: true }));
-  const pending = new Map<number, (r: BatchResult) => void>();
+  const pending = new Map<number, (r: WireBatch) => void>();
   for (const w of workers) {
-    w.on('message', (m: { seq: number; json: string }) => {
+    w.on('message', (m: { seq: number; batch: WireBatch }) => {
       const done = pending.get(m.seq)!;
       pending.delete(m.seq);
-      done(decodeBatch(m.json));
+      done(m.batch);
     });
     w.on('error', onError);
   }
@@ -43,7 +46,7 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
       const n = seq++;
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
       const copy = own ? bytes : Buffer.from(bytes);
-      return new Promise<BatchResult>((resolve) => {
+      return new Promise<WireBatch>((resolve) => {
         pending.set(n, resolve);
         workers[n % workers.length]!.postMessage({ seq: n, bytes: copy }, [copy.buffer as ArrayBuffer]);
       });

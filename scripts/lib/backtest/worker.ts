@@ -5,6 +5,6 @@ import { encodeBatch } from './wire.js';
 
 const processLines = createLineProcessor();
 parentPort!.on('message', (m: { seq: number; bytes: Uint8Array }) => {
-  const result = processLines(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('utf8'));
-  parentPort!.postMessage({ seq: m.seq, json: encodeBatch(result) });
+  const result = processLines(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+  parentPort!.postMessage({ seq: m.seq, batch: encodeBatch(result) });
 });
