@@ -23,15 +23,15 @@
  *
  * The work is in lib/backtest/run.ts. This file only makes sure it runs with V8's young generation at 64 MiB a
  * semi-space and the garbage collector on the JavaScript threads only (`--max-semi-space-size=64 --single-threaded-gc`,
- * flags V8 takes only at start, so the script starts itself again with them when they are missing). A backtest
+ * flags V8 takes only at start: `pnpm backtest` passes them, and the script started without them starts itself again
+ * with them, which costs a Node.js start, ~0.4 s; lib/backtest/flags.ts has the list). A backtest
  * allocates millions of short-lived posts a second on two threads that keep both cores busy: with the defaults,
  * scavenges come every few MiB and the collector's helper threads wait for a core. On the dev file it is about 2 s
  * of 13 (the detect README has the figures).
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-
-const GC_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc'];
+import { BACKTEST_NODE_FLAGS as GC_FLAGS } from './lib/backtest/flags.js';
 
 if (GC_FLAGS.every((flag) => process.execArgv.includes(flag))) {
   await import('./lib/backtest/run.js');

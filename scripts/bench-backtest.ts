@@ -16,7 +16,8 @@
  * temp file, and an enriched copy (analysed once here) beside it. Then times, best of `--runs`, in the same run so the
  * figures share the machine's load:
  *  (a) floor: reading the file line by line + JSON.parse + validatePost (what any backtest pays);
- *  (b) `pnpm backtest` end to end on the raw file, spawned (`node --import tsx scripts/backtest.ts`), per `--threads`
+ *  (b) `pnpm backtest` end to end on the raw file, spawned as package.json's script runs it (`node <BACKTEST_NODE_FLAGS>
+ *      --import tsx scripts/backtest.ts`), per `--threads`
  *      value (0 = single-threaded), and on the enriched file;
  *  (c) detection only (the engine over posts already in memory) and analysis only (`analyze()` over validated posts).
  * Prints posts/s of each and the ratios to the floor. Figures, not assertions.
@@ -31,6 +32,7 @@ import { type EnrichedPost, MAX_FUTURE_SKEW_MS, type Post, validatePost } from '
 import { createDetectorEngine, dailyPeakScenario, toRawPost } from '@tingfeng/detect';
 import { createAnalyzer } from '@tingfeng/text';
 import { readJsonlLines } from './lib/jsonl.js';
+import { BACKTEST_NODE_FLAGS } from './lib/backtest/flags.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +55,7 @@ const threadCounts = values.threads.split(',').map(Number);
 function spawnBacktest(input: string, out: string, args: string[], stdin?: Buffer): { ms: number; cpuMs: number; summary: BacktestRun['summary'] } {
   const t0 = performance.now();
   // `time -f` gives the child's CPU time (user + system), workers included.
-  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, '--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0', ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, ...BACKTEST_NODE_FLAGS, '--import', 'tsx', 'scripts/backtest.ts', '--input', input, '--out', out, '--progress-every', '0', ...args], {
     encoding: 'utf8',
     cwd: values.repo,
     ...(stdin ? { input: stdin } : {}),

@@ -32,6 +32,7 @@ import {
   windowRuleTimes,
 } from '@tingfeng/detect';
 import { readCascadeTruth } from './lib/ced.js';
+import { BACKTEST_NODE_FLAGS } from './lib/backtest/flags.js';
 
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const usage = 'usage: pnpm eval:ced [--input <posts.jsonl[.xz] or ->] [--alerts <alerts.jsonl>] [--keep <alerts.jsonl>] [--config <detector.json>] [--json]';
@@ -70,7 +71,7 @@ function openInput(path: string): Readable {
 
 /** Runs the backtest over the input; resolves when its alerts are written. */
 async function runBacktest(out: string): Promise<void> {
-  const args = ['--import', 'tsx', join(repo, 'scripts', 'backtest.ts'), '--input', '-', '--out', out];
+  const args = [...BACKTEST_NODE_FLAGS, '--import', 'tsx', join(repo, 'scripts', 'backtest.ts'), '--input', '-', '--out', out];
   if (values.config) args.push('--config', values.config);
   const child = spawn(process.execPath, args, { cwd: repo, stdio: ['pipe', 'inherit', 'inherit'] });
   openInput(input).pipe(child.stdin);
