@@ -266,11 +266,12 @@ export class CascadeDetector {
   /** Ends cascades idle since before `watermarkMs − cascadeIdleMs`; their peaks feed the stream's history. */
   expire(watermarkMs: number): void {
     const cutoff = watermarkMs - this.cfg.cascadeIdleMs;
-    const ended: string[] = [];
-    for (const [id, c] of this.cascades.entries()) if (c.lastChildMs < cutoff) ended.push(id);
-    for (const id of ended) {
-      const c = this.cascades.peek(id)!;
-      this.cascades.delete(id);
+    // Over the values (a cascade is keyed by its rootId): entries() builds a [key, value] pair per cascade, and this
+    // runs every housekeeping minute of event time over up to maxCascades of them.
+    const ended: CascadeState[] = [];
+    for (const c of this.cascades.values()) if (c.lastChildMs < cutoff) ended.push(c);
+    for (const c of ended) {
+      this.cascades.delete(c.rootId);
       this.retire(c);
     }
   }
