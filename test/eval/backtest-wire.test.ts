@@ -24,7 +24,7 @@ describe('the backtest wire (worker → main thread)', () => {
       post({}),
       null,
       post({ id: 'p2', parentId: 'p1', rootId: 'p1', author: { id: 'u2', name: '昆明发布', followers: 0, createdAt: '2010-01-01T00:00:00.000Z' }, schemes: ['dying-city'], spam: true }),
-      post({ id: 'p3', rootId: 'p1', repostChain: [{ author: '张三', text: '胡说' }] }),
+      post({ id: 'p3', rootId: 'p1', repostChain: [{ user: '张三', text: '胡说' }] }),
       // Ids holding the separator cross unjoined.
       post({ id: 'a\u001fb', platform: 'x\u001f', author: { id: '\u001f' }, parentId: 'p\u001f1' }),
     ];

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createLineProcessor, type BatchResult } from './lines.js';
 import type { WireBatch } from './wire.js';
 
@@ -17,20 +17,16 @@ export interface LinePool {
 }
 
 /**
- * `threads` workers (worker.ts, round robin) and the calling thread's own line processor. A worker that fails calls
- * `onError`: the backtest cannot go on without its batch.
+ * The given workers (startWorkers; round robin; one that fails has already been given the caller's error handler) and
+ * the calling thread's own line processor.
  */
-export function createLinePool(threads: number, onError: (err: Error) => void): LinePool {
+export function createLinePool(workers: readonly Worker[]): LinePool {
   const processHere = createLineProcessor();
   const here = (bytes: Buffer): BatchResult => processHere(bytes);
-  if (threads === 0) {
+  if (workers.length === 0) {
     // Depth 0: the backtest never submits, every batch is analysed here.
     return { submit: () => Promise.reject(new Error('no worker threads (--threads 0)')), here, depth: 0, close: () => Promise.resolve() };
   }
-  // Workers do not inherit tsx's loader: each registers it, then loads worker.ts.
-  const workerUrl = new URL('./worker.ts', import.meta.url).href;
-  const entry = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  const workers = Array.from({ length: threads }, () => new Worker(entry, { eval: true }));
   const pending = new Map<number, (r: WireBatch) => void>();
   for (const w of workers) {
     w.on('message', (m: { seq: number; batch: WireBatch }) => {
@@ -38,7 +34,6 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
       pending.delete(m.seq);
       done(m.batch);
     });
-    w.on('error', onError);
   }
   let seq = 0;
   return {
@@ -52,7 +47,7 @@ export function createLinePool(threads: number, onError: (err: Error) => void): 
       });
     },
     here,
-    depth: 3 * threads,
+    depth: 3 * workers.length,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
     },
