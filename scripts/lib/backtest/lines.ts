@@ -40,7 +40,10 @@ function asEnriched(post: Post): EnrichedPost {
  * the lines of a batch. A line that already carries `tokens` is an enriched post: validated, not analysed. The same
  * code runs in a worker or on the main thread.
  */
-export function createLineProcessor(): (bytes: Buffer) => BatchResult {
+/** Processes a batch of whole lines; `warm()` loads the analyzer now rather than at the first raw line. */
+export type LineProcessor = ((bytes: Buffer) => BatchResult) & { warm(): void };
+
+export function createLineProcessor(): LineProcessor {
   /** Lazily created: a file of enriched posts never loads jieba. */
   let analyzer: ReturnType<typeof createAnalyzer> | undefined;
   /** The batch being processed. */
@@ -69,7 +72,7 @@ export function createLineProcessor(): (bytes: Buffer) => BatchResult {
       result.posts.push(analyzer.analyze(r.post));
     }
   };
-  return (bytes) => {
+  const processBatch = (bytes: Buffer): BatchResult => {
     const t0 = performance.now();
     result = { posts: [], reasons: [], enriched: 0, analysisMs: 0 };
     // Line by line from the bytes (0x0a never occurs inside a UTF-8 sequence): each line is a small string, where
@@ -86,4 +89,9 @@ export function createLineProcessor(): (bytes: Buffer) => BatchResult {
     result.analysisMs = performance.now() - t0;
     return result;
   };
+  return Object.assign(processBatch, {
+    warm: () => {
+      analyzer ??= createAnalyzer();
+    },
+  });
 }

@@ -11,6 +11,8 @@ export interface LinePool {
   submit(bytes: Buffer): Promise<WireBatch>;
   /** Analyses a batch of whole lines on the calling thread (its analyzer is created on first use). */
   here(bytes: Buffer): BatchResult;
+  /** Creates the calling thread's analyzer now (jieba's load, ~1.5 s), so that its first {@link here} does not wait for it. */
+  warm(): void;
   /** Batches worth keeping in flight on the workers so that none waits; 0 when there are no workers. */
   readonly depth: number;
   close(): Promise<void>;
@@ -23,9 +25,10 @@ export interface LinePool {
 export function createLinePool(workers: readonly Worker[]): LinePool {
   const processHere = createLineProcessor();
   const here = (bytes: Buffer): BatchResult => processHere(bytes);
+  const warm = (): void => processHere.warm();
   if (workers.length === 0) {
     // Depth 0: the backtest never submits, every batch is analysed here.
-    return { submit: () => Promise.reject(new Error('no worker threads (--threads 0)')), here, depth: 0, close: () => Promise.resolve() };
+    return { submit: () => Promise.reject(new Error('no worker threads (--threads 0)')), here, warm, depth: 0, close: () => Promise.resolve() };
   }
   const pending = new Map<number, (r: WireBatch) => void>();
   for (const w of workers) {
@@ -47,6 +50,7 @@ export function createLinePool(workers: readonly Worker[]): LinePool {
       });
     },
     here,
+    warm,
     depth: 3 * workers.length,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
