@@ -11,7 +11,7 @@ export interface LinePool {
   submit(bytes: Buffer): Promise<WireBatch>;
   /** Analyses a batch of whole lines on the calling thread (its analyzer is created on first use). */
   here(bytes: Buffer): BatchResult;
-  /** Creates the calling thread's analyzer now (jieba's load, ~1.5 s), so that its first {@link here} does not wait for it. */
+  /** Creates the calling thread's analyzer now (jieba's load, ~0.5 s), so that its first {@link here} does not wait for it. */
   warm(): void;
   /** Batches worth keeping in flight on the workers so that none waits; 0 when there are no workers. */
   readonly depth: number;
