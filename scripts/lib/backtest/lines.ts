@@ -35,14 +35,14 @@ function asEnriched(post: Post): EnrichedPost {
   });
 }
 
+/** Processes a batch of whole lines; `warm()` loads the analyzer now rather than at the first raw line. */
+export type LineProcessor = ((bytes: Buffer) => BatchResult) & { warm(): void };
+
 /**
  * Parses, validates (with an open clock: the event clock judges "future" in order, on the main thread) and analyses
  * the lines of a batch. A line that already carries `tokens` is an enriched post: validated, not analysed. The same
  * code runs in a worker or on the main thread.
  */
-/** Processes a batch of whole lines; `warm()` loads the analyzer now rather than at the first raw line. */
-export type LineProcessor = ((bytes: Buffer) => BatchResult) & { warm(): void };
-
 export function createLineProcessor(): LineProcessor {
   /** Lazily created: a file of enriched posts never loads jieba. */
   let analyzer: ReturnType<typeof createAnalyzer> | undefined;
