@@ -5,7 +5,9 @@
  * when absent), the figure the backtest is held to: bare `nodejieba.cut(text, true)` over the same texts (in this
  * process, after a warm-up; the segmentation the analyzer itself does) beside `pnpm backtest` end to end over the
  * whole file (spawned, `--threads` per `--real-threads`, default 1), posts/s of each and the ratio (target >= 0.3),
- * by wall clock and by CPU time (on a shared machine, wall time counts the waits for a core).
+ * by wall clock and by CPU time (on a shared machine, wall time counts the waits for a core). Then each thread's half of
+ * that backtest alone, in this process: a worker's (parse, validate, analyse, encode) and the main thread's (decode,
+ * detect), by CPU time, and what two cores would give with the two shared perfectly (the ceiling of the design).
  *
  * `--repo <dir>` runs another checkout's backtest (an older commit, with its own install); `--skip-corpus` stops here.
  *
@@ -29,10 +31,12 @@ import { join } from 'node:path';
 import nodejieba from 'nodejieba';
 import { parseArgs } from 'node:util';
 import { type EnrichedPost, MAX_FUTURE_SKEW_MS, type Post, validatePost } from '@tingfeng/contracts';
-import { createDetectorEngine, dailyPeakScenario, toRawPost } from '@tingfeng/detect';
+import { Backtest, createDetectorEngine, dailyPeakScenario, toRawPost } from '@tingfeng/detect';
 import { createAnalyzer } from '@tingfeng/text';
 import { readJsonlLines } from './lib/jsonl.js';
 import { BACKTEST_NODE_FLAGS } from './lib/backtest/flags.js';
+import { createLineProcessor } from './lib/backtest/lines.js';
+import { decodeBatch, encodeBatch, type WireBatch } from './lib/backtest/wire.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,6 +120,58 @@ if (existsSync(values.real)) {
         `      whole process (start to exit): ${perS(s.lines, best!.ms).toLocaleString('en')} posts/s, ratio ${(perS(s.lines, best!.ms) / perS(texts.length, jiebaMs)).toFixed(2)}\n`,
     );
   }
+  const parts = timeParts(file, runs);
+  const alone = perS(texts.length, parts.workerMs);
+  const main = perS(texts.length, parts.mainMs);
+  // Two threads on two cores, the work split between them perfectly and nothing else running: the most it could be.
+  const bound = perS(texts.length, (parts.workerMs + parts.mainMs) / 2);
+  process.stdout.write(
+    `  each thread's part alone, in this process (${parts.alerts} alerts):
+` +
+      `    worker's (parse, validate, analyse, encode) ${alone.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / alone).toFixed(1)}x the CPU of bare jieba
+` +
+      `    main thread's (decode, detect)              ${main.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / main).toFixed(1)}x
+` +
+      `    both shared perfectly over 2 cores:         ${bound.toLocaleString('en').padStart(9)} posts/s, ratio to jieba ${(bound / perS(texts.length, jiebaMs)).toFixed(2)} (the ceiling of this design on this machine)
+`,
+  );
+}
+
+/**
+ * The two halves of `pnpm backtest --threads 1`, one after the other on this thread, CPU time, best of `runs`: what a
+ * worker does to a 256 KiB batch of lines (lines.ts, then the wire's encoding), and what the main thread does with it
+ * (the wire's decoding, then the detectors through `Backtest`). Their sum over two cores bounds the end-to-end figure.
+ */
+function timeParts(file: Buffer, runs: number): { workerMs: number; mainMs: number; alerts: number } {
+  const processLines = createLineProcessor();
+  processLines.warm();
+  let workerMs = Number.POSITIVE_INFINITY;
+  let mainMs = Number.POSITIVE_INFINITY;
+  let alerts = 0;
+  for (let r = 0; r < runs; r++) {
+    const batches: WireBatch[] = [];
+    let c0 = process.cpuUsage();
+    for (let start = 0; start < file.length; ) {
+      let end = file.indexOf(0x0a, Math.min(file.length - 1, start + 256 * 1024));
+      if (end < 0) end = file.length - 1;
+      batches.push(encodeBatch(processLines(file.subarray(start, end + 1))));
+      start = end + 1;
+    }
+    let cpu = process.cpuUsage(c0);
+    workerMs = Math.min(workerMs, (cpu.user + cpu.system) / 1000);
+    c0 = process.cpuUsage();
+    const backtest = new Backtest();
+    alerts = 0;
+    for (let b = 0; b < batches.length; b++) {
+      const { posts } = decodeBatch(batches[b]!);
+      batches[b] = undefined as unknown as WireBatch;
+      for (const post of posts) if (post !== null) alerts += backtest.push(post).length;
+    }
+    alerts += backtest.end().length;
+    cpu = process.cpuUsage(c0);
+    mainMs = Math.min(mainMs, (cpu.user + cpu.system) / 1000);
+  }
+  return { workerMs, mainMs, alerts };
 }
 
 if (values['skip-corpus']) process.exit(0);
