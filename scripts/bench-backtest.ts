@@ -101,6 +101,7 @@ if (existsSync(values.real)) {
   const perS = (n: number, ms: number): number => Math.round(n / (ms / 1000));
   process.stdout.write(`real history: ${texts.length} posts of ${values.real}; best of ${runs}\n`);
   process.stdout.write(`  bare nodejieba.cut(text, true)   ${perS(texts.length, jiebaMs).toLocaleString('en').padStart(9)} posts/s wall, ${perS(texts.length, jiebaCpuMs).toLocaleString('en').padStart(9)} posts/s CPU\n`);
+  let spawnedAlerts = -1;
   for (const t of values['real-threads'].split(',').map(Number)) {
     let best: ReturnType<typeof spawnBacktest> | undefined;
     let bestCpuMs = Number.POSITIVE_INFINITY;
@@ -110,6 +111,7 @@ if (existsSync(values.real)) {
       bestCpuMs = Math.min(bestCpuMs, run.cpuMs);
     }
     const s = best!.summary;
+    spawnedAlerts = s.alerts;
     rmSync(join(tmpdir(), `bench-backtest-real-${process.pid}.jsonl`), { force: true });
     process.stdout.write(
       `  pnpm backtest --threads ${t}          ${s.postsPerSecond.toLocaleString('en').padStart(9)} posts/s wall, ${perS(s.lines, bestCpuMs).toLocaleString('en').padStart(9)} posts/s CPU (all threads); ` +
@@ -121,19 +123,17 @@ if (existsSync(values.real)) {
     );
   }
   const parts = timeParts(file, runs);
+  // The halves timed here must be the same work as the backtest's: the same alerts, or the figures below mean nothing.
+  if (spawnedAlerts >= 0 && parts.alerts !== spawnedAlerts) throw new Error(`the halves gave ${parts.alerts} alerts, pnpm backtest ${spawnedAlerts}`);
   const alone = perS(texts.length, parts.workerMs);
   const main = perS(texts.length, parts.mainMs);
   // Two threads on two cores, the work split between them perfectly and nothing else running: the most it could be.
   const bound = perS(texts.length, (parts.workerMs + parts.mainMs) / 2);
   process.stdout.write(
-    `  each thread's part alone, in this process (${parts.alerts} alerts):
-` +
-      `    worker's (parse, validate, analyse, encode) ${alone.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / alone).toFixed(1)}x the CPU of bare jieba
-` +
-      `    main thread's (decode, detect)              ${main.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / main).toFixed(1)}x
-` +
-      `    both shared perfectly over 2 cores:         ${bound.toLocaleString('en').padStart(9)} posts/s, ratio to jieba ${(bound / perS(texts.length, jiebaMs)).toFixed(2)} (the ceiling of this design on this machine)
-`,
+    `  each thread's part alone, in this process (${parts.alerts} alerts, as the backtest's; without its GC flags):\n` +
+      `    worker's (parse, validate, analyse, encode) ${alone.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / alone).toFixed(1)}x the CPU of bare jieba\n` +
+      `    main thread's (decode, detect)              ${main.toLocaleString('en').padStart(9)} posts/s CPU, ${(perS(texts.length, jiebaCpuMs) / main).toFixed(1)}x\n` +
+      `    both shared perfectly over 2 cores:         ${bound.toLocaleString('en').padStart(9)} posts/s, ratio to jieba ${(bound / perS(texts.length, jiebaMs)).toFixed(2)} (the ceiling of this design on this machine)\n`,
   );
 }
 
@@ -149,7 +149,7 @@ function timeParts(file: Buffer, runs: number): { workerMs: number; mainMs: numb
   let mainMs = Number.POSITIVE_INFINITY;
   let alerts = 0;
   for (let r = 0; r < runs; r++) {
-    const batches: WireBatch[] = [];
+    const batches: (WireBatch | undefined)[] = [];
     let c0 = process.cpuUsage();
     for (let start = 0; start < file.length; ) {
       let end = file.indexOf(0x0a, Math.min(file.length - 1, start + 256 * 1024));
@@ -164,7 +164,8 @@ function timeParts(file: Buffer, runs: number): { workerMs: number; mainMs: numb
     alerts = 0;
     for (let b = 0; b < batches.length; b++) {
       const { posts } = decodeBatch(batches[b]!);
-      batches[b] = undefined as unknown as WireBatch;
+      // Let go of the batch, as the backtest does once it is detected.
+      batches[b] = undefined;
       for (const post of posts) if (post !== null) alerts += backtest.push(post).length;
     }
     alerts += backtest.end().length;

@@ -35,6 +35,13 @@ describe('decodeJson', () => {
     expect(decodeJson('[[', { maxBytes: 10, maxDepth: 2 })).toMatchObject({ ok: false, reason: 'not_json' });
     expect(decodeJson('{"a":[1,"\\u0000"]}', { maxBytes: 100 })).toEqual({ ok: true, value: { a: [1, '\u0000'] }, text: '{"a":[1,"\\u0000"]}' });
   });
+  it('measures a string in UTF-8 bytes, not in characters', () => {
+    // "汉" is 3 bytes: 3 of them in quotes are 11 bytes, 4 are 14.
+    expect(decodeJson('"汉汉汉"', { maxBytes: 11 })).toEqual({ ok: true, value: '汉汉汉', text: '"汉汉汉"' });
+    expect(decodeJson('"汉汉汉汉"', { maxBytes: 13 })).toMatchObject({ ok: false, reason: 'too_large', detail: 'message is 14 bytes, limit 13' });
+    // 6 characters, 14 bytes: counted (6 × 3 > 14) and within the limit.
+    expect(decodeJson('"汉汉汉汉"', { maxBytes: 14 })).toMatchObject({ ok: true });
+  });
 });
 
 describe('parsePost and depth', () => {

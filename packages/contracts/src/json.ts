@@ -64,9 +64,11 @@ export function decodeJson(raw: Uint8Array | string, options: JsonDecodeOptions)
   const { maxBytes, maxDepth = MAX_JSON_DEPTH } = options;
   let text: string;
   if (typeof raw === 'string') {
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8: a string that short is under the limit without counting.
-    const bytes = raw.length * 3 <= maxBytes ? 0 : Buffer.byteLength(raw, 'utf8');
-    if (bytes > maxBytes) return { ok: false, reason: 'too_large', detail: `message is ${bytes} bytes, limit ${maxBytes}` };
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: only a string longer than a third of the limit is counted.
+    if (raw.length * 3 > maxBytes) {
+      const bytes = Buffer.byteLength(raw, 'utf8');
+      if (bytes > maxBytes) return { ok: false, reason: 'too_large', detail: `message is ${bytes} bytes, limit ${maxBytes}` };
+    }
     text = raw;
   } else {
     if (raw.byteLength > maxBytes) return { ok: false, reason: 'too_large', detail: `message is ${raw.byteLength} bytes, limit ${maxBytes}` };
